@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * System call counts, errors and latency, aggregated per CPU in the kernel.
+ *
+ * sys_enter decides whether the task is selected and stores the entry time
+ * in task-local storage; sys_exit, for tasks that have an entry time, adds
+ * the call to its (process, syscall) row. Filters are rodata, 0 = off.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "syscalls.h"
+
+#define MAX_ERRNO 4095
+#define MMF_DUMPABLE_MASK 3UL
+#define SUID_DUMP_USER 1UL
+
+const volatile __u32 self_tgid = 0;
+const volatile bool filter_pids = false;
+const volatile char comm_prefix[TASK_COMM_LEN] = {};
+const volatile __u32 comm_prefix_len = 0;
+const volatile bool filter_uid = false;
+const volatile __u32 target_uid = 0;
+/* Restrict to tasks owner_uid/owner_gid could ptrace: unprivileged callers. */
+const volatile bool owner_only = false;
+const volatile __u32 owner_uid = 0;
+const volatile __u32 owner_gid = 0;
+const volatile bool per_process = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TRACKED_PROCESSES);
+	__type(key, __u32);
+	__type(value, __u8);
+} tracked_tgids SEC(".maps");
+
+struct syscall_start {
+	__u64 ts;
+	__u32 nr;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct syscall_start);
+} starts SEC(".maps");
+
+/* max_entries is set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct syscall_key);
+	__type(value, struct syscall_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct errno_key);
+	__type(value, __u64);
+} errnos SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_REASON_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static struct syscall_stats zero_stats;
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&drops, &reason);
+
+	if (count)
+		(*count)++;
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+/* The kernel's ptrace rule for a caller without capabilities: same real,
+ * effective and saved uid and gid, and a dumpable mm. */
+static __always_inline bool ptraceable_by_owner(struct task_struct *task)
+{
+	const struct cred *cred = BPF_CORE_READ(task, real_cred);
+	struct mm_struct *mm;
+	unsigned long mm_flags = 0;
+
+	if (BPF_CORE_READ(cred, uid.val) != owner_uid ||
+	    BPF_CORE_READ(cred, euid.val) != owner_uid ||
+	    BPF_CORE_READ(cred, suid.val) != owner_uid ||
+	    BPF_CORE_READ(cred, gid.val) != owner_gid ||
+	    BPF_CORE_READ(cred, egid.val) != owner_gid ||
+	    BPF_CORE_READ(cred, sgid.val) != owner_gid)
+		return false;
+	mm = BPF_CORE_READ(task, mm);
+	if (!mm)
+		return false;
+	/* mm->flags is an unsigned long, or since 6.18 a one-word bitmap. */
+	bpf_core_read(&mm_flags, sizeof(mm_flags), &mm->flags);
+	return (mm_flags & MMF_DUMPABLE_MASK) == SUID_DUMP_USER;
+}
+
+static __always_inline bool comm_matches(void)
+{
+	char comm[TASK_COMM_LEN];
+	int i;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < TASK_COMM_LEN - 1; i++) {
+		if (i >= comm_prefix_len)
+			break;
+		if (comm[i] != comm_prefix[i])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool selected(struct task_struct *task, __u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (filter_pids && !bpf_map_lookup_elem(&tracked_tgids, &tgid))
+		return false;
+	if (comm_prefix_len && !comm_matches())
+		return false;
+	if (filter_uid && (__u32)bpf_get_current_uid_gid() != target_uid)
+		return false;
+	if (owner_only && !ptraceable_by_owner(task))
+		return false;
+	return true;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct syscall_start *start;
+
+	if (!selected(task, bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	start = bpf_task_storage_get(&starts, task, 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!start) {
+		count_drop(DROP_START_STORAGE);
+		return 0;
+	}
+	start->nr = id;
+	start->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void count_errno(const struct syscall_key *key,
+					__u32 err)
+{
+	struct errno_key ekey = { .tgid = key->tgid, .nr = key->nr, .err = err };
+	static const __u64 one = 1;
+	__u64 *count;
+
+	count = bpf_map_lookup_elem(&errnos, &ekey);
+	if (count) {
+		(*count)++;
+		return;
+	}
+	if (bpf_map_update_elem(&errnos, &ekey, &one, BPF_NOEXIST)) {
+		count = bpf_map_lookup_elem(&errnos, &ekey);
+		if (count)
+			(*count)++;
+		else
+			count_drop(DROP_ERRNO_MAP_FULL);
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct syscall_start *start;
+	struct syscall_stats *st;
+	struct syscall_key key;
+	__u64 delta;
+	__u32 slot;
+
+	start = bpf_task_storage_get(&starts, task, 0, 0);
+	if (!start || !start->ts)
+		return 0;
+	delta = bpf_ktime_get_ns() - start->ts;
+	start->ts = 0;
+
+	key.tgid = per_process ? bpf_get_current_pid_tgid() >> 32 : 0;
+	key.nr = start->nr;
+	st = bpf_map_lookup_elem(&stats, &key);
+	if (!st) {
+		/* EEXIST: another CPU added it first, which is fine. */
+		bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&stats, &key);
+		if (!st) {
+			count_drop(DROP_STATS_MAP_FULL);
+			return 0;
+		}
+	}
+	if (per_process)
+		bpf_get_current_comm(st->comm, sizeof(st->comm));
+	st->calls++;
+	st->total_ns += delta;
+	if (delta > st->max_ns)
+		st->max_ns = delta;
+	slot = log2_u64(delta);
+	if (slot >= SYSCALL_HIST_SLOTS)
+		slot = SYSCALL_HIST_SLOTS - 1;
+	st->hist[slot]++;
+	if (ret < 0 && ret >= -MAX_ERRNO) {
+		st->errors++;
+		count_errno(&key, -ret);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	static const __u8 one = 1;
+
+	if (parent_tgid == child_tgid ||
+	    !bpf_map_lookup_elem(&tracked_tgids, &parent_tgid))
+		return 0;
+	if (bpf_map_update_elem(&tracked_tgids, &child_tgid, &one, BPF_ANY))
+		count_drop(DROP_PID_MAP_FULL);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(forget_exited, struct task_struct *task)
+{
+	__u32 tgid;
+
+	/* Only when the last thread of the process goes. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&tracked_tgids, &tgid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Structures shared by syscalls.bpf.c and the daemon: nothing else. */
+#ifndef TRACECTL_BPF_SYSCALLS_H
+#define TRACECTL_BPF_SYSCALLS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TASK_COMM_LEN 16
+/* hist[k] counts calls that took [2^k, 2^(k+1)) ns; the last slot also
+ * holds everything longer. 2^39 ns is about 9 minutes. */
+#define SYSCALL_HIST_SLOTS 40
+#define MAX_TRACKED_PROCESSES 8192
+
+/* tgid is 0 unless the session splits rows per process. */
+struct syscall_key {
+	__u32 tgid;
+	__u32 nr;
+};
+
+struct syscall_stats {
+	__u64 calls;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 hist[SYSCALL_HIST_SLOTS];
+	char comm[TASK_COMM_LEN];
+};
+
+struct errno_key {
+	__u32 tgid;
+	__u32 nr;
+	__u32 err; /* positive errno */
+	__u32 pad;
+};
+
+/* Indexes of the per-CPU drop counters. */
+enum syscall_drop {
+	DROP_STATS_MAP_FULL,   /* a (process, syscall) row could not be added */
+	DROP_ERRNO_MAP_FULL,   /* an errno count could not be added */
+	DROP_PID_MAP_FULL,     /* a followed child could not be added */
+	DROP_START_STORAGE,    /* no per-task storage for an entry time */
+	DROP_REASON_COUNT,
+};
+
+#endif /* TRACECTL_BPF_SYSCALLS_H */

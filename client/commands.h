@@ -1,0 +1,26 @@
+// tracectl's subcommands, one per file. Each Add*Command registers its
+// subcommand on `app`; its callback stores the process exit code in
+// `*exit_code`.
+#ifndef TRACECTL_CLIENT_COMMANDS_H_
+#define TRACECTL_CLIENT_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace tracectl {
+
+struct GlobalOptions {
+  std::string socket_path;
+  // Everything after a literal `--`, and whether there was one.
+  bool has_command = false;
+  std::vector<std::string> command;
+};
+
+void AddInfoCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
+                        int* exit_code);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_CLIENT_COMMANDS_H_

@@ -1,0 +1,27 @@
+// Reaching tracectld, and telling the user when that fails.
+#ifndef TRACECTL_CLIENT_CONNECTION_H_
+#define TRACECTL_CLIENT_CONNECTION_H_
+
+#include <grpcpp/support/status.h>
+
+#include <memory>
+#include <string>
+
+#include "tracectl/v1/tracectl.grpc.pb.h"
+
+namespace tracectl {
+
+// $TRACECTL_SOCKET, or the daemon's default socket.
+std::string DefaultSocketPath();
+
+std::unique_ptr<v1::Tracer::Stub> Connect(const std::string& socket_path);
+
+// Prints "tracectl: <what went wrong>" on one line and returns the exit code.
+int ReportRpcError(const grpc::Status& status, const std::string& socket_path);
+
+// Prints "tracectl: <message>" on one line and returns the exit code 2.
+int UsageError(const std::string& message);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_CLIENT_CONNECTION_H_

@@ -1,0 +1,56 @@
+// tracectl info: what the daemon is and what it lets you see.
+#include <chrono>
+#include <cstdio>
+
+#include "absl/strings/str_join.h"
+#include "client/commands.h"
+#include "client/connection.h"
+
+namespace tracectl {
+namespace {
+
+constexpr auto kInfoTimeout = std::chrono::seconds(5);
+
+int RunInfo(const GlobalOptions& global, bool json) {
+  if (global.has_command) return UsageError("info takes no command after --");
+  auto stub = Connect(global.socket_path);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kInfoTimeout);
+  v1::GetInfoResponse info;
+  grpc::Status status = stub->GetInfo(&context, v1::GetInfoRequest(), &info);
+  if (!status.ok()) return ReportRpcError(status, global.socket_path);
+  const v1::Caller& c = info.caller();
+  if (json) {
+    printf(
+        "{\"version\":\"%s\",\"kernel\":\"%s\",\"hostname\":\"%s\","
+        "\"backend\":\"%s\",\"features\":[\"%s\"],\"caller\":{\"uid\":%u,"
+        "\"gid\":%u,\"pid\":%d,\"user\":\"%s\",\"admin\":%s},\"scope\":\"%s\"}\n",
+        info.version().c_str(), info.kernel().c_str(), info.hostname().c_str(),
+        info.backend().c_str(),
+        absl::StrJoin(info.features(), "\",\"").c_str(), c.uid(), c.gid(),
+        c.pid(), c.user().c_str(), c.admin() ? "true" : "false",
+        info.scope().c_str());
+    return 0;
+  }
+  printf("tracectld %s on %s, kernel %s\n", info.version().c_str(),
+         info.hostname().c_str(), info.kernel().c_str());
+  printf("backend:  %s (%s)\n", info.backend().c_str(),
+         absl::StrJoin(info.features(), ", ").c_str());
+  printf("you:      %s (uid %u, gid %u, pid %d)%s\n", c.user().c_str(), c.uid(),
+         c.gid(), c.pid(), c.admin() ? ", administrator" : "");
+  printf("scope:    %s\n", info.scope().c_str());
+  printf("socket:   %s\n", global.socket_path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddInfoCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+  CLI::App* cmd = app.add_subcommand(
+      "info", "Show the daemon's version, kernel, backend, and your scope");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "print one JSON object");
+  cmd->callback([&global, exit_code, json] { *exit_code = RunInfo(global, *json); });
+}
+
+}  // namespace tracectl

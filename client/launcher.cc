@@ -1,0 +1,136 @@
+#include "client/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace tracectl {
+namespace {
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindExecutable(const std::string& argv0) {
+  if (argv0.empty()) return absl::InvalidArgumentError("empty command name");
+  if (argv0.find('/') != std::string::npos) {
+    if (IsExecutableFile(argv0)) return argv0;
+    if (access(argv0.c_str(), F_OK) == 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot execute ", argv0, ": not an executable file"));
+    }
+    return absl::NotFoundError(absl::StrCat("command not found: ", argv0));
+  }
+  const char* path_env = getenv("PATH");
+  const std::string path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  for (absl::string_view dir : absl::StrSplit(path, ':')) {
+    const std::string candidate =
+        absl::StrCat(dir.empty() ? "." : dir, "/", argv0);
+    if (IsExecutableFile(candidate)) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat("command not found: ", argv0));
+}
+
+absl::StatusOr<std::unique_ptr<Launcher>> Launcher::Prepare(
+    const std::vector<std::string>& argv) {
+  if (argv.empty()) return absl::InvalidArgumentError("no command to run");
+  absl::StatusOr<std::string> path = FindExecutable(argv[0]);
+  if (!path.ok()) return path.status();
+
+  // Orphaned descendants are re-parented to us, so WaitAll sees them all.
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    return absl::InternalError(
+        absl::StrCat("PR_SET_CHILD_SUBREAPER: ", strerror(errno)));
+  }
+  int release[2];
+  if (pipe2(release, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
+  }
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(release[0]);
+    close(release[1]);
+    return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  }
+  if (pid == 0) {
+    // The child: the signal dispositions and mask of a fresh process.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    close(release[1]);
+    char go = 0;
+    ssize_t n;
+    do {
+      n = read(release[0], &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);  // tracectl gave up before the filter was ready
+    execv(path->c_str(), args.data());
+    const int err = errno;
+    dprintf(STDERR_FILENO, "tracectl: cannot execute %s: %s\n", path->c_str(),
+            strerror(err));
+    _exit(err == ENOENT ? 127 : 126);
+  }
+  close(release[0]);
+  return std::unique_ptr<Launcher>(new Launcher(pid, release[1]));
+}
+
+Launcher::~Launcher() {
+  if (release_fd_ >= 0) {
+    close(release_fd_);  // the child sees EOF and exits without exec
+  }
+  if (!reaped_) {
+    int status;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void Launcher::Release() {
+  const char go = 1;
+  if (write(release_fd_, &go, 1) != 1) {
+    // The child is gone already; WaitAll will report how it ended.
+  }
+  close(release_fd_);
+  release_fd_ = -1;
+}
+
+int Launcher::WaitAll() {
+  int exit_code = 0;
+  for (;;) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: nothing is left
+    }
+    if (pid != pid_) continue;
+    reaped_ = true;
+    if (WIFEXITED(status)) {
+      exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      exit_code = 128 + WTERMSIG(status);
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace tracectl

@@ -1,0 +1,49 @@
+// Runs `-- CMD ARGS` as the calling user, held before its first instruction
+// until the daemon's filter is in place, and waits for it and every process
+// it starts.
+#ifndef TRACECTL_CLIENT_LAUNCHER_H_
+#define TRACECTL_CLIENT_LAUNCHER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tracectl {
+
+class Launcher {
+ public:
+  // Resolves argv[0] on PATH (NOT_FOUND, PERMISSION_DENIED) and forks a
+  // child that waits for Release() before it execs.
+  static absl::StatusOr<std::unique_ptr<Launcher>> Prepare(
+      const std::vector<std::string>& argv);
+  // Kills the child if it was never released.
+  ~Launcher();
+  Launcher(const Launcher&) = delete;
+  Launcher& operator=(const Launcher&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Lets the child exec the command.
+  void Release();
+  // Waits until the command and all its descendants have exited (this
+  // process is their subreaper); returns the command's exit status as a
+  // shell reports it (128+N when killed by signal N).
+  int WaitAll();
+
+ private:
+  Launcher(pid_t pid, int release_fd) : pid_(pid), release_fd_(release_fd) {}
+
+  pid_t pid_;
+  int release_fd_;
+  bool reaped_ = false;
+};
+
+// The executable argv0 names, searched on $PATH when it has no '/'.
+absl::StatusOr<std::string> FindExecutable(const std::string& argv0);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_CLIENT_LAUNCHER_H_

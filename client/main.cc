@@ -1,0 +1,45 @@
+// tracectl: the client. Any user may run it; tracectld decides what it sees.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "client/commands.h"
+#include "client/connection.h"
+
+int main(int argc, char** argv) {
+  tracectl::GlobalOptions global;
+  global.socket_path = tracectl::DefaultSocketPath();
+  // Everything after a literal `--` is the command to run, untouched.
+  int parsed_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--") == 0) {
+      parsed_argc = i;
+      global.has_command = true;
+      global.command.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
+
+  CLI::App app{"tracectl: trace system calls of any process you may ptrace"};
+  app.require_subcommand(1);
+  app.add_option("--socket", global.socket_path,
+                 "tracectld's socket (default $TRACECTL_SOCKET or "
+                 "/run/tracectl/tracectld.sock)");
+  app.set_version_flag("--version", TRACECTL_VERSION);
+  int exit_code = 0;
+  tracectl::AddInfoCommand(app, global, &exit_code);
+  tracectl::AddSyscallsCommand(app, global, &exit_code);
+  try {
+    app.parse(parsed_argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return tracectl::UsageError(std::string(e.what()) + " (see tracectl --help)");
+  }
+  return exit_code;
+}

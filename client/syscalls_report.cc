@@ -1,0 +1,177 @@
+#include "client/syscalls_report.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/json.h"
+
+namespace tracectl {
+namespace {
+
+constexpr int kErrnosShown = 3;
+
+uint64_t TotalNs(const v1::SyscallsSummary& summary) {
+  uint64_t total = 0;
+  for (const v1::SyscallRow& row : summary.syscalls()) total += row.total_ns();
+  return total;
+}
+
+double Percent(uint64_t part, uint64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / whole;
+}
+
+double Micros(uint64_t ns) { return ns / 1000.0; }
+
+uint64_t AverageNs(const v1::SyscallRow& row) {
+  return row.calls() == 0 ? 0 : row.total_ns() / row.calls();
+}
+
+std::string ErrnoSummary(const v1::SyscallRow& row, int limit) {
+  std::vector<std::string> parts;
+  for (const v1::ErrnoCount& e : row.errnos()) {
+    if (limit > 0 && static_cast<int>(parts.size()) == limit) {
+      parts.push_back("...");
+      break;
+    }
+    parts.push_back(absl::StrCat(e.name(), ":", e.count()));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+}  // namespace
+
+absl::StatusOr<SortKey> ParseSortKey(const std::string& name) {
+  if (name == "time") return SortKey::kTime;
+  if (name == "calls") return SortKey::kCalls;
+  if (name == "errors") return SortKey::kErrors;
+  if (name == "name") return SortKey::kName;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown sort key '", name, "': use calls, time, errors or name"));
+}
+
+std::vector<const v1::SyscallRow*> SortedRows(const v1::SyscallsSummary& summary,
+                                              const ReportOptions& options) {
+  std::vector<const v1::SyscallRow*> rows;
+  for (const v1::SyscallRow& row : summary.syscalls()) rows.push_back(&row);
+  auto tie = [](const v1::SyscallRow* r) {
+    return std::make_tuple(r->name(), r->pid());
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](auto* a, auto* b) {
+    switch (options.sort) {
+      case SortKey::kCalls:
+        if (a->calls() != b->calls()) return a->calls() > b->calls();
+        break;
+      case SortKey::kErrors:
+        if (a->errors() != b->errors()) return a->errors() > b->errors();
+        break;
+      case SortKey::kTime:
+        if (a->total_ns() != b->total_ns()) return a->total_ns() > b->total_ns();
+        break;
+      case SortKey::kName:
+        break;
+    }
+    return tie(a) < tie(b);
+  });
+  if (options.top > 0 && rows.size() > static_cast<size_t>(options.top)) {
+    rows.resize(options.top);
+  }
+  return rows;
+}
+
+std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
+                                const ReportOptions& options) {
+  const uint64_t total_ns = TotalNs(summary);
+  uint64_t calls = 0, errors = 0;
+  for (const v1::SyscallRow& row : summary.syscalls()) {
+    calls += row.calls();
+    errors += row.errors();
+  }
+  std::string out = absl::StrFormat(
+      "syscalls of %s over %.3f s: %u calls, %u errors\n", options.scope,
+      summary.elapsed_seconds(), calls, errors);
+  const std::string who = options.per_process ? "    PID COMM            " : "";
+  const std::string who_rule =
+      options.per_process ? "------- --------------- " : "";
+  absl::StrAppend(&out, absl::StrFormat(
+      "%6s %10s %9s %9s %9s %9s %10s %9s %s%-16s %s\n", "% time", "seconds",
+      "avg us", "max us", "p50 us", "p99 us", "calls", "errors", who,
+      "syscall", "errors by errno"));
+  const std::string rule = absl::StrFormat(
+      "%s %s %s %s %s %s %s %s %s%s", std::string(6, '-'), std::string(10, '-'),
+      std::string(9, '-'), std::string(9, '-'), std::string(9, '-'),
+      std::string(9, '-'), std::string(10, '-'), std::string(9, '-'), who_rule,
+      std::string(16, '-'));
+  absl::StrAppend(&out, rule, " ---------------\n");
+  for (const v1::SyscallRow* row : SortedRows(summary, options)) {
+    const std::string who_cells =
+        options.per_process ? absl::StrFormat("%7d %-15s ", row->pid(), row->comm())
+                            : "";
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("%6.2f %10.6f %9.2f %9.2f %9.2f %9.2f %10u %9u %s%-16s "
+                        "%s",
+                        Percent(row->total_ns(), total_ns), row->total_ns() / 1e9,
+                        Micros(AverageNs(*row)), Micros(row->max_ns()),
+                        Micros(row->p50_ns()), Micros(row->p99_ns()),
+                        row->calls(), row->errors(), who_cells, row->name(),
+                        ErrnoSummary(*row, kErrnosShown)));
+    // No trailing blanks when a row has no errors.
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += '\n';
+  }
+  absl::StrAppend(&out, rule, "\n");
+  absl::StrAppend(&out,
+                  absl::StrFormat("%6.2f %10.6f %9s %9s %9s %9s %10u %9u %s%s\n",
+                                  total_ns ? 100.0 : 0.0, total_ns / 1e9, "", "",
+                                  "", "", calls, errors,
+                                  std::string(who.size(), ' '), "total"));
+  for (const v1::DropCounter& drop : summary.drops()) {
+    if (drop.count() > 0) {
+      absl::StrAppend(&out, absl::StrFormat("LOST %u: %s\n", drop.count(),
+                                            drop.reason()));
+    }
+  }
+  return out;
+}
+
+std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
+                               const ReportOptions& options) {
+  const uint64_t total_ns = TotalNs(summary);
+  std::vector<std::string> rows;
+  for (const v1::SyscallRow* row : SortedRows(summary, options)) {
+    std::vector<std::string> errnos;
+    for (const v1::ErrnoCount& e : row->errnos()) {
+      errnos.push_back(absl::StrCat(JsonString(e.name()), ":", e.count()));
+    }
+    std::string fields = absl::StrCat(
+        "\"name\":", JsonString(row->name()), ",\"number\":", row->number());
+    if (options.per_process) {
+      absl::StrAppend(&fields, ",\"pid\":", row->pid(),
+                      ",\"comm\":", JsonString(row->comm()));
+    }
+    absl::StrAppend(
+        &fields, ",\"calls\":", row->calls(), ",\"errors\":", row->errors(),
+        ",\"errnos\":{", absl::StrJoin(errnos, ","), "}",
+        ",\"total_ns\":", row->total_ns(), ",\"avg_ns\":", AverageNs(*row),
+        ",\"max_ns\":", row->max_ns(), ",\"p50_ns\":", row->p50_ns(),
+        ",\"p99_ns\":", row->p99_ns(),
+        absl::StrFormat(",\"percent_time\":%.4f",
+                        Percent(row->total_ns(), total_ns)),
+        ",\"histogram_log2_ns\":[", absl::StrJoin(row->histogram(), ","), "]");
+    rows.push_back(absl::StrCat("{", fields, "}"));
+  }
+  std::vector<std::string> drops;
+  for (const v1::DropCounter& drop : summary.drops()) {
+    drops.push_back(absl::StrCat(JsonString(drop.reason()), ":", drop.count()));
+  }
+  return absl::StrCat("{\"scope\":", JsonString(options.scope),
+                      absl::StrFormat(",\"elapsed_seconds\":%.6f",
+                                      summary.elapsed_seconds()),
+                      ",\"syscalls\":[", absl::StrJoin(rows, ","),
+                      "],\"drops\":{", absl::StrJoin(drops, ","), "}}\n");
+}
+
+}  // namespace tracectl

@@ -1,0 +1,130 @@
+#include "daemon/authorizer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace tracectl {
+namespace {
+
+constexpr size_t kMaxCommPrefix = 15;
+
+// Parses "Uid:\t1\t2\t3\t4" into the first three ids.
+bool ParseIdTriple(const std::string& line, uint32_t* a, uint32_t* b,
+                   uint32_t* c) {
+  std::vector<std::string> fields =
+      absl::StrSplit(line, absl::ByAnyChar("\t "), absl::SkipEmpty());
+  return fields.size() >= 4 && absl::SimpleAtoi(fields[1], a) &&
+         absl::SimpleAtoi(fields[2], b) && absl::SimpleAtoi(fields[3], c);
+}
+
+}  // namespace
+
+absl::StatusOr<ProcessCredentials> ReadProcessCredentials(pid_t pid) {
+  const std::string dir = absl::StrCat("/proc/", pid);
+  struct stat st;
+  std::ifstream status(dir + "/status");
+  if (pid <= 0 || stat(dir.c_str(), &st) != 0 || !status) {
+    return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
+  }
+  ProcessCredentials creds;
+  creds.proc_owner = st.st_uid;
+  bool have_uid = false, have_gid = false;
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "Name:")) {
+      creds.comm = std::string(absl::StripAsciiWhitespace(line.substr(5)));
+    } else if (absl::StartsWith(line, "Uid:")) {
+      have_uid = ParseIdTriple(line, &creds.uid, &creds.euid, &creds.suid);
+    } else if (absl::StartsWith(line, "Gid:")) {
+      have_gid = ParseIdTriple(line, &creds.gid, &creds.egid, &creds.sgid);
+    }
+  }
+  if (!have_uid || !have_gid) {
+    // The process went away while we read it.
+    return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
+  }
+  return creds;
+}
+
+bool Authorizer::IsAdmin(const Caller& caller) const {
+  if (caller.uid == 0) return true;
+  if (!admin_gid_) return false;
+  return caller.gid == *admin_gid_ ||
+         std::find(caller.groups.begin(), caller.groups.end(), *admin_gid_) !=
+             caller.groups.end();
+}
+
+std::string Authorizer::ScopeOf(const Caller& caller) const {
+  if (IsAdmin(caller)) return "all processes (administrator)";
+  return absl::StrCat("processes you could ptrace: real, effective and saved "
+                      "uid ",
+                      caller.uid, " and gid ", caller.gid, ", dumpable");
+}
+
+absl::StatusOr<KernelFilter> Authorizer::Authorize(
+    const Caller& caller, const v1::Target& target) const {
+  KernelFilter filter;
+  const bool admin = IsAdmin(caller);
+  if (target.pids_size() > kMaxTargetPids) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "too many pids: ", target.pids_size(), " (at most ", kMaxTargetPids,
+        ")"));
+  }
+  if (target.comm_prefix().size() > kMaxCommPrefix) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("comm prefix '", target.comm_prefix(), "' is longer than ",
+                     kMaxCommPrefix, " bytes, the kernel's comm length"));
+  }
+  if (target.comm_prefix().find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("comm prefix contains a NUL byte");
+  }
+  filter.comm_prefix = target.comm_prefix();
+  if (target.has_uid()) {
+    if (!admin && target.uid() != caller.uid) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("uid ", target.uid(), " is not yours: you (uid ",
+                       caller.uid, ") may trace only your own processes"));
+    }
+    filter.uid = target.uid();
+  }
+  for (int32_t pid : target.pids()) {
+    if (pid <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid pid ", pid));
+    }
+    absl::StatusOr<ProcessCredentials> creds = ReadProcessCredentials(pid);
+    if (!creds.ok()) return creds.status();
+    if (!admin) {
+      const bool same_uid = creds->uid == caller.uid &&
+                            creds->euid == caller.uid &&
+                            creds->suid == caller.uid;
+      const bool same_gid = creds->gid == caller.gid &&
+                            creds->egid == caller.gid &&
+                            creds->sgid == caller.gid;
+      if (!same_uid || !same_gid || creds->proc_owner != caller.uid) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "may not trace pid ", pid, " (", creds->comm, ", uid ", creds->uid,
+            "): you (uid ", caller.uid,
+            ") may trace only processes you could ptrace"));
+      }
+    }
+    if (std::find(filter.tgids.begin(), filter.tgids.end(), pid) ==
+        filter.tgids.end()) {
+      filter.tgids.push_back(pid);
+    }
+  }
+  filter.follow_children = target.follow_children() && !filter.tgids.empty();
+  if (!admin) filter.owner = TaskOwner{caller.uid, caller.gid};
+  return filter;
+}
+
+}  // namespace tracectl

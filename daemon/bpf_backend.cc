@@ -1,0 +1,87 @@
+#include "daemon/bpf_backend.h"
+
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/bpf_syscall_counter.h"
+
+namespace tracectl {
+namespace {
+
+constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+
+// Only libbpf's warnings reach the daemon's log.
+int LibbpfLog(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG || level == LIBBPF_INFO) return 0;
+  return vfprintf(stderr, format, args);
+}
+
+absl::StatusOr<uint64_t> EffectiveCapabilities() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "CapEff:")) {
+      uint64_t caps = 0;
+      if (absl::SimpleHexAtoi(absl::StripAsciiWhitespace(line.substr(7)),
+                              &caps)) {
+        return caps;
+      }
+    }
+  }
+  return absl::FailedPreconditionError(
+      "cannot read CapEff from /proc/self/status");
+}
+
+class BpfBackend final : public Backend {
+ public:
+  std::string name() const override { return "bpf"; }
+  std::vector<std::string> features() const override {
+    return {"syscalls", "tp_btf", "task_storage", "per_cpu_aggregation"};
+  }
+  absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
+      const KernelFilter& filter, bool per_process) override {
+    auto counter = BpfSyscallCounter::Start(filter, per_process);
+    if (!counter.ok()) return counter.status();
+    return std::unique_ptr<SyscallCounter>(std::move(*counter));
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Backend>> OpenBpfBackend() {
+  auto caps = EffectiveCapabilities();
+  if (!caps.ok()) return caps.status();
+  auto has = [&](int cap) { return (*caps >> cap) & 1; };
+  std::vector<std::string> missing;
+  const bool admin = has(CAP_SYS_ADMIN);
+  if (!admin && !has(CAP_BPF)) missing.push_back("CAP_BPF");
+  if (!admin && !has(CAP_PERFMON)) missing.push_back("CAP_PERFMON");
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "missing ", absl::StrJoin(missing, " and "),
+        " (or CAP_SYS_ADMIN): needed to load BPF tracing programs; run "
+        "tracectld as root or grant ",
+        absl::StrJoin(missing, ","), ",CAP_SYS_PTRACE"));
+  }
+  if (access(kVmlinuxBtf, R_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the kernel has no BTF (", kVmlinuxBtf,
+        "): CO-RE programs need CONFIG_DEBUG_INFO_BTF=y"));
+  }
+  libbpf_set_print(LibbpfLog);
+  return std::unique_ptr<Backend>(new BpfBackend());
+}
+
+}  // namespace tracectl

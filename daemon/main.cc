@@ -1,0 +1,122 @@
+// tracectld: the privileged tracing daemon.
+#include <grp.h>
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "daemon/authorizer.h"
+#include "daemon/bpf_backend.h"
+#include "daemon/peer_listener.h"
+#include "daemon/session_limiter.h"
+#include "daemon/tracer_service.h"
+
+namespace {
+
+constexpr int kMaxRequestBytes = 64 * 1024;
+
+std::optional<gid_t> LookUpGroup(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  group gr;
+  group* found = nullptr;
+  char buf[4096];
+  if (getgrnam_r(name.c_str(), &gr, buf, sizeof(buf), &found) != 0 ||
+      found == nullptr) {
+    return std::nullopt;
+  }
+  return found->gr_gid;
+}
+
+int Run(const std::string& socket_path, const std::string& admin_group,
+        int max_sessions) {
+  auto backend = tracectl::OpenBpfBackend();
+  if (!backend.ok()) {
+    fprintf(stderr, "tracectld: %s\n",
+            std::string(backend.status().message()).c_str());
+    return 1;
+  }
+  const std::optional<gid_t> admin_gid = LookUpGroup(admin_group);
+  if (!admin_gid && !admin_group.empty()) {
+    fprintf(stderr,
+            "tracectld: admin group '%s' does not exist: only root has full "
+            "access\n",
+            admin_group.c_str());
+  }
+
+  // Every thread started from here on inherits the blocked signals; the main
+  // thread takes them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto listener = tracectl::PeerListener::Listen(socket_path);
+  if (!listener.ok()) {
+    fprintf(stderr, "tracectld: %s\n",
+            std::string(listener.status().message()).c_str());
+    return 1;
+  }
+  tracectl::Authorizer authorizer(admin_gid);
+  tracectl::SessionLimiter limiter(max_sessions);
+  tracectl::TracerService service(listener->get(), &authorizer, &limiter,
+                                  backend->get());
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    fprintf(stderr, "tracectld: cannot start the gRPC server\n");
+    return 1;
+  }
+  (*listener)->Start(server.get());
+  fprintf(stderr, "tracectld %s: listening on %s (backend %s)\n",
+          TRACECTL_VERSION, socket_path.c_str(),
+          (*backend)->name().c_str());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  fprintf(stderr, "tracectld: %s, ending every session\n", strsignal(sig));
+  (*listener)->Stop();
+  // Cancels every call still running: their sessions detach as they end.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  server->Wait();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tracectld: the tracectl daemon (runs as root, serves tracectl)"};
+  std::string socket_path = "/run/tracectl/tracectld.sock";
+  std::string admin_group = "tracectl";
+  int max_sessions = 8;
+  app.add_option("--socket", socket_path, "Unix socket to listen on")
+      ->capture_default_str();
+  app.add_option("--admin-group", admin_group,
+                 "members may trace every process (empty: root only)")
+      ->capture_default_str();
+  app.add_option("--max-sessions-per-user", max_sessions,
+                 "sessions one uid may run at once")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.set_version_flag("--version", TRACECTL_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fprintf(stderr, "tracectld: %s (see --help)\n", e.what());
+    return 2;
+  }
+  return Run(socket_path, admin_group, max_sessions);
+}

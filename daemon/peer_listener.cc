@@ -1,0 +1,169 @@
+#include "daemon/peer_listener.h"
+
+#include <errno.h>
+#include <grpcpp/server_posix.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace tracectl {
+namespace {
+
+constexpr int kMaxGroups = 256;
+
+absl::Status Errno(const std::string& what) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", strerror(errno)));
+}
+
+// True if something accepts connections at `addr`.
+bool SomeoneListens(const sockaddr_un& addr) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool listening =
+      connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return listening;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PeerListener>> PeerListener::Listen(
+    const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "socket path '", path, "' must have 1 to ", sizeof(addr.sun_path) - 1,
+        " bytes"));
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size());
+
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot create ", dir.string(), ": ", ec.message()));
+    }
+    chmod(dir.c_str(), 0755);
+  }
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(path, " exists and is not a socket"));
+    }
+    if (SomeoneListens(addr)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("another tracectld is listening on ", path));
+    }
+    unlink(path.c_str());  // stale socket of a daemon that is gone
+  }
+
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Errno("socket");
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    absl::Status s = Errno(absl::StrCat("cannot bind ", path));
+    close(fd);
+    return s;
+  }
+  if (chmod(path.c_str(), 0666) != 0 || listen(fd, 64) != 0) {
+    absl::Status s = Errno(absl::StrCat("cannot listen on ", path));
+    close(fd);
+    return s;
+  }
+  int wake = eventfd(0, EFD_CLOEXEC);
+  if (wake < 0) {
+    absl::Status s = Errno("eventfd");
+    close(fd);
+    return s;
+  }
+  return std::unique_ptr<PeerListener>(new PeerListener(path, fd, wake));
+}
+
+PeerListener::~PeerListener() {
+  Stop();
+  close(listen_fd_);
+  close(wake_fd_);
+  unlink(path_.c_str());
+}
+
+void PeerListener::Start(grpc::Server* server) {
+  thread_ = std::thread([this, server] { AcceptLoop(server); });
+}
+
+void PeerListener::Stop() {
+  if (!thread_.joinable()) return;
+  const uint64_t one = 1;
+  if (write(wake_fd_, &one, sizeof(one)) < 0) perror("tracectld: eventfd");
+  thread_.join();
+}
+
+void PeerListener::AcceptLoop(grpc::Server* server) {
+  pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      perror("tracectld: poll");
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    // gRPC needs the fd non-blocking, or its calls hang.
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+        perror("tracectld: accept");
+      }
+      continue;
+    }
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+      perror("tracectld: SO_PEERCRED");
+      close(fd);
+      continue;
+    }
+    Caller caller{cred.uid, cred.gid, cred.pid, {}};
+    gid_t groups[kMaxGroups];
+    socklen_t glen = sizeof(groups);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0) {
+      caller.groups.assign(groups, groups + glen / sizeof(gid_t));
+    }
+    {
+      // A new connection may reuse the fd number of one that has closed.
+      absl::MutexLock lock(&mu_);
+      callers_[fd] = std::move(caller);
+    }
+    grpc::AddInsecureChannelFromFd(server, fd);
+  }
+}
+
+absl::StatusOr<Caller> PeerListener::CallerOf(const std::string& peer) const {
+  int fd = -1;
+  if (!absl::StartsWith(peer, "fd:") ||
+      !absl::SimpleAtoi(peer.substr(3), &fd)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("cannot identify the caller at '", peer, "'"));
+  }
+  absl::MutexLock lock(&mu_);
+  auto it = callers_.find(fd);
+  if (it == callers_.end()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("no credentials for connection ", peer));
+  }
+  return it->second;
+}
+
+}  // namespace tracectl

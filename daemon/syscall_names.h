@@ -1,0 +1,16 @@
+// Names for system call numbers (libseccomp) and errno values (glibc).
+#ifndef TRACECTL_DAEMON_SYSCALL_NAMES_H_
+#define TRACECTL_DAEMON_SYSCALL_NAMES_H_
+
+#include <string>
+
+namespace tracectl {
+
+// "openat", or "syscall_N" for a number the host architecture does not name.
+std::string SyscallName(int nr);
+// "ENOENT", or "E<N>" for a value glibc does not name.
+std::string ErrnoName(int err);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_SYSCALL_NAMES_H_

@@ -1,0 +1,61 @@
+#include "daemon/tracer_service.h"
+
+#include <pwd.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "daemon/grpc_status.h"
+#include "daemon/syscalls_reactor.h"
+
+namespace tracectl {
+namespace {
+
+std::string UserName(uid_t uid) {
+  passwd pw;
+  passwd* found = nullptr;
+  char buf[1024];
+  if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != nullptr) {
+    return found->pw_name;
+  }
+  return std::to_string(uid);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* TracerService::GetInfo(
+    grpc::CallbackServerContext* context, const v1::GetInfoRequest* /*request*/,
+    v1::GetInfoResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller = peers_->CallerOf(context->peer());
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  response->set_version(TRACECTL_VERSION);
+  utsname uts;
+  if (uname(&uts) == 0) {
+    response->set_kernel(uts.release);
+    response->set_hostname(uts.nodename);
+  }
+  response->set_backend(backend_->name());
+  for (const std::string& feature : backend_->features()) {
+    response->add_features(feature);
+  }
+  v1::Caller* who = response->mutable_caller();
+  who->set_uid(caller->uid);
+  who->set_gid(caller->gid);
+  who->set_pid(caller->pid);
+  who->set_user(UserName(caller->uid));
+  who->set_admin(authorizer_->IsAdmin(*caller));
+  response->set_scope(authorizer_->ScopeOf(*caller));
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::SyscallsClientMessage, v1::SyscallsServerMessage>*
+TracerService::Syscalls(grpc::CallbackServerContext* context) {
+  return new SyscallsReactor(peers_->CallerOf(context->peer()), authorizer_,
+                             limiter_, backend_);
+}
+
+}  // namespace tracectl

@@ -1,0 +1,40 @@
+// The tracectl.v1.Tracer service: identifies each caller, scopes its
+// requests, and runs one session per Syscalls call.
+#ifndef TRACECTL_DAEMON_TRACER_SERVICE_H_
+#define TRACECTL_DAEMON_TRACER_SERVICE_H_
+
+#include "daemon/authorizer.h"
+#include "daemon/backend.h"
+#include "daemon/peer_listener.h"
+#include "daemon/session_limiter.h"
+#include "tracectl/v1/tracectl.grpc.pb.h"
+
+namespace tracectl {
+
+class TracerService final : public v1::Tracer::CallbackService {
+ public:
+  // Nothing is owned; everything must outlive the server.
+  TracerService(const PeerListener* peers, const Authorizer* authorizer,
+                SessionLimiter* limiter, Backend* backend)
+      : peers_(peers),
+        authorizer_(authorizer),
+        limiter_(limiter),
+        backend_(backend) {}
+
+  grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
+                                    const v1::GetInfoRequest* request,
+                                    v1::GetInfoResponse* response) override;
+
+  grpc::ServerBidiReactor<v1::SyscallsClientMessage, v1::SyscallsServerMessage>*
+  Syscalls(grpc::CallbackServerContext* context) override;
+
+ private:
+  const PeerListener* peers_;
+  const Authorizer* authorizer_;
+  SessionLimiter* limiter_;
+  Backend* backend_;
+};
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_TRACER_SERVICE_H_
