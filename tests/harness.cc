@@ -1,0 +1,256 @@
+#include "tests/harness.h"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace tracectl::testing {
+namespace fs = std::filesystem;
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+}  // namespace
+
+std::unique_ptr<Process> Process::Start(const std::vector<std::string>& argv,
+                                        const RunOptions& options) {
+  std::unique_ptr<Process> p(new Process());
+  char tmpl[] = "/tmp/tracectl-run-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
+  p->out_path_ = std::string(tmpl) + "/out";
+  p->err_path_ = std::string(tmpl) + "/err";
+  std::vector<std::string> full;
+  if (options.as_nobody) {
+    full = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+  }
+  full.insert(full.end(), argv.begin(), argv.end());
+  std::vector<char*> args;
+  for (auto& a : full) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  int in_pipe[2] = {-1, -1};
+  if (options.stdin_pipe && pipe2(in_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe");
+  }
+  const int out = open(p->out_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  const int err = open(p->err_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  p->pid_ = fork();
+  if (p->pid_ == 0) {
+    const int in = options.stdin_pipe ? in_pipe[0] : open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(out);
+  close(err);
+  if (options.stdin_pipe) {
+    close(in_pipe[0]);
+    p->stdin_fd_ = in_pipe[1];
+  }
+  return p;
+}
+
+Process::~Process() {
+  if (!reaped_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+  }
+  CloseStdin();
+  fs::remove_all(fs::path(out_path_).parent_path());
+}
+
+void Process::WriteStdin(const std::string& data) {
+  if (write(stdin_fd_, data.data(), data.size()) !=
+      static_cast<ssize_t>(data.size())) {
+    throw std::runtime_error("write to stdin");
+  }
+}
+
+void Process::CloseStdin() {
+  if (stdin_fd_ >= 0) close(stdin_fd_);
+  stdin_fd_ = -1;
+}
+
+void Process::Signal(int sig) {
+  if (!reaped_) kill(pid_, sig);
+}
+
+bool Process::Running() {
+  if (reaped_) return false;
+  if (waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+  return !reaped_;
+}
+
+RunResult Process::Wait(int timeout_ms) {
+  RunResult result;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool timed_out = false;
+  while (Running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status_, 0);
+      reaped_ = true;
+      timed_out = true;
+      break;
+    }
+    SleepMs(5);
+  }
+  if (timed_out) {
+    result.exit_code = -1;
+  } else if (WIFEXITED(status_)) {
+    result.exit_code = WEXITSTATUS(status_);
+  } else if (WIFSIGNALED(status_)) {
+    result.exit_code = 128 + WTERMSIG(status_);
+  }
+  result.out = ReadFile(out_path_);
+  result.err = ReadFile(err_path_);
+  return result;
+}
+
+RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options) {
+  return Process::Start(argv, options)->Wait(options.timeout_ms);
+}
+
+Sandbox::Sandbox() {
+  char tmpl[] = "/tmp/tracectl-test-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
+  dir_ = tmpl;
+  chmod(dir_.c_str(), 0755);
+  for (const char* bin : {TRACECTL_BIN, TRACECTLD_BIN, SYSCALL_HELPER_BIN}) {
+    const fs::path to = fs::path(dir_) / fs::path(bin).filename();
+    fs::copy_file(bin, to);
+    chmod(to.c_str(), 0755);
+  }
+}
+
+Sandbox::~Sandbox() { fs::remove_all(dir_); }
+
+Daemon::Daemon(const Sandbox& sandbox, const std::vector<std::string>& extra_flags) {
+  std::vector<std::string> argv = {sandbox.tracectld(), "--socket",
+                                   sandbox.socket()};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  process_ = Process::Start(argv);
+  for (int i = 0; i < 200; ++i) {
+    if (!process_->Running()) break;
+    if (RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(), "info"}).exit_code == 0) {
+      return;
+    }
+    SleepMs(50);
+  }
+  RunResult r = Stop();
+  throw std::runtime_error("tracectld did not start: " + r.err);
+}
+
+Daemon::~Daemon() {
+  if (process_->Running()) Stop();
+}
+
+RunResult Daemon::Stop() {
+  process_->Signal(SIGTERM);
+  return process_->Wait(10000);
+}
+
+int CountBpfPrograms() {
+  int count = 0;
+  __u32 id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) ++count;
+  return count;
+}
+
+int SettledBpfProgramCount() {
+  int count = CountBpfPrograms();
+  for (int stable = 0, waited = 0; stable < 500 && waited < 5000; waited += 10) {
+    SleepMs(10);
+    const int now = CountBpfPrograms();
+    stable = now == count ? stable + 10 : 0;
+    count = now;
+  }
+  return count;
+}
+
+int WaitForBpfPrograms(int n, int timeout_ms) {
+  int count = CountBpfPrograms();
+  for (int waited = 0; count != n && waited < timeout_ms; waited += 10) {
+    SleepMs(10);
+    count = CountBpfPrograms();
+  }
+  return count;
+}
+
+std::vector<SyscallFigures> ParseSyscallsJson(const std::string& json) {
+  static const std::regex row(
+      R"re(\{"name":"([^"]+)","number":-?\d+(?:,"pid":(\d+),"comm":"((?:[^"\\]|\\.)*)")?,"calls":(\d+),"errors":(\d+),"errnos":\{([^}]*)\})re");
+  static const std::regex errno_entry(R"re("(E[A-Z0-9]+)":(\d+))re");
+  std::vector<SyscallFigures> rows;
+  for (auto it = std::sregex_iterator(json.begin(), json.end(), row);
+       it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    SyscallFigures f;
+    f.name = m[1];
+    if (m[2].matched) f.pid = std::stoi(m[2]);
+    f.comm = m[3];
+    f.calls = std::stoull(m[4]);
+    f.errors = std::stoull(m[5]);
+    const std::string errnos = m[6];
+    for (auto e = std::sregex_iterator(errnos.begin(), errnos.end(), errno_entry);
+         e != std::sregex_iterator(); ++e) {
+      f.errnos[(*e)[1]] = std::stoull((*e)[2]);
+    }
+    rows.push_back(std::move(f));
+  }
+  return rows;
+}
+
+SyscallFigures FindRow(const std::vector<SyscallFigures>& rows,
+                       const std::string& name, int pid) {
+  for (const SyscallFigures& f : rows) {
+    if (f.name == name && (pid == 0 || f.pid == pid)) return f;
+  }
+  SyscallFigures none;
+  none.name = name;
+  return none;
+}
+
+std::map<std::string, std::pair<uint64_t, uint64_t>> ParseStraceSummary(
+    const std::string& table) {
+  // "% time seconds usecs/call calls errors syscall": errors may be blank.
+  static const std::regex row(
+      R"re(^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?([a-z_0-9]+)\s*$)re");
+  std::map<std::string, std::pair<uint64_t, uint64_t>> rows;
+  std::istringstream in(table);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, row) && m[3] != "total") {
+      rows[m[3]] = {std::stoull(m[1]), m[2].matched ? std::stoull(m[2]) : 0};
+    }
+  }
+  return rows;
+}
+
+}  // namespace tracectl::testing

@@ -1,0 +1,116 @@
+// Runs real programs for the integration tests: tracectld on a temporary
+// socket, tracectl, helpers, as root or as an unprivileged user.
+#ifndef TRACECTL_TESTS_HARNESS_H_
+#define TRACECTL_TESTS_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tracectl::testing {
+
+inline constexpr uid_t kNobody = 65534;
+
+struct RunResult {
+  int exit_code = -1;  // 128+N when killed by signal N; -1 on timeout
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  bool as_nobody = false;  // setpriv to uid/gid 65534, no groups
+  bool stdin_pipe = false;  // else stdin is /dev/null
+  int timeout_ms = 60000;
+};
+
+// A program running in the background, its output going to files.
+class Process {
+ public:
+  static std::unique_ptr<Process> Start(const std::vector<std::string>& argv,
+                                        const RunOptions& options = {});
+  ~Process();  // kills it if still running
+
+  pid_t pid() const { return pid_; }
+  void WriteStdin(const std::string& data);
+  void CloseStdin();
+  void Signal(int sig);
+  bool Running();
+  // Waits for exit (or kills it after timeout_ms) and collects its output.
+  RunResult Wait(int timeout_ms = 60000);
+
+ private:
+  Process() = default;
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  bool reaped_ = false;
+  int status_ = 0;
+  std::string out_path_, err_path_;
+};
+
+RunResult RunProgram(const std::vector<std::string>& argv,
+              const RunOptions& options = {});
+
+// A world-readable temporary directory holding copies of the binaries under
+// test, so that an unprivileged user can run them, and the daemon's socket.
+class Sandbox {
+ public:
+  Sandbox();
+  ~Sandbox();
+  const std::string& dir() const { return dir_; }
+  std::string socket() const { return dir_ + "/tracectld.sock"; }
+  std::string tracectl() const { return dir_ + "/tracectl"; }
+  std::string tracectld() const { return dir_ + "/tracectld"; }
+  std::string helper() const { return dir_ + "/syscall_helper"; }
+
+ private:
+  std::string dir_;
+};
+
+// A tracectld serving a socket of its own.
+class Daemon {
+ public:
+  // Starts it and waits until `tracectl info` answers.
+  explicit Daemon(const Sandbox& sandbox,
+                  const std::vector<std::string>& extra_flags = {});
+  ~Daemon();
+  Process& process() { return *process_; }
+  // Stops it with SIGTERM; returns its result.
+  RunResult Stop();
+
+ private:
+  std::unique_ptr<Process> process_;
+};
+
+// Every BPF program loaded in the kernel right now.
+int CountBpfPrograms();
+// The count once it has not changed for half a second (at most 5 s), so
+// that sessions ending from earlier tests are not counted.
+int SettledBpfProgramCount();
+// Waits up to timeout_ms until CountBpfPrograms() == n; returns the last count.
+int WaitForBpfPrograms(int n, int timeout_ms);
+
+// One row of `tracectl syscalls --json`.
+struct SyscallFigures {
+  std::string name;
+  int pid = 0;
+  std::string comm;
+  uint64_t calls = 0;
+  uint64_t errors = 0;
+  std::map<std::string, uint64_t> errnos;
+};
+std::vector<SyscallFigures> ParseSyscallsJson(const std::string& json);
+// The row named `name` (and pid, when nonzero); calls == 0 when absent.
+SyscallFigures FindRow(const std::vector<SyscallFigures>& rows,
+                       const std::string& name, int pid = 0);
+
+// `strace -c` rows by syscall name: {calls, errors}.
+std::map<std::string, std::pair<uint64_t, uint64_t>> ParseStraceSummary(
+    const std::string& table);
+
+}  // namespace tracectl::testing
+
+#endif  // TRACECTL_TESTS_HARNESS_H_

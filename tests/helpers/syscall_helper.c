@@ -1,0 +1,73 @@
+/*
+ * Makes an exact, known set of system calls, for tests that check counts.
+ *
+ *   syscall_helper GETPPID OPENAT_ENOENT PIPE2
+ *       GETPPID getppid calls, OPENAT_ENOENT openat calls that fail with
+ *       ENOENT, and PIPE2 pipe2 calls (each pipe is closed: 2 closes).
+ *   syscall_helper --loop SECONDS
+ *       getppid in a loop for SECONDS seconds.
+ *
+ * Built static, so the dynamic loader adds no openat of its own.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static long count_arg(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || n < 0) {
+		fprintf(stderr, "syscall_helper: bad count '%s'\n", s);
+		exit(2);
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	long i, getppids, openats, pipes;
+
+	if (argc == 3 && strcmp(argv[1], "--loop") == 0) {
+		struct timespec start, now;
+		long seconds = count_arg(argv[2]);
+
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		do {
+			for (i = 0; i < 1000; i++)
+				syscall(SYS_getppid);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+		} while (now.tv_sec - start.tv_sec < seconds);
+		return 0;
+	}
+	if (argc != 4) {
+		fprintf(stderr,
+			"usage: syscall_helper GETPPID OPENAT_ENOENT PIPE2 | --loop SECONDS\n");
+		return 2;
+	}
+	getppids = count_arg(argv[1]);
+	openats = count_arg(argv[2]);
+	pipes = count_arg(argv[3]);
+	for (i = 0; i < getppids; i++)
+		syscall(SYS_getppid);
+	for (i = 0; i < openats; i++) {
+		if (syscall(SYS_openat, AT_FDCWD,
+			    "/nonexistent/tracectl-syscall-helper", O_RDONLY) != -1)
+			return 1;
+	}
+	for (i = 0; i < pipes; i++) {
+		int fds[2];
+
+		if (syscall(SYS_pipe2, fds, O_CLOEXEC) != 0)
+			return 1;
+		close(fds[0]);
+		close(fds[1]);
+	}
+	return 0;
+}

@@ -1,0 +1,306 @@
+// End to end: a real tracectld on a temporary socket, real tracectl, real
+// workloads, exact figures where the workload makes them exact.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "tests/harness.h"
+
+namespace tracectl::testing {
+namespace {
+
+class SyscallsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sandbox_ = new Sandbox();
+    daemon_ = new Daemon(*sandbox_);
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    delete sandbox_;
+  }
+
+  static std::vector<std::string> Tracectl(std::vector<std::string> args) {
+    args.insert(args.begin(), {sandbox_->tracectl(), "--socket", sandbox_->socket()});
+    return args;
+  }
+  static RunResult RunTracectl(std::vector<std::string> args,
+                               const RunOptions& options = {}) {
+    return RunProgram(Tracectl(std::move(args)), options);
+  }
+  // Starts tracectl in the background and returns once its session's
+  // programs are in the kernel.
+  static std::unique_ptr<Process> StartSession(std::vector<std::string> args,
+                                               const RunOptions& options = {}) {
+    const int before = CountBpfPrograms();
+    auto p = Process::Start(Tracectl(std::move(args)), options);
+    for (int i = 0; i < 500 && CountBpfPrograms() < before + 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_GE(CountBpfPrograms(), before + 2) << "the session did not start";
+    return p;
+  }
+
+  static Sandbox* sandbox_;
+  static Daemon* daemon_;
+};
+
+Sandbox* SyscallsTest::sandbox_ = nullptr;
+Daemon* SyscallsTest::daemon_ = nullptr;
+
+TEST_F(SyscallsTest, InfoReportsBackendAndCaller) {
+  RunResult r = RunTracectl({"info"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("backend:  bpf"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("uid 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("administrator"), std::string::npos) << r.out;
+
+  RunResult nobody = RunTracectl({"info", "--json"}, {.as_nobody = true});
+  ASSERT_EQ(nobody.exit_code, 0) << nobody.err;
+  EXPECT_NE(nobody.out.find("\"uid\":65534"), std::string::npos) << nobody.out;
+  EXPECT_NE(nobody.out.find("\"admin\":false"), std::string::npos) << nobody.out;
+}
+
+TEST_F(SyscallsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
+  RunResult r = RunTracectl(
+      {"syscalls", "--json", "--", sandbox_->helper(), "1234", "321", "55"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = ParseSyscallsJson(r.out);
+  const SyscallFigures getppid = FindRow(rows, "getppid");
+  const SyscallFigures openat = FindRow(rows, "openat");
+  const SyscallFigures pipe2 = FindRow(rows, "pipe2");
+  EXPECT_EQ(getppid.calls, 1234u) << r.out;
+  EXPECT_EQ(getppid.errors, 0u);
+  EXPECT_EQ(openat.calls, 321u) << r.out;
+  EXPECT_EQ(openat.errors, 321u);
+  EXPECT_EQ(openat.errnos.at("ENOENT"), 321u) << r.out;
+  EXPECT_EQ(pipe2.calls, 55u) << r.out;
+  EXPECT_EQ(pipe2.errors, 0u);
+  EXPECT_EQ(FindRow(rows, "close").calls, 110u) << r.out;
+
+  // The same helper under strace -f -c gives the same figures.
+  const std::string strace_out = sandbox_->dir() + "/strace.txt";
+  RunResult s = RunProgram({"strace", "-f", "-c", "-o", strace_out, sandbox_->helper(),
+                     "1234", "321", "55"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  RunResult table = RunProgram({"cat", strace_out});
+  const auto strace_rows = ParseStraceSummary(table.out);
+  for (const char* name : {"getppid", "openat", "pipe2", "close"}) {
+    ASSERT_TRUE(strace_rows.count(name)) << name << " missing in\n" << table.out;
+    const SyscallFigures ours = FindRow(rows, name);
+    EXPECT_EQ(ours.calls, strace_rows.at(name).first) << name;
+    EXPECT_EQ(ours.errors, strace_rows.at(name).second) << name;
+  }
+}
+
+TEST_F(SyscallsTest, CommandExitStatusAndOrphanedDescendantsAreKept) {
+  // sh exits 7 at once; its background child makes 9 pipe2 calls later,
+  // re-parented to tracectl, which waits for it.
+  const std::string script = "(sleep 0.3; " + sandbox_->helper() +
+                             " 0 0 9) & exit 7";
+  RunResult r = RunTracectl({"syscalls", "--json", "--", "/bin/sh", "-c", script});
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_EQ(FindRow(ParseSyscallsJson(r.out), "pipe2").calls, 9u) << r.out;
+}
+
+TEST_F(SyscallsTest, CommFilterCountsOnlyMatchingTasks) {
+  // python3 waits for "go", makes 777 getppid calls, and says "done".
+  auto python = Process::Start(
+      {"/usr/bin/python3", "-c",
+       "import os, sys\n"
+       "sys.stdin.readline()\n"
+       "for _ in range(777): os.getppid()\n"
+       "print('done', flush=True)\n"
+       "sys.stdin.readline()\n"},
+      {.stdin_pipe = true});
+  auto session = StartSession({"syscalls", "--comm", "python", "--per-process",
+                               "--json"});
+  // Another program makes getppid calls at the same time.
+  auto other = Process::Start({sandbox_->helper(), "1234", "0", "0"});
+  python->WriteStdin("go\n");
+  ASSERT_EQ(other->Wait().exit_code, 0);
+  for (int i = 0; i < 500 && python->Running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (i == 100) python->CloseStdin();
+  }
+  python->CloseStdin();
+  RunResult py = python->Wait();
+  ASSERT_NE(py.out.find("done"), std::string::npos) << py.err;
+  session->Signal(SIGINT);
+  RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = ParseSyscallsJson(r.out);
+  ASSERT_FALSE(rows.empty()) << r.out;
+  uint64_t getppid_calls = 0;
+  for (const SyscallFigures& row : rows) {
+    EXPECT_EQ(row.comm.rfind("python", 0), 0u) << "row of " << row.comm;
+    if (row.name == "getppid") getppid_calls += row.calls;
+  }
+  EXPECT_EQ(getppid_calls, 777u) << r.out;
+}
+
+TEST_F(SyscallsTest, UnprivilegedUserMayNotTracePidOne) {
+  RunResult r = RunTracectl({"syscalls", "--pid", "1", "--duration", "1"},
+                            {.as_nobody = true});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pid 1 "), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
+  RunResult uid = RunTracectl({"syscalls", "--uid", "0", "--duration", "1"},
+                              {.as_nobody = true});
+  EXPECT_NE(uid.exit_code, 0);
+  EXPECT_NE(uid.err.find("permission denied"), std::string::npos) << uid.err;
+}
+
+TEST_F(SyscallsTest, UnprivilegedUserMayTraceItsOwnCommand) {
+  RunResult r = RunTracectl(
+      {"syscalls", "--json", "--", sandbox_->helper(), "12", "3", "1"},
+      {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = ParseSyscallsJson(r.out);
+  EXPECT_EQ(FindRow(rows, "getppid").calls, 12u) << r.out;
+  EXPECT_EQ(FindRow(rows, "openat").errors, 3u) << r.out;
+
+  RunResult t = RunTracectl({"syscalls", "--json", "--", "/bin/true"},
+                            {.as_nobody = true});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(FindRow(ParseSyscallsJson(t.out), "execve").calls, 1u) << t.out;
+}
+
+TEST_F(SyscallsTest, UnprivilegedSystemWideSeesNoneOfRootsTasks) {
+  // root makes getppid calls throughout the unprivileged session.
+  auto root_loop = Process::Start({sandbox_->helper(), "--loop", "10"});
+  RunResult r = RunTracectl(
+      {"syscalls", "--per-process", "--json", "--duration", "2"},
+      {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(root_loop->Running()) << "the root workload ended too soon";
+  const auto rows = ParseSyscallsJson(r.out);
+  // tracectl's own calls, as nobody, are there; root's are not.
+  EXPECT_FALSE(rows.empty()) << r.out;
+  for (const SyscallFigures& row : rows) {
+    EXPECT_NE(row.pid, root_loop->pid()) << r.out;
+    EXPECT_NE(row.comm, "syscall_helper") << r.out;
+    EXPECT_NE(row.pid, daemon_->process().pid()) << r.out;
+  }
+  // The same query as root does see the root workload.
+  RunResult as_root =
+      RunTracectl({"syscalls", "--per-process", "--json", "--duration", "1"});
+  ASSERT_EQ(as_root.exit_code, 0) << as_root.err;
+  ASSERT_TRUE(root_loop->Running());
+  EXPECT_GT(FindRow(ParseSyscallsJson(as_root.out), "getppid", root_loop->pid()).calls,
+            0u);
+}
+
+TEST_F(SyscallsTest, KilledClientLeavesNoProgramsBehind) {
+  const int before = SettledBpfProgramCount();
+  auto session = StartSession({"syscalls"});
+  ASSERT_EQ(CountBpfPrograms(), before + 2);
+  session->Signal(SIGKILL);
+  session->Wait();
+  EXPECT_EQ(WaitForBpfPrograms(before, 2000), before);
+}
+
+TEST_F(SyscallsTest, CtrlCPrintsTheSummary) {
+  auto session = StartSession({"syscalls", "--pid", std::to_string(getpid())});
+  for (int i = 0; i < 50; ++i) getppid();
+  session->Signal(SIGINT);
+  RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("getppid"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("total"), std::string::npos) << r.out;
+}
+
+TEST_F(SyscallsTest, IntervalAppendsSnapshotsWhenNotATerminal) {
+  RunResult r = RunTracectl({"syscalls", "--interval", "0.2", "--duration", "1.1",
+                             "--pid", std::to_string(daemon_->process().pid())});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t snapshots = 0;
+  for (size_t at = r.out.find("--- "); at != std::string::npos;
+       at = r.out.find("--- ", at + 1)) {
+    ++snapshots;
+  }
+  EXPECT_GE(snapshots, 4u) << r.out;
+  EXPECT_EQ(r.out.find("\033["), std::string::npos) << "no escapes in a file";
+}
+
+TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
+  pid_t unused = 4000000;
+  while (kill(unused, 0) == 0 || errno != ESRCH) --unused;
+  const std::vector<std::vector<std::string>> cases = {
+      {"syscalls", "--pid", std::to_string(unused)},
+      {"syscalls", "--duration", "0"},
+      {"syscalls", "--duration", "-3"},
+      {"syscalls", "--comm", ""},
+      {"syscalls", "--"},
+      {"syscalls", "--", "/nonexistent/command"},
+      {"syscalls", "--", "no-such-command-tracectl"},
+      {"syscalls", "--no-such-flag"},
+      {"syscalls", "--sort", "bogus"},
+      {"syscalls", "--comm", "a-very-long-comm-prefix"},
+      {"no-such-subcommand"},
+  };
+  for (const auto& args : cases) {
+    RunResult r = RunTracectl(args, {.timeout_ms = 10000});
+    const std::string what = args.back();
+    EXPECT_GT(r.exit_code, 0) << what;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("tracectl: ", 0), 0u) << what << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << what << ": " << r.out;
+  }
+  RunResult pid = RunTracectl({"syscalls", "--pid", std::to_string(unused)});
+  EXPECT_NE(pid.err.find("no process with pid " + std::to_string(unused)),
+            std::string::npos)
+      << pid.err;
+  RunResult missing = RunTracectl({"syscalls", "--", "no-such-command-tracectl"});
+  EXPECT_EQ(missing.exit_code, 127);
+  // The daemon still serves.
+  EXPECT_EQ(RunTracectl({"info"}).exit_code, 0);
+}
+
+TEST(DaemonTest, SigtermEndsSessionsAndDetachesPrograms) {
+  Sandbox sandbox;
+  const int before = CountBpfPrograms();
+  Daemon daemon(sandbox);
+  auto session = Process::Start(
+      {sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls"});
+  ASSERT_EQ(WaitForBpfPrograms(before + 2, 5000), before + 2);
+  RunResult d = daemon.Stop();
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(WaitForBpfPrograms(before, 1000), before);
+  RunResult client = session->Wait(5000);
+  EXPECT_NE(client.exit_code, 0);
+  EXPECT_EQ(client.err.rfind("tracectl: ", 0), 0u) << client.err;
+}
+
+TEST(DaemonTest, LimitsSessionsPerUser) {
+  Sandbox sandbox;
+  Daemon daemon(sandbox, {"--max-sessions-per-user", "1"});
+  const int before = CountBpfPrograms();
+  auto first = Process::Start(
+      {sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls"});
+  ASSERT_EQ(WaitForBpfPrograms(before + 2, 5000), before + 2);
+  RunResult second = RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(),
+                          "syscalls", "--duration", "1"});
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.err.find("limit reached"), std::string::npos) << second.err;
+  first->Signal(SIGINT);
+  EXPECT_EQ(first->Wait().exit_code, 0);
+}
+
+TEST(DaemonTest, WithoutPrivilegesSaysWhichIsMissing) {
+  Sandbox sandbox;
+  RunResult r = RunProgram({sandbox.tracectld(), "--socket", sandbox.dir() + "/x.sock"},
+                    {.as_nobody = true, .timeout_ms = 10000});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing CAP_BPF"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace tracectl::testing
