@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The cost of counting system calls: a Python loop of 200k os.stat (about
+# 600k syscalls) untraced, under `tracectl syscalls --comm python`, under
+# `strace -f -c`, `perf trace -s` and bpftrace, in one run, as ratios.
+#
+#   sudo bench/syscalls_bench.sh [RUNS]       (default 5 runs, median kept)
+#
+# Prints a Markdown table for bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+deploy/build.sh >/dev/null
+PY=/usr/bin/python3
+LOOP='import os
+for _ in range(200000): os.stat("/")'
+
+# perf trace reads tracepoint formats from tracefs.
+if [[ ! -e /sys/kernel/tracing/events/raw_syscalls ]]; then
+  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+fi
+
+dir=$(mktemp -d /tmp/tracectl-bench.XXXXXX)
+sock="$dir/tracectld.sock"
+build/bin/tracectld --socket "$sock" 2>"$dir/tracectld.log" &
+daemon=$!
+cleanup() {
+  kill -TERM "$daemon" 2>/dev/null || true
+  wait "$daemon" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+  build/bin/tracectl --socket "$sock" info >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+now() { date +%s.%N; }
+# Seconds one command takes.
+timed() {
+  local t0 t1
+  t0=$(now)
+  "$@" >/dev/null 2>&1
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l
+}
+median() { sort -g | awk '{a[NR]=$1} END {printf "%.3f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+prog_count() { bpftool prog list 2>/dev/null | grep -c '^[0-9]*:' || true; }
+
+# Times the loop while a tracer runs in the background, started by "$@".
+under_background_tracer() {
+  local base pid t
+  base=$(prog_count)
+  "$@" >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do
+    (( $(prog_count) > base )) && break
+    sleep 0.05
+  done
+  sleep 0.2
+  t=$(timed "$PY" -c "$LOOP")
+  kill -INT "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$t"
+}
+
+declare -A results
+run() {
+  local name=$1
+  shift
+  local samples=()
+  for _ in $(seq "$RUNS"); do samples+=("$("$@")"); done
+  results[$name]=$(printf '%s\n' "${samples[@]}" | median)
+  printf '%-40s %s s\n' "$name" "${results[$name]}" >&2
+}
+
+run untraced timed "$PY" -c "$LOOP"
+run "tracectl syscalls --comm python" under_background_tracer \
+  build/bin/tracectl --socket "$sock" syscalls --comm python
+run "tracectl syscalls -- python3 (whole run)" timed \
+  build/bin/tracectl --socket "$sock" syscalls -- "$PY" -c "$LOOP"
+run "strace -f -c" timed strace -f -c -o /dev/null "$PY" -c "$LOOP"
+run "perf trace -s" timed perf trace -s -o /dev/null "$PY" -c "$LOOP"
+if command -v bpftrace >/dev/null; then
+  run "bpftrace count by comm,id" under_background_tracer \
+    bpftrace -e 'tracepoint:raw_syscalls:sys_enter /comm == "python3"/ { @[comm, args->id] = count(); }'
+fi
+
+base=${results[untraced]}
+echo
+echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), $(date -u +%Y-%m-%d)"
+echo "Workload: $PY, 200k os.stat in a loop; median of $RUNS runs."
+echo
+echo "| tool | seconds | ratio to untraced |"
+echo "|---|---|---|"
+for name in untraced "tracectl syscalls --comm python" \
+  "tracectl syscalls -- python3 (whole run)" "strace -f -c" "perf trace -s" \
+  "bpftrace count by comm,id"; do
+  [[ -n "${results[$name]:-}" ]] || continue
+  printf '| %s | %s | %.2fx |\n' "$name" "${results[$name]}" \
+    "$(echo "${results[$name]} / $base" | bc -l)"
+done
