@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cost of counting system calls: a Python loop of 200k os.stat (about
 # 600k syscalls) untraced, under `tracectl syscalls --comm python`, under
-# `strace -f -c`, `perf trace -s` and bpftrace, in one run, as ratios.
+# `strace -f -c`, `perf trace -s` and bpftrace, in one run, as ratios. The
+# floor row is two empty BPF programs on the same hooks tracectl uses.
 #
 #   sudo bench/syscalls_bench.sh [RUNS]       (default 5 runs, median kept)
 #
@@ -10,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 deploy/build.sh >/dev/null
+command -v bpftrace >/dev/null || echo "bpftrace is not installed: its row is left out (apt-get install bpftrace)" >&2
 PY=/usr/bin/python3
 LOOP='import os
 for _ in range(200000): os.stat("/")'
@@ -63,27 +65,37 @@ under_background_tracer() {
   echo "$t"
 }
 
-declare -A results
-run() {
-  local name=$1
-  shift
-  local samples=()
-  for _ in $(seq "$RUNS"); do samples+=("$("$@")"); done
-  results[$name]=$(printf '%s\n' "${samples[@]}" | median)
-  printf '%-40s %s s\n' "$name" "${results[$name]}" >&2
+# Every round runs each configuration once, so drift of the machine over
+# the run touches all of them alike; the median of the rounds is kept.
+NAMES=()
+declare -A commands samples results
+config() {
+  NAMES+=("$1")
+  commands[$1]=$2
 }
-
-run untraced timed "$PY" -c "$LOOP"
-run "tracectl syscalls --comm python" under_background_tracer \
-  build/bin/tracectl --socket "$sock" syscalls --comm python
-run "tracectl syscalls -- python3 (whole run)" timed \
-  build/bin/tracectl --socket "$sock" syscalls -- "$PY" -c "$LOOP"
-run "strace -f -c" timed strace -f -c -o /dev/null "$PY" -c "$LOOP"
-run "perf trace -s" timed perf trace -s -o /dev/null "$PY" -c "$LOOP"
+config untraced 'timed "$PY" -c "$LOOP"'
+config "floor: empty sys_enter+sys_exit programs" \
+  'under_background_tracer build/bin/hook_floor'
+config "tracectl syscalls --comm python" \
+  'under_background_tracer build/bin/tracectl --socket "$sock" syscalls --comm python'
+config "tracectl syscalls -- python3 (whole run)" \
+  'timed build/bin/tracectl --socket "$sock" syscalls -- "$PY" -c "$LOOP"'
+config "strace -f -c" 'timed strace -f -c -o /dev/null "$PY" -c "$LOOP"'
+config "perf trace -s" 'timed perf trace -s -o /dev/null "$PY" -c "$LOOP"'
 if command -v bpftrace >/dev/null; then
-  run "bpftrace count by comm,id" under_background_tracer \
-    bpftrace -e 'tracepoint:raw_syscalls:sys_enter /comm == "python3"/ { @[comm, args->id] = count(); }'
+  config "bpftrace count by comm,id" \
+    "under_background_tracer bpftrace -e 'tracepoint:raw_syscalls:sys_enter /comm == \"python3\"/ { @[comm, args->id] = count(); }'"
 fi
+for round in $(seq "$RUNS"); do
+  for name in "${NAMES[@]}"; do
+    samples[$name]+="$(eval "${commands[$name]}") "
+  done
+  echo "round $round done" >&2
+done
+for name in "${NAMES[@]}"; do
+  results[$name]=$(printf '%s\n' ${samples[$name]} | median)
+  printf '%-42s %s s  (runs: %s)\n' "$name" "${results[$name]}" "${samples[$name]}" >&2
+done
 
 base=${results[untraced]}
 echo
@@ -92,10 +104,7 @@ echo "Workload: $PY, 200k os.stat in a loop; median of $RUNS runs."
 echo
 echo "| tool | seconds | ratio to untraced |"
 echo "|---|---|---|"
-for name in untraced "tracectl syscalls --comm python" \
-  "tracectl syscalls -- python3 (whole run)" "strace -f -c" "perf trace -s" \
-  "bpftrace count by comm,id"; do
-  [[ -n "${results[$name]:-}" ]] || continue
+for name in "${NAMES[@]}"; do
   printf '| %s | %s | %.2fx |\n' "$name" "${results[$name]}" \
     "$(echo "${results[$name]} / $base" | bc -l)"
 done

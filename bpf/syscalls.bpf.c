@@ -48,9 +48,20 @@ struct {
 	__type(value, struct syscall_start);
 } starts SEC(".maps");
 
-/* max_entries is set by the loader. */
+/* Rows by syscall number, when rows are not split per process. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_SYSCALL_NR);
+	__type(key, __u32);
+	__type(value, struct syscall_stats);
+} stats_by_nr SEC(".maps");
+
+/* Rows by (process, syscall number), when split per process. The loader
+ * sets max_entries, and shrinks whichever of the two maps is unused. Rows
+ * are allocated as they come: most sessions fill a small part. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, struct syscall_key);
 	__type(value, struct syscall_stats);
@@ -58,6 +69,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct errno_key);
 	__type(value, __u64);
@@ -94,12 +106,14 @@ static __always_inline __u32 log2_u64(__u64 v)
 }
 
 /* The kernel's ptrace rule for a caller without capabilities: same real,
- * effective and saved uid and gid, and a dumpable mm. */
+ * effective and saved uid and gid, no permitted capabilities, and a
+ * dumpable mm. */
 static __always_inline bool ptraceable_by_owner(struct task_struct *task)
 {
 	const struct cred *cred = BPF_CORE_READ(task, real_cred);
 	struct mm_struct *mm;
 	unsigned long mm_flags = 0;
+	__u64 caps = ~0ULL;
 
 	if (BPF_CORE_READ(cred, uid.val) != owner_uid ||
 	    BPF_CORE_READ(cred, euid.val) != owner_uid ||
@@ -107,6 +121,10 @@ static __always_inline bool ptraceable_by_owner(struct task_struct *task)
 	    BPF_CORE_READ(cred, gid.val) != owner_gid ||
 	    BPF_CORE_READ(cred, egid.val) != owner_gid ||
 	    BPF_CORE_READ(cred, sgid.val) != owner_gid)
+		return false;
+	/* kernel_cap_t is one u64 since 6.3, two u32 before: 8 bytes either way. */
+	bpf_core_read(&caps, sizeof(caps), &cred->cap_permitted);
+	if (caps)
 		return false;
 	mm = BPF_CORE_READ(task, mm);
 	if (!mm)
@@ -204,8 +222,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	key.tgid = per_process ? bpf_get_current_pid_tgid() >> 32 : 0;
 	key.nr = start->nr;
-	st = bpf_map_lookup_elem(&stats, &key);
-	if (!st) {
+	if (!per_process) {
+		if (key.nr >= MAX_SYSCALL_NR) {
+			count_drop(DROP_SYSCALL_NR_RANGE);
+			return 0;
+		}
+		st = bpf_map_lookup_elem(&stats_by_nr, &key.nr);
+		if (!st)
+			return 0;
+	} else if (!(st = bpf_map_lookup_elem(&stats, &key))) {
 		/* EEXIST: another CPU added it first, which is fine. */
 		bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(&stats, &key);

@@ -12,6 +12,8 @@
  * holds everything longer. 2^39 ns is about 9 minutes. */
 #define SYSCALL_HIST_SLOTS 40
 #define MAX_TRACKED_PROCESSES 8192
+/* Rows of sessions without per-process split are indexed by syscall number. */
+#define MAX_SYSCALL_NR 1024
 
 /* tgid is 0 unless the session splits rows per process. */
 struct syscall_key {
@@ -41,6 +43,7 @@ enum syscall_drop {
 	DROP_ERRNO_MAP_FULL,   /* an errno count could not be added */
 	DROP_PID_MAP_FULL,     /* a followed child could not be added */
 	DROP_START_STORAGE,    /* no per-task storage for an entry time */
+	DROP_SYSCALL_NR_RANGE, /* a syscall number >= MAX_SYSCALL_NR */
 	DROP_REASON_COUNT,
 };
 

@@ -45,6 +45,11 @@ absl::StatusOr<ProcessCredentials> ReadProcessCredentials(pid_t pid) {
       creds.comm = std::string(absl::StripAsciiWhitespace(line.substr(5)));
     } else if (absl::StartsWith(line, "Uid:")) {
       have_uid = ParseIdTriple(line, &creds.uid, &creds.euid, &creds.suid);
+    } else if (absl::StartsWith(line, "Tgid:")) {
+      absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(5)), &creds.tgid);
+    } else if (absl::StartsWith(line, "CapPrm:")) {
+      absl::SimpleHexAtoi(absl::StripAsciiWhitespace(line.substr(7)),
+                          &creds.permitted_caps);
     } else if (absl::StartsWith(line, "Gid:")) {
       have_gid = ParseIdTriple(line, &creds.gid, &creds.egid, &creds.sgid);
     }
@@ -103,6 +108,11 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
     }
     absl::StatusOr<ProcessCredentials> creds = ReadProcessCredentials(pid);
     if (!creds.ok()) return creds.status();
+    if (creds->tgid != pid) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          pid, " is a thread of process ", creds->tgid,
+          ": give the process id (every thread of it is traced)"));
+    }
     if (!admin) {
       const bool same_uid = creds->uid == caller.uid &&
                             creds->euid == caller.uid &&
@@ -110,7 +120,10 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
       const bool same_gid = creds->gid == caller.gid &&
                             creds->egid == caller.gid &&
                             creds->sgid == caller.gid;
-      if (!same_uid || !same_gid || creds->proc_owner != caller.uid) {
+      // As ptrace: an unprivileged caller may not trace a task that holds
+      // capabilities it lacks, and a caller of ours holds none.
+      if (!same_uid || !same_gid || creds->proc_owner != caller.uid ||
+          creds->permitted_caps != 0) {
         return absl::PermissionDeniedError(absl::StrCat(
             "may not trace pid ", pid, " (", creds->comm, ", uid ", creds->uid,
             "): you (uid ", caller.uid,

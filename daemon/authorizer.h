@@ -21,6 +21,9 @@ struct ProcessCredentials {
   gid_t gid = 0, egid = 0, sgid = 0;
   // Owner of /proc/PID: root when the process is not dumpable.
   uid_t proc_owner = 0;
+  pid_t tgid = 0;
+  // Permitted capabilities (CapPrm).
+  uint64_t permitted_caps = 0;
   std::string comm;
 };
 

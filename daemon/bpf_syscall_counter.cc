@@ -24,16 +24,16 @@ static_assert(offsetof(syscall_stats, hist) == 32);
 static_assert(offsetof(syscall_stats, comm) == 32 + 8 * SYSCALL_HIST_SLOTS);
 static_assert(sizeof(syscall_stats) == 32 + 8 * SYSCALL_HIST_SLOTS + 16);
 
-constexpr uint32_t kStatsRows = 1024;
-constexpr uint32_t kStatsRowsPerProcess = 16384;
+constexpr uint32_t kStatsRowsPerProcess = 8192;
 constexpr uint32_t kErrnoRows = 4096;
-constexpr uint32_t kErrnoRowsPerProcess = 16384;
+constexpr uint32_t kErrnoRowsPerProcess = 8192;
 
 constexpr const char* kDropReasons[DROP_REASON_COUNT] = {
     "syscall rows: map full",
     "errno counts: map full",
     "followed children: pid map full",
     "entry times: no task storage",
+    "syscall numbers out of range",
 };
 
 absl::Status LibbpfError(const char* what, int err) {
@@ -91,8 +91,11 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
   }
   ro->per_process = per_process;
 
+  // Only one of the two row maps is used; the other gets one entry.
   bpf_map__set_max_entries(skel->maps.stats,
-                           per_process ? kStatsRowsPerProcess : kStatsRows);
+                           per_process ? kStatsRowsPerProcess : 1);
+  bpf_map__set_max_entries(skel->maps.stats_by_nr,
+                           per_process ? 1 : MAX_SYSCALL_NR);
   bpf_map__set_max_entries(skel->maps.errnos,
                            per_process ? kErrnoRowsPerProcess : kErrnoRows);
   bpf_program__set_autoload(skel->progs.follow_fork, filter.follow_children);
@@ -120,17 +123,25 @@ BpfSyscallCounter::~BpfSyscallCounter() { syscalls_bpf::destroy(skel_); }
 
 absl::StatusOr<v1::SyscallsSummary> BpfSyscallCounter::Snapshot() const {
   std::map<std::pair<uint32_t, uint32_t>, syscall_stats> rows;
-  absl::Status status = ForEachPerCpu<syscall_key, syscall_stats>(
-      bpf_map__fd(skel_->maps.stats),
-      [&](const syscall_key& key, const syscall_stats& v) {
-        syscall_stats& sum = rows[{key.tgid, key.nr}];
-        sum.calls += v.calls;
-        sum.errors += v.errors;
-        sum.total_ns += v.total_ns;
-        sum.max_ns = std::max(sum.max_ns, v.max_ns);
-        for (int k = 0; k < SYSCALL_HIST_SLOTS; ++k) sum.hist[k] += v.hist[k];
-        if (v.comm[0] != '\0') memcpy(sum.comm, v.comm, sizeof(sum.comm));
-      });
+  auto add = [&rows](const syscall_key& key, const syscall_stats& v) {
+    if (v.calls == 0) return;
+    syscall_stats& sum = rows[{key.tgid, key.nr}];
+    sum.calls += v.calls;
+    sum.errors += v.errors;
+    sum.total_ns += v.total_ns;
+    sum.max_ns = std::max(sum.max_ns, v.max_ns);
+    for (int k = 0; k < SYSCALL_HIST_SLOTS; ++k) sum.hist[k] += v.hist[k];
+    if (v.comm[0] != '\0') memcpy(sum.comm, v.comm, sizeof(sum.comm));
+  };
+  absl::Status status =
+      per_process_
+          ? ForEachPerCpu<syscall_key, syscall_stats>(
+                bpf_map__fd(skel_->maps.stats), add)
+          : ForEachPerCpu<uint32_t, syscall_stats>(
+                bpf_map__fd(skel_->maps.stats_by_nr),
+                [&add](uint32_t nr, const syscall_stats& v) {
+                  add(syscall_key{0, nr}, v);
+                });
   if (!status.ok()) return status;
 
   std::map<std::pair<uint32_t, uint32_t>, std::map<uint32_t, uint64_t>> errs;
@@ -144,7 +155,6 @@ absl::StatusOr<v1::SyscallsSummary> BpfSyscallCounter::Snapshot() const {
   v1::SyscallsSummary summary;
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - started_));
   for (const auto& [key, v] : rows) {
-    if (v.calls == 0) continue;
     v1::SyscallRow* row = summary.add_syscalls();
     row->set_name(SyscallName(key.second));
     row->set_number(key.second);

@@ -85,8 +85,11 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   sigwait(&signals, &sig);
   fprintf(stderr, "tracectld: %s, ending every session\n", strsignal(sig));
   (*listener)->Stop();
-  // Cancels every call still running: their sessions detach as they end.
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  // Sessions end with their final summary, detaching as they go; whatever
+  // is still running after the deadline is cancelled.
+  service.StopAllSessions();
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(500));
   server->Wait();
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -20,7 +21,24 @@
 namespace tracectl {
 namespace {
 
-constexpr int kMaxGroups = 256;
+constexpr size_t kInitialGroups = 64;
+
+// The peer's supplementary groups; the kernel says how many there are when
+// the first buffer is too small.
+std::vector<gid_t> PeerGroups(int fd) {
+  std::vector<gid_t> groups(kInitialGroups);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    socklen_t len = groups.size() * sizeof(gid_t);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      return groups;
+    }
+    if (errno != ERANGE) break;
+    groups.resize(len / sizeof(gid_t));
+  }
+  perror("tracectld: SO_PEERGROUPS");
+  return {};
+}
 
 absl::Status Errno(const std::string& what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", strerror(errno)));
@@ -123,7 +141,12 @@ void PeerListener::AcceptLoop(grpc::Server* server) {
     // gRPC needs the fd non-blocking, or its calls hang.
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        // Out of fds or memory: say so once a second, not in a busy loop.
+        perror("tracectld: accept");
+        poll(&fds[1], 1, 1000);
+      } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
         perror("tracectld: accept");
       }
       continue;
@@ -135,12 +158,7 @@ void PeerListener::AcceptLoop(grpc::Server* server) {
       close(fd);
       continue;
     }
-    Caller caller{cred.uid, cred.gid, cred.pid, {}};
-    gid_t groups[kMaxGroups];
-    socklen_t glen = sizeof(groups);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0) {
-      caller.groups.assign(groups, groups + glen / sizeof(gid_t));
-    }
+    Caller caller{cred.uid, cred.gid, cred.pid, PeerGroups(fd)};
     {
       // A new connection may reuse the fd number of one that has closed.
       absl::MutexLock lock(&mu_);

@@ -41,12 +41,20 @@ absl::Status ValidateWindow(const v1::Window& window) {
 
 SyscallsReactor::SyscallsReactor(absl::StatusOr<Caller> caller,
                                  const Authorizer* authorizer,
-                                 SessionLimiter* limiter, Backend* backend)
+                                 SessionLimiter* limiter, Backend* backend,
+                                 SessionRegistry* registry)
     : caller_(std::move(caller)),
       authorizer_(authorizer),
       limiter_(limiter),
-      backend_(backend) {
+      backend_(backend),
+      registry_(registry) {
+  registry_->Add(this);
   StartRead(&incoming_);
+}
+
+void SyscallsReactor::RequestStop() {
+  absl::MutexLock lock(&mu_);
+  stop_requested_ = true;
 }
 
 void SyscallsReactor::OnReadDone(bool ok) {
@@ -61,12 +69,9 @@ void SyscallsReactor::OnReadDone(bool ok) {
     StartRead(&incoming_);
     return;
   }
-  {
-    // `stop`, a half-close, or anything else after the start ends the
-    // session with a final summary.
-    absl::MutexLock lock(&mu_);
-    stop_requested_ = true;
-  }
+  // `stop`, a half-close, or anything else after the start ends the session
+  // with a final summary.
+  RequestStop();
   if (ok) StartRead(&incoming_);
 }
 
@@ -81,6 +86,11 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
                    authorizer_->Authorize(*caller_, request.target()));
   ASSIGN_OR_RETURN(std::unique_ptr<SessionLimiter::Lease> lease,
                    limiter_->Acquire(caller_->uid));
+  {
+    // Nobody is listening any more: load nothing.
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return absl::CancelledError("the client went away");
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<SyscallCounter> counter,
                    backend_->CountSyscalls(filter, request.per_process()));
 
@@ -124,7 +134,9 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
       v1::SyscallsServerMessage snapshot;
       ASSIGN_OR_RETURN(*snapshot.mutable_snapshot(), counter->Snapshot());
       Send(std::move(snapshot));
-      next_snapshot = std::max(next_snapshot + interval, now);
+      next_snapshot += interval;
+      // A snapshot slower than the interval skips ticks, never bunches them.
+      if (next_snapshot <= now) next_snapshot = now + interval;
     }
   }
 }
@@ -132,6 +144,11 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
 void SyscallsReactor::Send(v1::SyscallsServerMessage message) {
   absl::MutexLock lock(&mu_);
   if (cancelled_ || finish_requested_) return;
+  if (message.has_snapshot() && outgoing_.size() >= 2 &&
+      outgoing_.back().has_snapshot()) {
+    outgoing_.back() = std::move(message);  // not in flight: replace it
+    return;
+  }
   outgoing_.push_back(std::move(message));
   if (!writing_) {
     writing_ = true;
@@ -176,13 +193,10 @@ void SyscallsReactor::OnCancel() {
 }
 
 void SyscallsReactor::OnDone() {
-  if (worker_.joinable()) {
-    if (worker_.get_id() == std::this_thread::get_id()) {
-      worker_.detach();
-    } else {
-      worker_.join();
-    }
-  }
+  // gRPC runs OnDone on its own threads, after Finish, which the worker
+  // calls last: the join is short.
+  if (worker_.joinable()) worker_.join();
+  registry_->Remove(this);
   delete this;
 }
 

@@ -19,16 +19,22 @@
 #include "daemon/backend.h"
 #include "daemon/caller.h"
 #include "daemon/session_limiter.h"
+#include "daemon/session_registry.h"
 #include "tracectl/v1/tracectl.pb.h"
 
 namespace tracectl {
 
 class SyscallsReactor final
     : public grpc::ServerBidiReactor<v1::SyscallsClientMessage,
-                                     v1::SyscallsServerMessage> {
+                                     v1::SyscallsServerMessage>,
+      public StoppableSession {
  public:
+  // Registers itself in `registry` until OnDone.
   SyscallsReactor(absl::StatusOr<Caller> caller, const Authorizer* authorizer,
-                  SessionLimiter* limiter, Backend* backend);
+                  SessionLimiter* limiter, Backend* backend,
+                  SessionRegistry* registry);
+
+  void RequestStop() override ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -39,6 +45,9 @@ class SyscallsReactor final
   // Runs on worker_: authorize, count, report, end.
   void Run(v1::SyscallsRequest request);
   absl::Status Serve(const v1::SyscallsRequest& request);
+  // Queues a message. While one write is in flight at most one snapshot
+  // waits behind it: a newer snapshot replaces it, so a client that reads
+  // slowly costs the daemon one summary, not a growing queue.
   void Send(v1::SyscallsServerMessage message) ABSL_LOCKS_EXCLUDED(mu_);
   // Finishes once every queued write is out; idempotent.
   void FinishAfterWrites(grpc::Status status) ABSL_LOCKS_EXCLUDED(mu_);
@@ -48,6 +57,7 @@ class SyscallsReactor final
   const Authorizer* authorizer_;
   SessionLimiter* limiter_;
   Backend* backend_;
+  SessionRegistry* registry_;
 
   v1::SyscallsClientMessage incoming_;
   bool got_start_ = false;  // only touched by reads, which are serial

@@ -55,7 +55,7 @@ grpc::ServerUnaryReactor* TracerService::GetInfo(
 grpc::ServerBidiReactor<v1::SyscallsClientMessage, v1::SyscallsServerMessage>*
 TracerService::Syscalls(grpc::CallbackServerContext* context) {
   return new SyscallsReactor(peers_->CallerOf(context->peer()), authorizer_,
-                             limiter_, backend_);
+                             limiter_, backend_, &registry_);
 }
 
 }  // namespace tracectl

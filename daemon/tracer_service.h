@@ -7,6 +7,7 @@
 #include "daemon/backend.h"
 #include "daemon/peer_listener.h"
 #include "daemon/session_limiter.h"
+#include "daemon/session_registry.h"
 #include "tracectl/v1/tracectl.grpc.pb.h"
 
 namespace tracectl {
@@ -21,6 +22,9 @@ class TracerService final : public v1::Tracer::CallbackService {
         limiter_(limiter),
         backend_(backend) {}
 
+  // Asks every session, running or starting, to end with its final summary.
+  void StopAllSessions() { registry_.StopAll(); }
+
   grpc::ServerUnaryReactor* GetInfo(grpc::CallbackServerContext* context,
                                     const v1::GetInfoRequest* request,
                                     v1::GetInfoResponse* response) override;
@@ -33,6 +37,7 @@ class TracerService final : public v1::Tracer::CallbackService {
   const Authorizer* authorizer_;
   SessionLimiter* limiter_;
   Backend* backend_;
+  SessionRegistry registry_;
 };
 
 }  // namespace tracectl
