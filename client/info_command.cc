@@ -24,12 +24,12 @@ int RunInfo(const GlobalOptions& global, bool json) {
     printf(
         "{\"version\":\"%s\",\"kernel\":\"%s\",\"hostname\":\"%s\","
         "\"backend\":\"%s\",\"features\":[\"%s\"],\"caller\":{\"uid\":%u,"
-        "\"gid\":%u,\"pid\":%d,\"user\":\"%s\",\"admin\":%s},\"scope\":\"%s\"}\n",
+        "\"gid\":%u,\"pid\":%d,\"user\":\"%s\",\"admin\":%s},\"scope\":\"%s\"}"
+        "\n",
         info.version().c_str(), info.kernel().c_str(), info.hostname().c_str(),
-        info.backend().c_str(),
-        absl::StrJoin(info.features(), "\",\"").c_str(), c.uid(), c.gid(),
-        c.pid(), c.user().c_str(), c.admin() ? "true" : "false",
-        info.scope().c_str());
+        info.backend().c_str(), absl::StrJoin(info.features(), "\",\"").c_str(),
+        c.uid(), c.gid(), c.pid(), c.user().c_str(),
+        c.admin() ? "true" : "false", info.scope().c_str());
     return 0;
   }
   printf("tracectld %s on %s, kernel %s\n", info.version().c_str(),
@@ -45,12 +45,14 @@ int RunInfo(const GlobalOptions& global, bool json) {
 
 }  // namespace
 
-void AddInfoCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
+void AddInfoCommand(CLI::App& app, const GlobalOptions& global,
+                    int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "info", "Show the daemon's version, kernel, backend, and your scope");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "print one JSON object");
-  cmd->callback([&global, exit_code, json] { *exit_code = RunInfo(global, *json); });
+  cmd->callback(
+      [&global, exit_code, json] { *exit_code = RunInfo(global, *json); });
 }
 
 }  // namespace tracectl

@@ -56,18 +56,23 @@ absl::StatusOr<std::unique_ptr<Launcher>> Launcher::Prepare(
     return absl::InternalError(
         absl::StrCat("PR_SET_CHILD_SUBREAPER: ", strerror(errno)));
   }
-  int release[2];
+  int release[2], ready[2];
   if (pipe2(release, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
   }
+  if (pipe2(ready, O_CLOEXEC) != 0) {
+    close(release[0]);
+    close(release[1]);
+    return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
+  }
   std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
 
   const pid_t pid = fork();
   if (pid < 0) {
-    close(release[0]);
-    close(release[1]);
+    for (int fd : {release[0], release[1], ready[0], ready[1]}) close(fd);
     return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   }
   if (pid == 0) {
@@ -77,7 +82,9 @@ absl::StatusOr<std::unique_ptr<Launcher>> Launcher::Prepare(
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
     close(release[1]);
-    char go = 0;
+    close(ready[0]);
+    char go = 1;
+    if (write(ready[1], &go, 1) != 1) _exit(127);
     ssize_t n;
     do {
       n = read(release[0], &go, 1);
@@ -90,24 +97,33 @@ absl::StatusOr<std::unique_ptr<Launcher>> Launcher::Prepare(
     _exit(err == ENOENT ? 127 : 126);
   }
   close(release[0]);
-  return std::unique_ptr<Launcher>(new Launcher(pid, release[1]));
+  close(ready[1]);
+  std::unique_ptr<Launcher> launcher(new Launcher(pid, release[1]));
+  char byte;
+  ssize_t n;
+  do {
+    n = read(ready[0], &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  close(ready[0]);
+  if (n != 1) {
+    return absl::InternalError("the command's process ended before it ran");
+  }
+  return launcher;
 }
 
 Launcher::~Launcher() {
-  if (release_fd_ >= 0) {
-    close(release_fd_);  // the child sees EOF and exits without exec
-  }
-  if (!reaped_) {
-    int status;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+  if (release_fd_ < 0) return;
+  close(release_fd_);  // the child sees EOF and exits without exec
+  int status;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
 }
 
 void Launcher::Release() {
   const char go = 1;
+  // tracectl ignores SIGPIPE. If the child is gone already, WaitAll reports
+  // how it ended.
   if (write(release_fd_, &go, 1) != 1) {
-    // The child is gone already; WaitAll will report how it ended.
   }
   close(release_fd_);
   release_fd_ = -1;
@@ -123,12 +139,13 @@ int Launcher::WaitAll() {
       break;  // ECHILD: nothing is left
     }
     if (pid != pid_) continue;
-    reaped_ = true;
     if (WIFEXITED(status)) {
       exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
       exit_code = 128 + WTERMSIG(status);
     }
+    exit_code_ = exit_code;
+    exited_ = true;
   }
   return exit_code;
 }

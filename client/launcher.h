@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +18,13 @@ namespace tracectl {
 class Launcher {
  public:
   // Resolves argv[0] on PATH (NOT_FOUND, PERMISSION_DENIED) and forks a
-  // child that waits for Release() before it execs.
+  // child that waits for Release() before it execs. Returns once the child
+  // is blocked waiting: it makes no system call before Release but the end
+  // of that wait.
   static absl::StatusOr<std::unique_ptr<Launcher>> Prepare(
       const std::vector<std::string>& argv);
-  // Kills the child if it was never released.
+  // A child never released exits without running the command. A released
+  // command is the user's: it is left to run.
   ~Launcher();
   Launcher(const Launcher&) = delete;
   Launcher& operator=(const Launcher&) = delete;
@@ -32,13 +36,17 @@ class Launcher {
   // process is their subreaper); returns the command's exit status as a
   // shell reports it (128+N when killed by signal N).
   int WaitAll();
+  // Whether the command itself (not its descendants) has exited, and how.
+  bool CommandExited() const { return exited_; }
+  int ExitCode() const { return exit_code_; }
 
  private:
   Launcher(pid_t pid, int release_fd) : pid_(pid), release_fd_(release_fd) {}
 
-  pid_t pid_;
+  const pid_t pid_;
   int release_fd_;
-  bool reaped_ = false;
+  std::atomic<bool> exited_{false};
+  std::atomic<int> exit_code_{0};
 };
 
 // The executable argv0 names, searched on $PATH when it has no '/'.

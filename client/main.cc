@@ -1,4 +1,6 @@
 // tracectl: the client. Any user may run it; tracectld decides what it sees.
+#include <signal.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -8,6 +10,7 @@
 #include "client/connection.h"
 
 int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);  // errors come back as EPIPE instead
   tracectl::GlobalOptions global;
   global.socket_path = tracectl::DefaultSocketPath();
   // Everything after a literal `--` is the command to run, untouched.
@@ -39,7 +42,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return tracectl::UsageError(std::string(e.what()) + " (see tracectl --help)");
+    return tracectl::UsageError(std::string(e.what()) +
+                                " (see tracectl --help)");
   }
   return exit_code;
 }

@@ -3,7 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <memory>
@@ -14,6 +14,7 @@
 #include "client/commands.h"
 #include "client/connection.h"
 #include "client/launcher.h"
+#include "client/signal_thread.h"
 #include "client/syscalls_report.h"
 
 namespace tracectl {
@@ -35,33 +36,49 @@ struct SyscallsOptions {
 using Stream = grpc::ClientReaderWriter<v1::SyscallsClientMessage,
                                         v1::SyscallsServerMessage>;
 
-// Turns SIGINT/SIGTERM/SIGHUP into a stop request while the session runs,
-// as strace -c prints its table on Ctrl-C. A second signal gives up.
-class StopOnSignal {
- public:
-  StopOnSignal(std::function<void()> stop, std::function<void()> give_up,
-               const sigset_t& signals)
-      : thread_([this, stop, give_up, signals] {
-          int received = 0;
-          const timespec tick{0, 100 * 1000 * 1000};
-          while (!done_) {
-            if (sigtimedwait(&signals, nullptr, &tick) < 0) continue;
-            if (++received == 1) {
-              stop();
-            } else {
-              give_up();
-            }
-          }
-        }) {}
-  ~StopOnSignal() {
-    done_ = true;
-    thread_.join();
-  }
+// What the signal thread and the command's waiter share with the session.
+// Shared-owned: a waiter still blocked on lingering descendants when
+// tracectl gives up on them may outlive RunSyscalls.
+struct SessionControl {
+  std::mutex mu;
+  std::condition_variable cv;
+  Stream* stream = nullptr;  // set while the session runs
+  std::shared_ptr<Launcher> launcher;
+  bool stop_sent = false;
+  bool command_done = false;  // the command and all its descendants exited
+  bool abandoned = false;     // stop waiting for them
 
- private:
-  std::atomic<bool> done_{false};
-  std::thread thread_;
+  // Half-closes the stream: the daemon answers with the final summary.
+  void StopLocked() {
+    if (stream != nullptr && !stop_sent) {
+      stream->WritesDone();
+      stop_sent = true;
+    }
+  }
 };
+
+// Ctrl-C and friends. Before the session starts: give up. System-wide or
+// --pid: the first stops the session (final summary), the next gives up.
+// With -- CMD: the first goes to the command (a terminal's reaches it by
+// itself) and its exit ends the session; the next stops waiting for it or
+// its lingering descendants; the one after that gives up.
+void OnSignal(SessionControl& control, grpc::ClientContext& context,
+              const siginfo_t& info, int count) {
+  std::lock_guard<std::mutex> lock(control.mu);
+  if (control.stream == nullptr) {
+    context.TryCancel();
+    return;
+  }
+  Launcher* launcher = control.launcher.get();
+  if (launcher != nullptr && !launcher->CommandExited() && count == 1) {
+    if (info.si_code != SI_KERNEL) kill(launcher->pid(), info.si_signo);
+    return;
+  }
+  if (count > (launcher != nullptr ? 2 : 1)) context.TryCancel();
+  control.abandoned = true;
+  control.cv.notify_all();
+  control.StopLocked();
+}
 
 void PrintSnapshot(const v1::SyscallsSummary& summary,
                    const ReportOptions& report, bool json) {
@@ -74,7 +91,8 @@ void PrintSnapshot(const v1::SyscallsSummary& summary,
     time_t now = time(nullptr);
     char stamp[32];
     strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime(&now));
-    printf("--- %s ---\n%s\n", stamp, RenderSyscallsTable(summary, report).c_str());
+    printf("--- %s ---\n%s\n", stamp,
+           RenderSyscallsTable(summary, report).c_str());
   }
   fflush(stdout);
 }
@@ -89,6 +107,9 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   if (global.has_command && !options.pids.empty()) {
     return UsageError("use either --pid or -- CMD, not both");
   }
+  if (options.follow && options.pids.empty()) {
+    return UsageError("--follow needs --pid (-- CMD always follows)");
+  }
   absl::StatusOr<SortKey> sort = ParseSortKey(options.sort);
   if (!sort.ok()) return UsageError(std::string(sort.status().message()));
   ReportOptions report{*sort, options.top, options.per_process, ""};
@@ -100,71 +121,89 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   if (options.comm) target->set_comm_prefix(*options.comm);
   if (options.uid) target->set_uid(*options.uid);
   target->set_follow_children(options.follow);
-  if (options.duration) request->mutable_window()->set_duration_seconds(*options.duration);
-  if (options.interval) request->mutable_window()->set_interval_seconds(*options.interval);
+  if (options.duration)
+    request->mutable_window()->set_duration_seconds(*options.duration);
+  if (options.interval)
+    request->mutable_window()->set_interval_seconds(*options.interval);
   request->set_per_process(options.per_process);
 
-  // Signals are taken by StopOnSignal's thread, and by nobody before it.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto control = std::make_shared<SessionControl>();
+  grpc::ClientContext context;
+  SignalThread signals([&](const siginfo_t& info, int count) {
+    OnSignal(*control, context, info, count);
+  });
 
-  std::unique_ptr<Launcher> launcher;
   if (global.has_command) {
     absl::StatusOr<std::unique_ptr<Launcher>> prepared =
         Launcher::Prepare(global.command);
     if (!prepared.ok()) {
       fprintf(stderr, "tracectl: %s\n",
               std::string(prepared.status().message()).c_str());
-      return prepared.status().code() == absl::StatusCode::kNotFound ? 127 : 126;
+      return prepared.status().code() == absl::StatusCode::kNotFound ? 127
+                                                                     : 126;
     }
-    launcher = std::move(*prepared);
-    target->add_pids(launcher->pid());
+    control->launcher = std::move(*prepared);
+    target->add_pids(control->launcher->pid());
     target->set_follow_children(true);
   }
+  const std::shared_ptr<Launcher> launcher = control->launcher;
 
   auto stub = Connect(global.socket_path);
-  grpc::ClientContext context;
   std::unique_ptr<Stream> stream = stub->Syscalls(&context);
   stream->Write(start);
   v1::SyscallsServerMessage message;
   if (!stream->Read(&message) || !message.has_started()) {
     stream->WritesDone();
-    return ReportRpcError(stream->Finish(), global.socket_path);
+    grpc::Status status = stream->Finish();
+    if (status.error_code() == grpc::StatusCode::CANCELLED) {
+      fprintf(stderr, "tracectl: interrupted before the session started\n");
+      return 130;
+    }
+    return ReportRpcError(status, global.socket_path);
   }
   report.scope = message.started().scope();
+  {
+    std::lock_guard<std::mutex> lock(control->mu);
+    control->stream = stream.get();
+  }
 
-  std::once_flag stopped;
-  auto stop = [&] { std::call_once(stopped, [&] { stream->WritesDone(); }); };
-  std::optional<int> command_status;
   std::thread waiter;
   if (launcher) {
     launcher->Release();
-    waiter = std::thread([&] {
-      command_status = launcher->WaitAll();
-      stop();
+    waiter = std::thread([control] {
+      control->launcher->WaitAll();
+      std::lock_guard<std::mutex> lock(control->mu);
+      control->command_done = true;
+      control->cv.notify_all();
+      control->StopLocked();
     });
   }
   std::optional<v1::SyscallsSummary> final_summary;
-  {
-    StopOnSignal on_signal(
-        launcher ? std::function<void()>([] {
-          // The command got the terminal's signal too; its exit ends us.
-        })
-                 : std::function<void()>(stop),
-        [&] { context.TryCancel(); }, signals);
-    while (stream->Read(&message)) {
-      if (message.has_snapshot()) {
-        PrintSnapshot(message.snapshot(), report, options.json);
-      } else if (message.has_final()) {
-        final_summary = message.final();
-      }
+  while (stream->Read(&message)) {
+    if (message.has_snapshot()) {
+      PrintSnapshot(message.snapshot(), report, options.json);
+    } else if (message.has_final()) {
+      final_summary = message.final();
     }
-    if (waiter.joinable()) waiter.join();
   }
+  {
+    std::unique_lock<std::mutex> lock(control->mu);
+    control->cv.wait(lock, [&] {
+      return !launcher || control->command_done || control->abandoned;
+    });
+    control->stream = nullptr;  // the waiter must not touch it from now on
+  }
+  if (waiter.joinable()) {
+    if (control->command_done) {
+      waiter.join();
+    } else {
+      waiter.detach();  // descendants still run; nobody waits for them
+    }
+  }
+  int exit_code = 0;
+  if (launcher)
+    exit_code = launcher->CommandExited() ? launcher->ExitCode() : 130;
+
   grpc::Status status = stream->Finish();
   if (!status.ok() || !final_summary) {
     if (status.ok()) {
@@ -172,7 +211,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
                             "the daemon ended the session without a summary");
     }
     ReportRpcError(status, global.socket_path);
-    return command_status.value_or(1) != 0 ? command_status.value_or(1) : 1;
+    return exit_code != 0 ? exit_code : 1;
   }
   if (options.json) {
     fputs(RenderSyscallsJson(*final_summary, report).c_str(), stdout);
@@ -180,7 +219,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
     fputs(RenderSyscallsTable(*final_summary, report).c_str(), stdout);
   }
   fflush(stdout);
-  return command_status.value_or(0);
+  return exit_code;
 }
 
 }  // namespace
@@ -212,7 +251,8 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
   cmd->footer(
       "With -- CMD ARGS, CMD runs as you, traced from its first instruction "
       "with all its descendants, and tracectl exits with its status.");
-  cmd->callback([&global, exit_code, o] { *exit_code = RunSyscalls(global, *o); });
+  cmd->callback(
+      [&global, exit_code, o] { *exit_code = RunSyscalls(global, *o); });
 }
 
 }  // namespace tracectl

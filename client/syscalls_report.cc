@@ -52,8 +52,8 @@ absl::StatusOr<SortKey> ParseSortKey(const std::string& name) {
       "unknown sort key '", name, "': use calls, time, errors or name"));
 }
 
-std::vector<const v1::SyscallRow*> SortedRows(const v1::SyscallsSummary& summary,
-                                              const ReportOptions& options) {
+std::vector<const v1::SyscallRow*> SortedRows(
+    const v1::SyscallsSummary& summary, const ReportOptions& options) {
   std::vector<const v1::SyscallRow*> rows;
   for (const v1::SyscallRow& row : summary.syscalls()) rows.push_back(&row);
   auto tie = [](const v1::SyscallRow* r) {
@@ -68,7 +68,8 @@ std::vector<const v1::SyscallRow*> SortedRows(const v1::SyscallsSummary& summary
         if (a->errors() != b->errors()) return a->errors() > b->errors();
         break;
       case SortKey::kTime:
-        if (a->total_ns() != b->total_ns()) return a->total_ns() > b->total_ns();
+        if (a->total_ns() != b->total_ns())
+          return a->total_ns() > b->total_ns();
         break;
       case SortKey::kName:
         break;
@@ -89,16 +90,17 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
     calls += row.calls();
     errors += row.errors();
   }
-  std::string out = absl::StrFormat(
-      "syscalls of %s over %.3f s: %u calls, %u errors\n", options.scope,
-      summary.elapsed_seconds(), calls, errors);
+  std::string out =
+      absl::StrFormat("syscalls of %s over %.3f s: %u calls, %u errors\n",
+                      options.scope, summary.elapsed_seconds(), calls, errors);
   const std::string who = options.per_process ? "    PID COMM            " : "";
   const std::string who_rule =
       options.per_process ? "------- --------------- " : "";
-  absl::StrAppend(&out, absl::StrFormat(
-      "%6s %10s %9s %9s %9s %9s %10s %9s %s%-16s %s\n", "% time", "seconds",
-      "avg us", "max us", "p50 us", "p99 us", "calls", "errors", who,
-      "syscall", "errors by errno"));
+  absl::StrAppend(
+      &out, absl::StrFormat("%6s %10s %9s %9s %9s %9s %10s %9s %s%-16s %s\n",
+                            "% time", "seconds", "avg us", "max us", "p50 us",
+                            "p99 us", "calls", "errors", who, "syscall",
+                            "errors by errno"));
   const std::string rule = absl::StrFormat(
       "%s %s %s %s %s %s %s %s %s%s", std::string(6, '-'), std::string(10, '-'),
       std::string(9, '-'), std::string(9, '-'), std::string(9, '-'),
@@ -107,31 +109,32 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
   absl::StrAppend(&out, rule, " ---------------\n");
   for (const v1::SyscallRow* row : SortedRows(summary, options)) {
     const std::string who_cells =
-        options.per_process ? absl::StrFormat("%7d %-15s ", row->pid(), row->comm())
-                            : "";
+        options.per_process
+            ? absl::StrFormat("%7d %-15s ", row->pid(), row->comm())
+            : "";
     absl::StrAppend(
-        &out,
-        absl::StrFormat("%6.2f %10.6f %9.2f %9.2f %9.2f %9.2f %10u %9u %s%-16s "
-                        "%s",
-                        Percent(row->total_ns(), total_ns), row->total_ns() / 1e9,
-                        Micros(AverageNs(*row)), Micros(row->max_ns()),
-                        Micros(row->p50_ns()), Micros(row->p99_ns()),
-                        row->calls(), row->errors(), who_cells, row->name(),
-                        ErrnoSummary(*row, kErrnosShown)));
+        &out, absl::StrFormat(
+                  "%6.2f %10.6f %9.2f %9.2f %9.2f %9.2f %10u %9u %s%-16s "
+                  "%s",
+                  Percent(row->total_ns(), total_ns), row->total_ns() / 1e9,
+                  Micros(AverageNs(*row)), Micros(row->max_ns()),
+                  Micros(row->p50_ns()), Micros(row->p99_ns()), row->calls(),
+                  row->errors(), who_cells, row->name(),
+                  ErrnoSummary(*row, kErrnosShown)));
     // No trailing blanks when a row has no errors.
     while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
   }
   absl::StrAppend(&out, rule, "\n");
-  absl::StrAppend(&out,
-                  absl::StrFormat("%6.2f %10.6f %9s %9s %9s %9s %10u %9u %s%s\n",
-                                  total_ns ? 100.0 : 0.0, total_ns / 1e9, "", "",
-                                  "", "", calls, errors,
-                                  std::string(who.size(), ' '), "total"));
+  absl::StrAppend(
+      &out,
+      absl::StrFormat("%6.2f %10.6f %9s %9s %9s %9s %10u %9u %s%s\n",
+                      total_ns ? 100.0 : 0.0, total_ns / 1e9, "", "", "", "",
+                      calls, errors, std::string(who.size(), ' '), "total"));
   for (const v1::DropCounter& drop : summary.drops()) {
     if (drop.count() > 0) {
-      absl::StrAppend(&out, absl::StrFormat("LOST %u: %s\n", drop.count(),
-                                            drop.reason()));
+      absl::StrAppend(
+          &out, absl::StrFormat("LOST %u: %s\n", drop.count(), drop.reason()));
     }
   }
   return out;
@@ -146,8 +149,8 @@ std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
     for (const v1::ErrnoCount& e : row->errnos()) {
       errnos.push_back(absl::StrCat(JsonString(e.name()), ":", e.count()));
     }
-    std::string fields = absl::StrCat(
-        "\"name\":", JsonString(row->name()), ",\"number\":", row->number());
+    std::string fields = absl::StrCat("\"name\":", JsonString(row->name()),
+                                      ",\"number\":", row->number());
     if (options.per_process) {
       absl::StrAppend(&fields, ",\"pid\":", row->pid(),
                       ",\"comm\":", JsonString(row->comm()));
@@ -167,11 +170,11 @@ std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
   for (const v1::DropCounter& drop : summary.drops()) {
     drops.push_back(absl::StrCat(JsonString(drop.reason()), ":", drop.count()));
   }
-  return absl::StrCat("{\"scope\":", JsonString(options.scope),
-                      absl::StrFormat(",\"elapsed_seconds\":%.6f",
-                                      summary.elapsed_seconds()),
-                      ",\"syscalls\":[", absl::StrJoin(rows, ","),
-                      "],\"drops\":{", absl::StrJoin(drops, ","), "}}\n");
+  return absl::StrCat(
+      "{\"scope\":", JsonString(options.scope),
+      absl::StrFormat(",\"elapsed_seconds\":%.6f", summary.elapsed_seconds()),
+      ",\"syscalls\":[", absl::StrJoin(rows, ","), "],\"drops\":{",
+      absl::StrJoin(drops, ","), "}}\n");
 }
 
 }  // namespace tracectl

@@ -24,8 +24,8 @@ struct ReportOptions {
 };
 
 // The rows in report order, cut to options.top.
-std::vector<const v1::SyscallRow*> SortedRows(const v1::SyscallsSummary& summary,
-                                              const ReportOptions& options);
+std::vector<const v1::SyscallRow*> SortedRows(
+    const v1::SyscallsSummary& summary, const ReportOptions& options);
 
 std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
                                 const ReportOptions& options);

@@ -6,12 +6,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace tracectl {
 namespace {
@@ -71,9 +71,10 @@ bool Authorizer::IsAdmin(const Caller& caller) const {
 
 std::string Authorizer::ScopeOf(const Caller& caller) const {
   if (IsAdmin(caller)) return "all processes (administrator)";
-  return absl::StrCat("processes you could ptrace: real, effective and saved "
-                      "uid ",
-                      caller.uid, " and gid ", caller.gid, ", dumpable");
+  return absl::StrCat(
+      "processes you could ptrace: real, effective and saved "
+      "uid ",
+      caller.uid, " and gid ", caller.gid, ", dumpable");
 }
 
 absl::StatusOr<KernelFilter> Authorizer::Authorize(
@@ -81,9 +82,9 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
   KernelFilter filter;
   const bool admin = IsAdmin(caller);
   if (target.pids_size() > kMaxTargetPids) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "too many pids: ", target.pids_size(), " (at most ", kMaxTargetPids,
-        ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("too many pids: ", target.pids_size(), " (at most ",
+                     kMaxTargetPids, ")"));
   }
   if (target.comm_prefix().size() > kMaxCommPrefix) {
     return absl::InvalidArgumentError(
@@ -109,9 +110,9 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
     absl::StatusOr<ProcessCredentials> creds = ReadProcessCredentials(pid);
     if (!creds.ok()) return creds.status();
     if (creds->tgid != pid) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          pid, " is a thread of process ", creds->tgid,
-          ": give the process id (every thread of it is traced)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(pid, " is a thread of process ", creds->tgid,
+                       ": give the process id (every thread of it is traced)"));
     }
     if (!admin) {
       const bool same_uid = creds->uid == caller.uid &&
@@ -124,10 +125,10 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
       // capabilities it lacks, and a caller of ours holds none.
       if (!same_uid || !same_gid || creds->proc_owner != caller.uid ||
           creds->permitted_caps != 0) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "may not trace pid ", pid, " (", creds->comm, ", uid ", creds->uid,
-            "): you (uid ", caller.uid,
-            ") may trace only processes you could ptrace"));
+        return absl::PermissionDeniedError(
+            absl::StrCat("may not trace pid ", pid, " (", creds->comm, ", uid ",
+                         creds->uid, "): you (uid ", caller.uid,
+                         ") may trace only processes you could ptrace"));
       }
     }
     if (std::find(filter.tgids.begin(), filter.tgids.end(), pid) ==

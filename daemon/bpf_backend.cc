@@ -9,12 +9,12 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "daemon/bpf_syscall_counter.h"
 
 namespace tracectl {
@@ -76,9 +76,9 @@ absl::StatusOr<std::unique_ptr<Backend>> OpenBpfBackend() {
         absl::StrJoin(missing, ","), ",CAP_SYS_PTRACE"));
   }
   if (access(kVmlinuxBtf, R_OK) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the kernel has no BTF (", kVmlinuxBtf,
-        "): CO-RE programs need CONFIG_DEBUG_INFO_BTF=y"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the kernel has no BTF (", kVmlinuxBtf,
+                     "): CO-RE programs need CONFIG_DEBUG_INFO_BTF=y"));
   }
   libbpf_set_print(LibbpfLog);
   return std::unique_ptr<Backend>(new BpfBackend());

@@ -29,10 +29,8 @@ constexpr uint32_t kErrnoRows = 4096;
 constexpr uint32_t kErrnoRowsPerProcess = 8192;
 
 constexpr const char* kDropReasons[DROP_REASON_COUNT] = {
-    "syscall rows: map full",
-    "errno counts: map full",
-    "followed children: pid map full",
-    "entry times: no task storage",
+    "syscall rows: map full",          "errno counts: map full",
+    "followed children: pid map full", "entry times: no task storage",
     "syscall numbers out of range",
 };
 
@@ -74,7 +72,8 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
   syscalls_bpf* skel = syscalls_bpf::open();
   if (skel == nullptr) return LibbpfError("opening BPF object", -errno);
   // From here on the skeleton is owned, so every error path frees it.
-  std::unique_ptr<BpfSyscallCounter> session(new BpfSyscallCounter(skel, per_process));
+  std::unique_ptr<BpfSyscallCounter> session(
+      new BpfSyscallCounter(skel, per_process));
 
   auto* ro = skel->rodata;
   ro->self_tgid = getpid();
@@ -133,15 +132,14 @@ absl::StatusOr<v1::SyscallsSummary> BpfSyscallCounter::Snapshot() const {
     for (int k = 0; k < SYSCALL_HIST_SLOTS; ++k) sum.hist[k] += v.hist[k];
     if (v.comm[0] != '\0') memcpy(sum.comm, v.comm, sizeof(sum.comm));
   };
-  absl::Status status =
-      per_process_
-          ? ForEachPerCpu<syscall_key, syscall_stats>(
-                bpf_map__fd(skel_->maps.stats), add)
-          : ForEachPerCpu<uint32_t, syscall_stats>(
-                bpf_map__fd(skel_->maps.stats_by_nr),
-                [&add](uint32_t nr, const syscall_stats& v) {
-                  add(syscall_key{0, nr}, v);
-                });
+  absl::Status status = per_process_
+                            ? ForEachPerCpu<syscall_key, syscall_stats>(
+                                  bpf_map__fd(skel_->maps.stats), add)
+                            : ForEachPerCpu<uint32_t, syscall_stats>(
+                                  bpf_map__fd(skel_->maps.stats_by_nr),
+                                  [&add](uint32_t nr, const syscall_stats& v) {
+                                    add(syscall_key{0, nr}, v);
+                                  });
   if (!status.ok()) return status;
 
   std::map<std::pair<uint32_t, uint32_t>, std::map<uint32_t, uint64_t>> errs;
@@ -174,9 +172,10 @@ absl::StatusOr<v1::SyscallsSummary> BpfSyscallCounter::Snapshot() const {
 
     std::vector<std::pair<uint64_t, uint32_t>> by_count;
     for (const auto& [err, count] : errs[key]) by_count.push_back({count, err});
-    std::sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first > b.first : a.second < b.second;
-    });
+    std::sort(
+        by_count.begin(), by_count.end(), [](const auto& a, const auto& b) {
+          return a.first != b.first ? a.first > b.first : a.second < b.second;
+        });
     for (const auto& [count, err] : by_count) {
       v1::ErrnoCount* e = row->add_errnos();
       e->set_name(ErrnoName(err));

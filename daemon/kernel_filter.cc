@@ -12,7 +12,8 @@ std::string KernelFilter::Describe() const {
                                  absl::StrJoin(tgids, ","),
                                  follow_children ? " and children" : ""));
   }
-  if (!comm_prefix.empty()) parts.push_back(absl::StrCat("comm ", comm_prefix, "*"));
+  if (!comm_prefix.empty())
+    parts.push_back(absl::StrCat("comm ", comm_prefix, "*"));
   if (uid) parts.push_back(absl::StrCat("uid ", *uid));
   if (owner) {
     parts.push_back(absl::StrCat("tasks uid ", owner->uid, "/gid ", owner->gid,

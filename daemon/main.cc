@@ -78,8 +78,7 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   }
   (*listener)->Start(server.get());
   fprintf(stderr, "tracectld %s: listening on %s (backend %s)\n",
-          TRACECTL_VERSION, socket_path.c_str(),
-          (*backend)->name().c_str());
+          TRACECTL_VERSION, socket_path.c_str(), (*backend)->name().c_str());
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -97,7 +96,8 @@ int Run(const std::string& socket_path, const std::string& admin_group,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"tracectld: the tracectl daemon (runs as root, serves tracectl)"};
+  CLI::App app{
+      "tracectld: the tracectl daemon (runs as root, serves tracectl)"};
   std::string socket_path = "/run/tracectl/tracectld.sock";
   std::string admin_group = "tracectl";
   int max_sessions = 8;

@@ -61,9 +61,9 @@ absl::StatusOr<std::unique_ptr<PeerListener>> PeerListener::Listen(
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "socket path '", path, "' must have 1 to ", sizeof(addr.sun_path) - 1,
-        " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket path '", path, "' must have 1 to ",
+                     sizeof(addr.sun_path) - 1, " bytes"));
   }
   memcpy(addr.sun_path, path.c_str(), path.size());
 
@@ -72,8 +72,8 @@ absl::StatusOr<std::unique_ptr<PeerListener>> PeerListener::Listen(
   if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot create ", dir.string(), ": ", ec.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
     }
     chmod(dir.c_str(), 0755);
   }
@@ -139,7 +139,8 @@ void PeerListener::AcceptLoop(grpc::Server* server) {
     }
     if (fds[1].revents != 0) return;
     // gRPC needs the fd non-blocking, or its calls hang.
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
           errno == ENOMEM) {

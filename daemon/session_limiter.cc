@@ -9,9 +9,10 @@ absl::StatusOr<std::unique_ptr<SessionLimiter::Lease>> SessionLimiter::Acquire(
   absl::MutexLock lock(&mu_);
   int& active = active_[uid];
   if (active >= max_per_user_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "uid ", uid, " already runs ", active, " sessions, the most allowed "
-        "(tracectld --max-sessions-per-user); end one first"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("uid ", uid, " already runs ", active,
+                     " sessions, the most allowed "
+                     "(tracectld --max-sessions-per-user); end one first"));
   }
   ++active;
   return std::unique_ptr<Lease>(new Lease(this, uid));

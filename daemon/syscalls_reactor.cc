@@ -18,10 +18,10 @@ constexpr double kMaxWindowSeconds = 366.0 * 24 * 3600;
 absl::Status CheckSeconds(const char* what, double seconds, double min) {
   if (!std::isfinite(seconds) || seconds <= 0 || seconds < min ||
       seconds > kMaxWindowSeconds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " must be at least ", min > 0 ? min : 0.0,
-        min > 0 ? "" : " (exclusive)", " and at most a year of seconds, not ",
-        seconds));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be at least ", min > 0 ? min : 0.0,
+                     min > 0 ? "" : " (exclusive)",
+                     " and at most a year of seconds, not ", seconds));
   }
   return absl::OkStatus();
 }
@@ -101,16 +101,17 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
 
   const v1::Window& window = request.window();
   const absl::Time begin = absl::Now();
-  const absl::Time end =
-      window.has_duration_seconds()
-          ? begin + absl::Seconds(window.duration_seconds())
-          : absl::InfiniteFuture();
-  const absl::Duration interval =
-      window.has_interval_seconds() ? absl::Seconds(window.interval_seconds())
-                                    : absl::InfiniteDuration();
+  const absl::Time end = window.has_duration_seconds()
+                             ? begin + absl::Seconds(window.duration_seconds())
+                             : absl::InfiniteFuture();
+  const absl::Duration interval = window.has_interval_seconds()
+                                      ? absl::Seconds(window.interval_seconds())
+                                      : absl::InfiniteDuration();
   absl::Time next_snapshot = begin + interval;
-  auto woken = [](SyscallsReactor* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                   self->mu_) { return self->stop_requested_ || self->cancelled_; };
+  auto woken = [](SyscallsReactor* self)
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+                     return self->stop_requested_ || self->cancelled_;
+                   };
   for (;;) {
     bool stop;
     {

@@ -27,7 +27,9 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void SleepMs(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 }  // namespace
 
@@ -51,11 +53,14 @@ std::unique_ptr<Process> Process::Start(const std::vector<std::string>& argv,
   if (options.stdin_pipe && pipe2(in_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe");
   }
-  const int out = open(p->out_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  const int err = open(p->err_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  const int out =
+      open(p->out_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  const int err =
+      open(p->err_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   p->pid_ = fork();
   if (p->pid_ == 0) {
-    const int in = options.stdin_pipe ? in_pipe[0] : open("/dev/null", O_RDONLY);
+    const int in =
+        options.stdin_pipe ? in_pipe[0] : open("/dev/null", O_RDONLY);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
@@ -132,7 +137,8 @@ RunResult Process::Wait(int timeout_ms) {
   return result;
 }
 
-RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options) {
+RunResult RunProgram(const std::vector<std::string>& argv,
+                     const RunOptions& options) {
   return Process::Start(argv, options)->Wait(options.timeout_ms);
 }
 
@@ -150,14 +156,16 @@ Sandbox::Sandbox() {
 
 Sandbox::~Sandbox() { fs::remove_all(dir_); }
 
-Daemon::Daemon(const Sandbox& sandbox, const std::vector<std::string>& extra_flags) {
+Daemon::Daemon(const Sandbox& sandbox,
+               const std::vector<std::string>& extra_flags) {
   std::vector<std::string> argv = {sandbox.tracectld(), "--socket",
                                    sandbox.socket()};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = Process::Start(argv);
   for (int i = 0; i < 200; ++i) {
     if (!process_->Running()) break;
-    if (RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(), "info"}).exit_code == 0) {
+    if (RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(), "info"})
+            .exit_code == 0) {
       return;
     }
     SleepMs(50);
@@ -184,7 +192,8 @@ int CountBpfPrograms() {
 
 int SettledBpfProgramCount() {
   int count = CountBpfPrograms();
-  for (int stable = 0, waited = 0; stable < 500 && waited < 5000; waited += 10) {
+  for (int stable = 0, waited = 0; stable < 500 && waited < 5000;
+       waited += 10) {
     SleepMs(10);
     const int now = CountBpfPrograms();
     stable = now == count ? stable + 10 : 0;
@@ -217,7 +226,8 @@ std::vector<SyscallFigures> ParseSyscallsJson(const std::string& json) {
     f.calls = std::stoull(m[4]);
     f.errors = std::stoull(m[5]);
     const std::string errnos = m[6];
-    for (auto e = std::sregex_iterator(errnos.begin(), errnos.end(), errno_entry);
+    for (auto e =
+             std::sregex_iterator(errnos.begin(), errnos.end(), errno_entry);
          e != std::sregex_iterator(); ++e) {
       f.errnos[(*e)[1]] = std::stoull((*e)[2]);
     }

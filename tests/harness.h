@@ -22,7 +22,7 @@ struct RunResult {
 };
 
 struct RunOptions {
-  bool as_nobody = false;  // setpriv to uid/gid 65534, no groups
+  bool as_nobody = false;   // setpriv to uid/gid 65534, no groups
   bool stdin_pipe = false;  // else stdin is /dev/null
   int timeout_ms = 60000;
 };
@@ -52,7 +52,7 @@ class Process {
 };
 
 RunResult RunProgram(const std::vector<std::string>& argv,
-              const RunOptions& options = {});
+                     const RunOptions& options = {});
 
 // A world-readable temporary directory holding copies of the binaries under
 // test, so that an unprivileged user can run them, and the daemon's socket.

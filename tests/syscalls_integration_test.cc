@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,7 +28,8 @@ class SyscallsTest : public ::testing::Test {
   }
 
   static std::vector<std::string> Tracectl(std::vector<std::string> args) {
-    args.insert(args.begin(), {sandbox_->tracectl(), "--socket", sandbox_->socket()});
+    args.insert(args.begin(),
+                {sandbox_->tracectl(), "--socket", sandbox_->socket()});
     return args;
   }
   static RunResult RunTracectl(std::vector<std::string> args,
@@ -51,6 +53,17 @@ class SyscallsTest : public ::testing::Test {
   static Daemon* daemon_;
 };
 
+// A thread of `pid` that is not its main thread.
+pid_t AnotherThreadOf(pid_t pid) {
+  for (const auto& entry : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(pid) + "/task")) {
+    const pid_t tid = std::stoi(entry.path().filename());
+    if (tid != pid) return tid;
+  }
+  ADD_FAILURE() << "pid " << pid << " has one thread";
+  return pid;
+}
+
 Sandbox* SyscallsTest::sandbox_ = nullptr;
 Daemon* SyscallsTest::daemon_ = nullptr;
 
@@ -64,7 +77,8 @@ TEST_F(SyscallsTest, InfoReportsBackendAndCaller) {
   RunResult nobody = RunTracectl({"info", "--json"}, {.as_nobody = true});
   ASSERT_EQ(nobody.exit_code, 0) << nobody.err;
   EXPECT_NE(nobody.out.find("\"uid\":65534"), std::string::npos) << nobody.out;
-  EXPECT_NE(nobody.out.find("\"admin\":false"), std::string::npos) << nobody.out;
+  EXPECT_NE(nobody.out.find("\"admin\":false"), std::string::npos)
+      << nobody.out;
 }
 
 TEST_F(SyscallsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
@@ -86,13 +100,14 @@ TEST_F(SyscallsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
 
   // The same helper under strace -f -c gives the same figures.
   const std::string strace_out = sandbox_->dir() + "/strace.txt";
-  RunResult s = RunProgram({"strace", "-f", "-c", "-o", strace_out, sandbox_->helper(),
-                     "1234", "321", "55"});
+  RunResult s = RunProgram({"strace", "-f", "-c", "-o", strace_out,
+                            sandbox_->helper(), "1234", "321", "55"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
   RunResult table = RunProgram({"cat", strace_out});
   const auto strace_rows = ParseStraceSummary(table.out);
   for (const char* name : {"getppid", "openat", "pipe2", "close"}) {
-    ASSERT_TRUE(strace_rows.count(name)) << name << " missing in\n" << table.out;
+    ASSERT_TRUE(strace_rows.count(name)) << name << " missing in\n"
+                                         << table.out;
     const SyscallFigures ours = FindRow(rows, name);
     EXPECT_EQ(ours.calls, strace_rows.at(name).first) << name;
     EXPECT_EQ(ours.errors, strace_rows.at(name).second) << name;
@@ -102,25 +117,46 @@ TEST_F(SyscallsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
 TEST_F(SyscallsTest, CommandExitStatusAndOrphanedDescendantsAreKept) {
   // sh exits 7 at once; its background child makes 9 pipe2 calls later,
   // re-parented to tracectl, which waits for it.
-  const std::string script = "(sleep 0.3; " + sandbox_->helper() +
-                             " 0 0 9) & exit 7";
-  RunResult r = RunTracectl({"syscalls", "--json", "--", "/bin/sh", "-c", script});
+  const std::string script =
+      "(sleep 0.3; " + sandbox_->helper() + " 0 0 9) & exit 7";
+  RunResult r =
+      RunTracectl({"syscalls", "--json", "--", "/bin/sh", "-c", script});
   EXPECT_EQ(r.exit_code, 7) << r.err;
   EXPECT_EQ(FindRow(ParseSyscallsJson(r.out), "pipe2").calls, 9u) << r.out;
 }
 
+TEST_F(SyscallsTest, SignalToTracectlGoesToTheCommandWhoseExitEndsTheSession) {
+  auto session = StartSession(
+      {"syscalls", "--json", "--", sandbox_->helper(), "--loop", "30"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  session->Signal(SIGTERM);  // not from a terminal: forwarded
+  RunResult r = session->Wait(10000);
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_GT(FindRow(ParseSyscallsJson(r.out), "getppid").calls, 0u) << r.out;
+}
+
+TEST_F(SyscallsTest, CtrlCStopsWaitingForLingeringDescendants) {
+  // sh exits at once; the sleep it left behind would keep tracectl waiting.
+  auto session = StartSession(
+      {"syscalls", "--json", "--", "/bin/sh", "-c", "sleep 20 & exit 0"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  session->Signal(SIGINT);
+  RunResult r = session->Wait(5000);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FindRow(ParseSyscallsJson(r.out), "execve").calls, 2u) << r.out;
+}
+
 TEST_F(SyscallsTest, CommFilterCountsOnlyMatchingTasks) {
   // python3 waits for "go", makes 777 getppid calls, and says "done".
-  auto python = Process::Start(
-      {"/usr/bin/python3", "-c",
-       "import os, sys\n"
-       "sys.stdin.readline()\n"
-       "for _ in range(777): os.getppid()\n"
-       "print('done', flush=True)\n"
-       "sys.stdin.readline()\n"},
-      {.stdin_pipe = true});
-  auto session = StartSession({"syscalls", "--comm", "python", "--per-process",
-                               "--json"});
+  auto python = Process::Start({"/usr/bin/python3", "-c",
+                                "import os, sys\n"
+                                "sys.stdin.readline()\n"
+                                "for _ in range(777): os.getppid()\n"
+                                "print('done', flush=True)\n"
+                                "sys.stdin.readline()\n"},
+                               {.stdin_pipe = true});
+  auto session =
+      StartSession({"syscalls", "--comm", "python", "--per-process", "--json"});
   // Another program makes getppid calls at the same time.
   auto other = Process::Start({sandbox_->helper(), "1234", "0", "0"});
   python->WriteStdin("go\n");
@@ -177,9 +213,9 @@ TEST_F(SyscallsTest, UnprivilegedUserMayTraceItsOwnCommand) {
 TEST_F(SyscallsTest, UnprivilegedSystemWideSeesNoneOfRootsTasks) {
   // root makes getppid calls throughout the unprivileged session.
   auto root_loop = Process::Start({sandbox_->helper(), "--loop", "10"});
-  RunResult r = RunTracectl(
-      {"syscalls", "--per-process", "--json", "--duration", "2"},
-      {.as_nobody = true});
+  RunResult r =
+      RunTracectl({"syscalls", "--per-process", "--json", "--duration", "2"},
+                  {.as_nobody = true});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(root_loop->Running()) << "the root workload ended too soon";
   const auto rows = ParseSyscallsJson(r.out);
@@ -195,7 +231,8 @@ TEST_F(SyscallsTest, UnprivilegedSystemWideSeesNoneOfRootsTasks) {
       RunTracectl({"syscalls", "--per-process", "--json", "--duration", "1"});
   ASSERT_EQ(as_root.exit_code, 0) << as_root.err;
   ASSERT_TRUE(root_loop->Running());
-  EXPECT_GT(FindRow(ParseSyscallsJson(as_root.out), "getppid", root_loop->pid()).calls,
+  EXPECT_GT(FindRow(ParseSyscallsJson(as_root.out), "getppid", root_loop->pid())
+                .calls,
             0u);
 }
 
@@ -219,8 +256,9 @@ TEST_F(SyscallsTest, CtrlCPrintsTheSummary) {
 }
 
 TEST_F(SyscallsTest, IntervalAppendsSnapshotsWhenNotATerminal) {
-  RunResult r = RunTracectl({"syscalls", "--interval", "0.2", "--duration", "1.1",
-                             "--pid", std::to_string(daemon_->process().pid())});
+  RunResult r =
+      RunTracectl({"syscalls", "--interval", "0.2", "--duration", "1.1",
+                   "--pid", std::to_string(daemon_->process().pid())});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   size_t snapshots = 0;
   for (size_t at = r.out.find("--- "); at != std::string::npos;
@@ -245,13 +283,17 @@ TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
       {"syscalls", "--no-such-flag"},
       {"syscalls", "--sort", "bogus"},
       {"syscalls", "--comm", "a-very-long-comm-prefix"},
+      {"syscalls", "--follow"},
+      {"syscalls", "--pid",
+       std::to_string(AnotherThreadOf(daemon_->process().pid()))},
       {"no-such-subcommand"},
   };
   for (const auto& args : cases) {
     RunResult r = RunTracectl(args, {.timeout_ms = 10000});
     const std::string what = args.back();
     EXPECT_GT(r.exit_code, 0) << what;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1)
+        << what << ": " << r.err;
     EXPECT_EQ(r.err.rfind("tracectl: ", 0), 0u) << what << ": " << r.err;
     EXPECT_TRUE(r.out.empty()) << what << ": " << r.out;
   }
@@ -259,7 +301,8 @@ TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
   EXPECT_NE(pid.err.find("no process with pid " + std::to_string(unused)),
             std::string::npos)
       << pid.err;
-  RunResult missing = RunTracectl({"syscalls", "--", "no-such-command-tracectl"});
+  RunResult missing =
+      RunTracectl({"syscalls", "--", "no-such-command-tracectl"});
   EXPECT_EQ(missing.exit_code, 127);
   // The daemon still serves.
   EXPECT_EQ(RunTracectl({"info"}).exit_code, 0);
@@ -275,7 +318,8 @@ TEST(DaemonTest, SigtermEndsSessionsWithSummaryAndDetachesPrograms) {
   const auto sigterm = std::chrono::steady_clock::now();
   daemon.process().Signal(SIGTERM);
   EXPECT_EQ(WaitForBpfPrograms(before, 1000), before);
-  EXPECT_LT(std::chrono::steady_clock::now() - sigterm, std::chrono::seconds(1));
+  EXPECT_LT(std::chrono::steady_clock::now() - sigterm,
+            std::chrono::seconds(1));
   RunResult d = daemon.Stop();
   EXPECT_EQ(d.exit_code, 0) << d.err;
   // The client got its final summary, as on Ctrl-C.
@@ -291,8 +335,9 @@ TEST(DaemonTest, LimitsSessionsPerUser) {
   auto first = Process::Start(
       {sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls"});
   ASSERT_EQ(WaitForBpfPrograms(before + 2, 5000), before + 2);
-  RunResult second = RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(),
-                          "syscalls", "--duration", "1"});
+  RunResult second =
+      RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls",
+                  "--duration", "1"});
   EXPECT_NE(second.exit_code, 0);
   EXPECT_NE(second.err.find("limit reached"), std::string::npos) << second.err;
   first->Signal(SIGINT);
@@ -301,8 +346,9 @@ TEST(DaemonTest, LimitsSessionsPerUser) {
 
 TEST(DaemonTest, WithoutPrivilegesSaysWhichIsMissing) {
   Sandbox sandbox;
-  RunResult r = RunProgram({sandbox.tracectld(), "--socket", sandbox.dir() + "/x.sock"},
-                    {.as_nobody = true, .timeout_ms = 10000});
+  RunResult r =
+      RunProgram({sandbox.tracectld(), "--socket", sandbox.dir() + "/x.sock"},
+                 {.as_nobody = true, .timeout_ms = 10000});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("missing CAP_BPF"), std::string::npos) << r.err;
 }

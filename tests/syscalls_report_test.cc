@@ -10,7 +10,8 @@ namespace {
 v1::SyscallsSummary Sample() {
   v1::SyscallsSummary s;
   s.set_elapsed_seconds(1.5);
-  auto add = [&](const char* name, uint64_t calls, uint64_t errors, uint64_t ns) {
+  auto add = [&](const char* name, uint64_t calls, uint64_t errors,
+                 uint64_t ns) {
     v1::SyscallRow* r = s.add_syscalls();
     r->set_name(name);
     r->set_calls(calls);
@@ -66,7 +67,8 @@ TEST(SyscallsReportTest, TableShowsPercentErrnosTotalsAndLosses) {
             std::string::npos)
       << table;
   EXPECT_NE(table.find(" 66.67 "), std::string::npos) << table;  // read
-  EXPECT_NE(table.find("openat           ENOENT:3 EACCES:1\n"), std::string::npos)
+  EXPECT_NE(table.find("openat           ENOENT:3 EACCES:1\n"),
+            std::string::npos)
       << table;
   EXPECT_NE(table.find("LOST 2: syscall rows: map full"), std::string::npos);
   EXPECT_EQ(table.find("never happened"), std::string::npos);
@@ -78,8 +80,9 @@ TEST(SyscallsReportTest, JsonKeepsNumbersAsNumbersAndListsEveryDropCounter) {
                       R"("errnos":{"ENOENT":3,"EACCES":1})"),
             std::string::npos)
       << json;
-  EXPECT_NE(json.find(R"("drops":{"syscall rows: map full":2,"never happened":0})"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(R"("drops":{"syscall rows: map full":2,"never happened":0})"),
+      std::string::npos)
       << json;
   EXPECT_EQ(json.back(), '\n');
 }
