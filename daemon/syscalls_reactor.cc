@@ -15,15 +15,16 @@ namespace {
 constexpr double kMinIntervalSeconds = 0.1;
 constexpr double kMaxWindowSeconds = 366.0 * 24 * 3600;
 
+// `seconds` must be > 0, >= min, and at most a year.
 absl::Status CheckSeconds(const char* what, double seconds, double min) {
-  if (!std::isfinite(seconds) || seconds <= 0 || seconds < min ||
-      seconds > kMaxWindowSeconds) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " must be at least ", min > 0 ? min : 0.0,
-                     min > 0 ? "" : " (exclusive)",
-                     " and at most a year of seconds, not ", seconds));
+  if (std::isfinite(seconds) && seconds > 0 && seconds >= min &&
+      seconds <= kMaxWindowSeconds) {
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  const std::string lower = min > 0 ? absl::StrCat("at least ", min, " s")
+                                    : std::string("more than 0 s");
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, " must be ", lower, " and at most a year, not ", seconds));
 }
 
 absl::Status ValidateWindow(const v1::Window& window) {
