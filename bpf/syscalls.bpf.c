@@ -18,8 +18,10 @@
 
 const volatile __u32 self_tgid = 0;
 const volatile bool filter_pids = false;
-const volatile char comm_prefix[TASK_COMM_LEN] = {};
-const volatile __u32 comm_prefix_len = 0;
+/* The prefix as two little-endian words, and the mask of its bytes: a task
+ * matches when (comm & mask) == prefix, word by word. Mask 0 = off. */
+const volatile __u64 comm_prefix[2] = {};
+const volatile __u64 comm_prefix_mask[2] = {};
 const volatile bool filter_uid = false;
 const volatile __u32 target_uid = 0;
 /* Restrict to tasks owner_uid/owner_gid could ptrace: unprivileged callers. */
@@ -134,19 +136,21 @@ static __always_inline bool ptraceable_by_owner(struct task_struct *task)
 	return (mm_flags & MMF_DUMPABLE_MASK) == SUID_DUMP_USER;
 }
 
-static __always_inline bool comm_matches(void)
+/* The task's comm as two words, read straight from the BTF-typed task: no
+ * helper call on the hot path. */
+static __always_inline void read_comm(struct task_struct *task, __u64 comm[2])
 {
-	char comm[TASK_COMM_LEN];
-	int i;
+	comm[0] = *(__u64 *)&task->comm[0];
+	comm[1] = *(__u64 *)&task->comm[8];
+}
 
-	bpf_get_current_comm(comm, sizeof(comm));
-	for (i = 0; i < TASK_COMM_LEN - 1; i++) {
-		if (i >= comm_prefix_len)
-			break;
-		if (comm[i] != comm_prefix[i])
-			return false;
-	}
-	return true;
+static __always_inline bool comm_matches(struct task_struct *task)
+{
+	__u64 comm[2];
+
+	read_comm(task, comm);
+	return (comm[0] & comm_prefix_mask[0]) == comm_prefix[0] &&
+	       (comm[1] & comm_prefix_mask[1]) == comm_prefix[1];
 }
 
 static __always_inline bool selected(struct task_struct *task, __u32 tgid)
@@ -155,7 +159,7 @@ static __always_inline bool selected(struct task_struct *task, __u32 tgid)
 		return false;
 	if (filter_pids && !bpf_map_lookup_elem(&tracked_tgids, &tgid))
 		return false;
-	if (comm_prefix_len && !comm_matches())
+	if (comm_prefix_mask[0] && !comm_matches(task))
 		return false;
 	if (filter_uid && (__u32)bpf_get_current_uid_gid() != target_uid)
 		return false;
@@ -240,7 +244,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if (per_process)
-		bpf_get_current_comm(st->comm, sizeof(st->comm));
+		read_comm(task, (__u64 *)st->comm);
 	st->calls++;
 	st->total_ns += delta;
 	if (delta > st->max_ns)

@@ -45,6 +45,7 @@ struct SessionControl {
   Stream* stream = nullptr;  // set while the session runs
   std::shared_ptr<Launcher> launcher;
   bool stop_sent = false;
+  bool stop_pending = false;  // a signal came before the session started
   bool command_done = false;  // the command and all its descendants exited
   bool abandoned = false;     // stop waiting for them
 
@@ -57,19 +58,25 @@ struct SessionControl {
   }
 };
 
-// Ctrl-C and friends. Before the session starts: give up. System-wide or
-// --pid: the first stops the session (final summary), the next gives up.
+// Ctrl-C and friends. Before the session starts, with -- CMD: give up (the
+// command never runs); otherwise the first stops the session as soon as it
+// starts. System-wide or --pid: the first stops the session (final
+// summary), the next gives up.
 // With -- CMD: the first goes to the command (a terminal's reaches it by
 // itself) and its exit ends the session; the next stops waiting for it or
 // its lingering descendants; the one after that gives up.
 void OnSignal(SessionControl& control, grpc::ClientContext& context,
               const siginfo_t& info, int count) {
   std::lock_guard<std::mutex> lock(control.mu);
+  Launcher* launcher = control.launcher.get();
   if (control.stream == nullptr) {
-    context.TryCancel();
+    if (launcher == nullptr && count == 1) {
+      control.stop_pending = true;
+    } else {
+      context.TryCancel();
+    }
     return;
   }
-  Launcher* launcher = control.launcher.get();
   if (launcher != nullptr && !launcher->CommandExited() && count == 1) {
     if (info.si_code != SI_KERNEL) kill(launcher->pid(), info.si_signo);
     return;
@@ -165,6 +172,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   {
     std::lock_guard<std::mutex> lock(control->mu);
     control->stream = stream.get();
+    if (control->stop_pending) control->StopLocked();
   }
 
   std::thread waiter;

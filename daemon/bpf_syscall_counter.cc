@@ -23,6 +23,8 @@ static_assert(sizeof(errno_key) == 16);
 static_assert(offsetof(syscall_stats, hist) == 32);
 static_assert(offsetof(syscall_stats, comm) == 32 + 8 * SYSCALL_HIST_SLOTS);
 static_assert(sizeof(syscall_stats) == 32 + 8 * SYSCALL_HIST_SLOTS + 16);
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "comm prefix words are laid out little-endian");
 
 constexpr uint32_t kStatsRowsPerProcess = 8192;
 constexpr uint32_t kErrnoRows = 4096;
@@ -78,9 +80,15 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
   auto* ro = skel->rodata;
   ro->self_tgid = getpid();
   ro->filter_pids = !filter.tgids.empty();
-  ro->comm_prefix_len = filter.comm_prefix.size();
-  memcpy(ro->comm_prefix, filter.comm_prefix.data(),
-         std::min(filter.comm_prefix.size(), sizeof(ro->comm_prefix) - 1));
+  // Prefix and mask as the kernel compares them: byte i of the comm is
+  // byte i % 8 of word i / 8 (both little-endian here).
+  uint8_t prefix[TASK_COMM_LEN] = {}, mask[TASK_COMM_LEN] = {};
+  const size_t len =
+      std::min<size_t>(filter.comm_prefix.size(), TASK_COMM_LEN - 1);
+  memcpy(prefix, filter.comm_prefix.data(), len);
+  memset(mask, 0xff, len);
+  memcpy(ro->comm_prefix, prefix, sizeof(prefix));
+  memcpy(ro->comm_prefix_mask, mask, sizeof(mask));
   ro->filter_uid = filter.uid.has_value();
   ro->target_uid = filter.uid.value_or(0);
   ro->owner_only = filter.owner.has_value();

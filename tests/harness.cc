@@ -190,6 +190,13 @@ int CountBpfPrograms() {
   return count;
 }
 
+int CountBpfLinks() {
+  int count = 0;
+  __u32 id = 0;
+  while (bpf_link_get_next_id(id, &id) == 0) ++count;
+  return count;
+}
+
 int SettledBpfProgramCount() {
   int count = CountBpfPrograms();
   for (int stable = 0, waited = 0; stable < 500 && waited < 5000;

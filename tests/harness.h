@@ -87,6 +87,8 @@ class Daemon {
 
 // Every BPF program loaded in the kernel right now.
 int CountBpfPrograms();
+// Every BPF link (attached program) in the kernel right now.
+int CountBpfLinks();
 // The count once it has not changed for half a second (at most 5 s), so
 // that sessions ending from earlier tests are not counted.
 int SettledBpfProgramCount();

@@ -37,15 +37,15 @@ class SyscallsTest : public ::testing::Test {
     return RunProgram(Tracectl(std::move(args)), options);
   }
   // Starts tracectl in the background and returns once its session's
-  // programs are in the kernel.
+  // sys_enter and sys_exit programs are attached.
   static std::unique_ptr<Process> StartSession(std::vector<std::string> args,
                                                const RunOptions& options = {}) {
-    const int before = CountBpfPrograms();
+    const int before = CountBpfLinks();
     auto p = Process::Start(Tracectl(std::move(args)), options);
-    for (int i = 0; i < 500 && CountBpfPrograms() < before + 2; ++i) {
+    for (int i = 0; i < 500 && CountBpfLinks() < before + 2; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    EXPECT_GE(CountBpfPrograms(), before + 2) << "the session did not start";
+    EXPECT_GE(CountBpfLinks(), before + 2) << "the session did not start";
     return p;
   }
 
@@ -239,7 +239,7 @@ TEST_F(SyscallsTest, UnprivilegedSystemWideSeesNoneOfRootsTasks) {
 TEST_F(SyscallsTest, KilledClientLeavesNoProgramsBehind) {
   const int before = SettledBpfProgramCount();
   auto session = StartSession({"syscalls"});
-  ASSERT_EQ(CountBpfPrograms(), before + 2);
+  ASSERT_EQ(WaitForBpfPrograms(before + 2, 1000), before + 2);
   session->Signal(SIGKILL);
   session->Wait();
   EXPECT_EQ(WaitForBpfPrograms(before, 2000), before);
