@@ -40,9 +40,15 @@ using Stream = grpc::ClientReaderWriter<v1::SyscallsClientMessage,
 // Shared-owned: a waiter still blocked on lingering descendants when
 // tracectl gives up on them may outlive RunSyscalls.
 struct SessionControl {
+  enum class Phase { kStarting, kRunning, kEnded };
+
+  explicit SessionControl(bool runs_command) : runs_command(runs_command) {}
+
+  const bool runs_command;  // -- CMD
   std::mutex mu;
   std::condition_variable cv;
-  Stream* stream = nullptr;  // set while the session runs
+  Phase phase = Phase::kStarting;
+  Stream* stream = nullptr;  // set while running
   std::shared_ptr<Launcher> launcher;
   bool stop_sent = false;
   bool stop_pending = false;  // a signal came before the session started
@@ -51,7 +57,7 @@ struct SessionControl {
 
   // Half-closes the stream: the daemon answers with the final summary.
   void StopLocked() {
-    if (stream != nullptr && !stop_sent) {
+    if (phase == Phase::kRunning && !stop_sent) {
       stream->WritesDone();
       stop_sent = true;
     }
@@ -68,15 +74,20 @@ struct SessionControl {
 void OnSignal(SessionControl& control, grpc::ClientContext& context,
               const siginfo_t& info, int count) {
   std::lock_guard<std::mutex> lock(control.mu);
-  Launcher* launcher = control.launcher.get();
-  if (control.stream == nullptr) {
-    if (launcher == nullptr && count == 1) {
-      control.stop_pending = true;
-    } else {
-      context.TryCancel();
-    }
-    return;
+  switch (control.phase) {
+    case SessionControl::Phase::kEnded:
+      return;  // the final summary is in: print it
+    case SessionControl::Phase::kStarting:
+      if (!control.runs_command && count == 1) {
+        control.stop_pending = true;
+      } else {
+        context.TryCancel();
+      }
+      return;
+    case SessionControl::Phase::kRunning:
+      break;
   }
+  Launcher* launcher = control.launcher.get();
   if (launcher != nullptr && !launcher->CommandExited() && count == 1) {
     if (info.si_code != SI_KERNEL) kill(launcher->pid(), info.si_signo);
     return;
@@ -134,7 +145,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
     request->mutable_window()->set_interval_seconds(*options.interval);
   request->set_per_process(options.per_process);
 
-  auto control = std::make_shared<SessionControl>();
+  auto control = std::make_shared<SessionControl>(global.has_command);
   grpc::ClientContext context;
   SignalThread signals([&](const siginfo_t& info, int count) {
     OnSignal(*control, context, info, count);
@@ -149,6 +160,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
       return prepared.status().code() == absl::StatusCode::kNotFound ? 127
                                                                      : 126;
     }
+    std::lock_guard<std::mutex> lock(control->mu);
     control->launcher = std::move(*prepared);
     target->add_pids(control->launcher->pid());
     target->set_follow_children(true);
@@ -172,6 +184,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   {
     std::lock_guard<std::mutex> lock(control->mu);
     control->stream = stream.get();
+    control->phase = SessionControl::Phase::kRunning;
     if (control->stop_pending) control->StopLocked();
   }
 
@@ -199,7 +212,9 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
     control->cv.wait(lock, [&] {
       return !launcher || control->command_done || control->abandoned;
     });
-    control->stream = nullptr;  // the waiter must not touch it from now on
+    // Neither the waiter nor a signal touches the stream from now on.
+    control->phase = SessionControl::Phase::kEnded;
+    control->stream = nullptr;
   }
   if (waiter.joinable()) {
     if (control->command_done) {
