@@ -16,7 +16,9 @@
 #define MMF_DUMPABLE_MASK 3UL
 #define SUID_DUMP_USER 1UL
 
+/* tracectld itself, and the client that asked: neither is traced. */
 const volatile __u32 self_tgid = 0;
+const volatile __u32 caller_tgid = 0;
 const volatile bool filter_pids = false;
 /* The prefix as two little-endian words, and the mask of its bytes: a task
  * matches when (comm & mask) == prefix, word by word. Mask 0 = off. */
@@ -155,7 +157,7 @@ static __always_inline bool comm_matches(struct task_struct *task)
 
 static __always_inline bool selected(struct task_struct *task, __u32 tgid)
 {
-	if (tgid == self_tgid)
+	if (tgid == self_tgid || tgid == caller_tgid)
 		return false;
 	if (filter_pids && !bpf_map_lookup_elem(&tracked_tgids, &tgid))
 		return false;
@@ -243,8 +245,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 			return 0;
 		}
 	}
+	/* Rows are per process: name them after the process, not the thread. */
 	if (per_process)
-		read_comm(task, (__u64 *)st->comm);
+		read_comm(task->group_leader, (__u64 *)st->comm);
 	st->calls++;
 	st->total_ns += delta;
 	if (delta > st->max_ns)

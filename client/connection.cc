@@ -2,6 +2,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -20,30 +21,40 @@ std::unique_ptr<v1::Tracer::Stub> Connect(const std::string& socket_path) {
 }
 
 int ReportRpcError(const grpc::Status& status, const std::string& socket_path) {
-  const std::string& message = status.error_message();
+  const std::string owned_message = status.error_message();  // a copy
+  const char* message = owned_message.c_str();
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      fprintf(stderr,
-              "tracectl: cannot reach tracectld at %s (is it running? "
-              "--socket or TRACECTL_SOCKET choose another): %s\n",
-              socket_path.c_str(), message.c_str());
-      break;
+      if (access(socket_path.c_str(), F_OK) != 0) {
+        fprintf(stderr,
+                "tracectl: no tracectld socket at %s (is the daemon running? "
+                "--socket or $TRACECTL_SOCKET name another)\n",
+                socket_path.c_str());
+      } else {
+        fprintf(stderr, "tracectl: cannot reach tracectld at %s: %s\n",
+                socket_path.c_str(), message);
+      }
+      return 1;
+    case grpc::StatusCode::CANCELLED:
+      fprintf(stderr, "tracectl: interrupted\n");
+      return 130;
     case grpc::StatusCode::PERMISSION_DENIED:
-      fprintf(stderr, "tracectl: permission denied: %s\n", message.c_str());
-      break;
+      fprintf(stderr, "tracectl: permission denied: %s\n", message);
+      return 1;
     case grpc::StatusCode::NOT_FOUND:
-      fprintf(stderr, "tracectl: not found: %s\n", message.c_str());
-      break;
+      fprintf(stderr, "tracectl: not found: %s\n", message);
+      return 1;
     case grpc::StatusCode::INVALID_ARGUMENT:
-      fprintf(stderr, "tracectl: invalid argument: %s\n", message.c_str());
-      break;
+      // Bad input, as a usage error is.
+      fprintf(stderr, "tracectl: invalid argument: %s\n", message);
+      return 2;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      fprintf(stderr, "tracectl: limit reached: %s\n", message.c_str());
-      break;
+      fprintf(stderr, "tracectl: limit reached: %s\n", message);
+      return 1;
     default:
-      fprintf(stderr, "tracectl: %s\n", message.c_str());
+      fprintf(stderr, "tracectl: %s\n", message);
+      return 1;
   }
-  return 1;
 }
 
 int UsageError(const std::string& message) {

@@ -16,7 +16,8 @@ std::string DefaultSocketPath();
 
 std::unique_ptr<v1::Tracer::Stub> Connect(const std::string& socket_path);
 
-// Prints "tracectl: <what went wrong>" on one line and returns the exit code.
+// Prints "tracectl: <what went wrong>" on one line and returns the exit
+// code: 2 for bad input, 130 when interrupted, 1 otherwise.
 int ReportRpcError(const grpc::Status& status, const std::string& socket_path);
 
 // Prints "tracectl: <message>" on one line and returns the exit code 2.

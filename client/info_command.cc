@@ -2,9 +2,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/json.h"
 
 namespace tracectl {
 namespace {
@@ -21,15 +23,21 @@ int RunInfo(const GlobalOptions& global, bool json) {
   if (!status.ok()) return ReportRpcError(status, global.socket_path);
   const v1::Caller& c = info.caller();
   if (json) {
-    printf(
-        "{\"version\":\"%s\",\"kernel\":\"%s\",\"hostname\":\"%s\","
-        "\"backend\":\"%s\",\"features\":[\"%s\"],\"caller\":{\"uid\":%u,"
-        "\"gid\":%u,\"pid\":%d,\"user\":\"%s\",\"admin\":%s},\"scope\":\"%s\"}"
-        "\n",
-        info.version().c_str(), info.kernel().c_str(), info.hostname().c_str(),
-        info.backend().c_str(), absl::StrJoin(info.features(), "\",\"").c_str(),
-        c.uid(), c.gid(), c.pid(), c.user().c_str(),
-        c.admin() ? "true" : "false", info.scope().c_str());
+    std::vector<std::string> features;
+    for (const std::string& f : info.features())
+      features.push_back(JsonString(f));
+    printf("%s\n", absl::StrCat(
+                       "{\"version\":", JsonString(info.version()),
+                       ",\"kernel\":", JsonString(info.kernel()),
+                       ",\"hostname\":", JsonString(info.hostname()),
+                       ",\"backend\":", JsonString(info.backend()),
+                       ",\"features\":[", absl::StrJoin(features, ","),
+                       "],\"caller\":{\"uid\":", c.uid(), ",\"gid\":", c.gid(),
+                       ",\"pid\":", c.pid(), ",\"user\":", JsonString(c.user()),
+                       ",\"admin\":", c.admin() ? "true" : "false",
+                       "},\"scope\":", JsonString(info.scope()),
+                       ",\"socket\":", JsonString(global.socket_path), "}")
+                       .c_str());
     return 0;
   }
   printf("tracectld %s on %s, kernel %s\n", info.version().c_str(),

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"tracectl: trace system calls of any process you may ptrace"};
   app.require_subcommand(1);
+  app.fallthrough();  // --socket may come after the subcommand too
   app.add_option("--socket", global.socket_path,
                  "tracectld's socket (default $TRACECTL_SOCKET or "
                  "/run/tracectl/tracectld.sock)");
@@ -33,6 +34,22 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   tracectl::AddInfoCommand(app, global, &exit_code);
   tracectl::AddSyscallsCommand(app, global, &exit_code);
+  // CLI11 calls an unknown subcommand a stray argument: name it instead.
+  for (int i = 1; i < parsed_argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--socket") {
+      ++i;
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-') continue;
+    if (app.get_subcommands(
+               [&](CLI::App* sub) { return sub->get_name() == arg; })
+            .empty()) {
+      return tracectl::UsageError("unknown command '" + arg +
+                                  "': try tracectl --help");
+    }
+    break;
+  }
   try {
     app.parse(parsed_argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -76,7 +76,10 @@ void OnSignal(SessionControl& control, grpc::ClientContext& context,
   std::lock_guard<std::mutex> lock(control.mu);
   switch (control.phase) {
     case SessionControl::Phase::kEnded:
-      return;  // the final summary is in: print it
+      // The summary is out; only the wait for the command is left.
+      control.abandoned = true;
+      control.cv.notify_all();
+      return;
     case SessionControl::Phase::kStarting:
       if (!control.runs_command && count == 1) {
         control.stop_pending = true;
@@ -98,13 +101,18 @@ void OnSignal(SessionControl& control, grpc::ClientContext& context,
   control.StopLocked();
 }
 
+// Prints a snapshot or the final summary. On a terminal, with --interval,
+// each one replaces the last, as top does; otherwise they are appended.
 void PrintSnapshot(const v1::SyscallsSummary& summary,
-                   const ReportOptions& report, bool json) {
-  if (json) {
-    fputs(RenderSyscallsJson(summary, report).c_str(), stdout);
+                   const ReportOptions& report, const SyscallsOptions& options,
+                   bool final) {
+  if (options.json) {
+    fputs(RenderSyscallsJson(summary, report, final).c_str(), stdout);
   } else if (isatty(STDOUT_FILENO)) {
-    // Redraw in place, as top does.
-    printf("\033[H\033[2J%s", RenderSyscallsTable(summary, report).c_str());
+    if (options.interval) fputs("\033[H\033[2J", stdout);
+    fputs(RenderSyscallsTable(summary, report).c_str(), stdout);
+  } else if (final) {
+    fputs(RenderSyscallsTable(summary, report).c_str(), stdout);
   } else {
     time_t now = time(nullptr);
     char stamp[32];
@@ -125,6 +133,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   if (global.has_command && !options.pids.empty()) {
     return UsageError("use either --pid or -- CMD, not both");
   }
+  if (options.top < 0) return UsageError("--top must be 0 (every row) or more");
   if (options.follow && options.pids.empty()) {
     return UsageError("--follow needs --pid (-- CMD always follows)");
   }
@@ -173,12 +182,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   v1::SyscallsServerMessage message;
   if (!stream->Read(&message) || !message.has_started()) {
     stream->WritesDone();
-    grpc::Status status = stream->Finish();
-    if (status.error_code() == grpc::StatusCode::CANCELLED) {
-      fprintf(stderr, "tracectl: interrupted before the session started\n");
-      return 130;
-    }
-    return ReportRpcError(status, global.socket_path);
+    return ReportRpcError(stream->Finish(), global.socket_path);
   }
   report.scope = message.started().scope();
   {
@@ -202,19 +206,44 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   std::optional<v1::SyscallsSummary> final_summary;
   while (stream->Read(&message)) {
     if (message.has_snapshot()) {
-      PrintSnapshot(message.snapshot(), report, options.json);
+      PrintSnapshot(message.snapshot(), report, options, /*final=*/false);
     } else if (message.has_final()) {
       final_summary = message.final();
     }
+  }
+  bool command_running = false;
+  {
+    std::lock_guard<std::mutex> lock(control->mu);
+    // Neither the waiter nor a signal touches the stream from now on.
+    control->phase = SessionControl::Phase::kEnded;
+    control->stream = nullptr;
+    command_running = launcher && !control->command_done && !control->abandoned;
+  }
+  grpc::Status status = stream->Finish();
+  int exit_code = 0;
+  if (!status.ok() || !final_summary) {
+    if (status.ok()) {
+      status = grpc::Status(grpc::StatusCode::INTERNAL,
+                            "the daemon ended the session without a summary");
+    }
+    exit_code = ReportRpcError(status, global.socket_path);
+  } else {
+    PrintSnapshot(*final_summary, report, options, /*final=*/true);
+  }
+
+  if (command_running) {
+    // The session ended first (--duration, or the daemon stopped): the
+    // command goes on untraced, and its exit status is still ours.
+    fprintf(stderr,
+            "tracectl: the session has ended; waiting for %s to exit "
+            "(Ctrl-C to stop waiting)\n",
+            global.command[0].c_str());
   }
   {
     std::unique_lock<std::mutex> lock(control->mu);
     control->cv.wait(lock, [&] {
       return !launcher || control->command_done || control->abandoned;
     });
-    // Neither the waiter nor a signal touches the stream from now on.
-    control->phase = SessionControl::Phase::kEnded;
-    control->stream = nullptr;
   }
   if (waiter.joinable()) {
     if (control->command_done) {
@@ -223,26 +252,10 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
       waiter.detach();  // descendants still run; nobody waits for them
     }
   }
-  int exit_code = 0;
-  if (launcher)
-    exit_code = launcher->CommandExited() ? launcher->ExitCode() : 130;
-
-  grpc::Status status = stream->Finish();
-  if (!status.ok() || !final_summary) {
-    if (status.ok()) {
-      status = grpc::Status(grpc::StatusCode::INTERNAL,
-                            "the daemon ended the session without a summary");
-    }
-    ReportRpcError(status, global.socket_path);
-    return exit_code != 0 ? exit_code : 1;
-  }
-  if (options.json) {
-    fputs(RenderSyscallsJson(*final_summary, report).c_str(), stdout);
-  } else {
-    fputs(RenderSyscallsTable(*final_summary, report).c_str(), stdout);
-  }
-  fflush(stdout);
-  return exit_code;
+  if (!launcher) return exit_code;
+  if (!launcher->CommandExited()) return 130;
+  return exit_code != 0 && launcher->ExitCode() == 0 ? exit_code
+                                                     : launcher->ExitCode();
 }
 
 }  // namespace
@@ -252,7 +265,7 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
   CLI::App* cmd = app.add_subcommand(
       "syscalls",
       "Count system calls, errors and latency (like strace -c), "
-      "system-wide, for --pid/--comm/--uid, or for -- CMD ARGS");
+      "system-wide, for --pid/--comm/--uid, or for [-- CMD ARGS...]");
   auto o = std::make_shared<SyscallsOptions>();
   cmd->add_option("-p,--pid", o->pids, "trace these processes (every thread)");
   cmd->add_option("-c,--comm", o->comm,
@@ -268,8 +281,7 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
                 "one row per process and syscall");
   cmd->add_option("-S,--sort", o->sort, "sort by calls, time, errors or name")
       ->capture_default_str();
-  cmd->add_option("-n,--top", o->top, "show only the first N rows")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("-n,--top", o->top, "show only the first N rows (0: all)");
   cmd->add_flag("--json", o->json, "print JSON instead of a table");
   cmd->footer(
       "With -- CMD ARGS, CMD runs as you, traced from its first instruction "

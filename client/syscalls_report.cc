@@ -91,20 +91,21 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
     errors += row.errors();
   }
   std::string out =
-      absl::StrFormat("syscalls of %s over %.3f s: %u calls, %u errors\n",
-                      options.scope, summary.elapsed_seconds(), calls, errors);
+      absl::StrFormat("syscalls of %s over %.3f s: %u call%s, %u error%s\n",
+                      options.scope, summary.elapsed_seconds(), calls,
+                      calls == 1 ? "" : "s", errors, errors == 1 ? "" : "s");
   const std::string who = options.per_process ? "    PID COMM            " : "";
   const std::string who_rule =
       options.per_process ? "------- --------------- " : "";
   absl::StrAppend(
-      &out, absl::StrFormat("%6s %10s %9s %9s %9s %9s %10s %9s %s%-16s %s\n",
-                            "% time", "seconds", "avg us", "max us", "p50 us",
-                            "p99 us", "calls", "errors", who, "syscall",
-                            "errors by errno"));
+      &out, absl::StrFormat(
+                "%6s %10s %11s %11s %11s %11s %10s %9s %s%-16s %s\n", "% time",
+                "seconds", "avg us", "max us", "p50 us", "p99 us", "calls",
+                "errors", who, "syscall", "errors by errno"));
   const std::string rule = absl::StrFormat(
       "%s %s %s %s %s %s %s %s %s%s", std::string(6, '-'), std::string(10, '-'),
-      std::string(9, '-'), std::string(9, '-'), std::string(9, '-'),
-      std::string(9, '-'), std::string(10, '-'), std::string(9, '-'), who_rule,
+      std::string(11, '-'), std::string(11, '-'), std::string(11, '-'),
+      std::string(11, '-'), std::string(10, '-'), std::string(9, '-'), who_rule,
       std::string(16, '-'));
   absl::StrAppend(&out, rule, " ---------------\n");
   for (const v1::SyscallRow* row : SortedRows(summary, options)) {
@@ -114,7 +115,7 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
             : "";
     absl::StrAppend(
         &out, absl::StrFormat(
-                  "%6.2f %10.6f %9.2f %9.2f %9.2f %9.2f %10u %9u %s%-16s "
+                  "%6.2f %10.6f %11.2f %11.2f %11.2f %11.2f %10u %9u %s%-16s "
                   "%s",
                   Percent(row->total_ns(), total_ns), row->total_ns() / 1e9,
                   Micros(AverageNs(*row)), Micros(row->max_ns()),
@@ -128,7 +129,7 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
   absl::StrAppend(&out, rule, "\n");
   absl::StrAppend(
       &out,
-      absl::StrFormat("%6.2f %10.6f %9s %9s %9s %9s %10u %9u %s%s\n",
+      absl::StrFormat("%6.2f %10.6f %11s %11s %11s %11s %10u %9u %s%s\n",
                       total_ns ? 100.0 : 0.0, total_ns / 1e9, "", "", "", "",
                       calls, errors, std::string(who.size(), ' '), "total"));
   for (const v1::DropCounter& drop : summary.drops()) {
@@ -141,7 +142,7 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
 }
 
 std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
-                               const ReportOptions& options) {
+                               const ReportOptions& options, bool final) {
   const uint64_t total_ns = TotalNs(summary);
   std::vector<std::string> rows;
   for (const v1::SyscallRow* row : SortedRows(summary, options)) {
@@ -171,7 +172,8 @@ std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
     drops.push_back(absl::StrCat(JsonString(drop.reason()), ":", drop.count()));
   }
   return absl::StrCat(
-      "{\"scope\":", JsonString(options.scope),
+      "{\"final\":", final ? "true" : "false",
+      ",\"scope\":", JsonString(options.scope),
       absl::StrFormat(",\"elapsed_seconds\":%.6f", summary.elapsed_seconds()),
       ",\"syscalls\":[", absl::StrJoin(rows, ","), "],\"drops\":{",
       absl::StrJoin(drops, ","), "}}\n");

@@ -30,9 +30,9 @@ std::vector<const v1::SyscallRow*> SortedRows(
 std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
                                 const ReportOptions& options);
 
-// One JSON object on one line.
+// One JSON object on one line; "final" tells the last one from snapshots.
 std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
-                               const ReportOptions& options);
+                               const ReportOptions& options, bool final = true);
 
 }  // namespace tracectl
 

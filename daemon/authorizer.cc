@@ -138,6 +138,7 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
   }
   filter.follow_children = target.follow_children() && !filter.tgids.empty();
   if (!admin) filter.owner = TaskOwner{caller.uid, caller.gid};
+  filter.caller_tgid = caller.pid;
   return filter;
 }
 

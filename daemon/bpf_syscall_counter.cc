@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
 
   auto* ro = skel->rodata;
   ro->self_tgid = getpid();
+  ro->caller_tgid = filter.caller_tgid;
   ro->filter_pids = !filter.tgids.empty();
   // Prefix and mask as the kernel compares them: byte i of the comm is
   // byte i % 8 of word i / 8 (both little-endian here).

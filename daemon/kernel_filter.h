@@ -23,6 +23,8 @@ struct KernelFilter {
   std::optional<uid_t> uid;
   // Set for unprivileged callers: only tasks this owner could ptrace.
   std::optional<TaskOwner> owner;
+  // The client's own process, never traced (0: none).
+  pid_t caller_tgid = 0;
 
   // In words, for users: "pid 12 and children, comm python*, ...".
   std::string Describe() const;

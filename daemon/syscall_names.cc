@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <cstdlib>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 
@@ -18,6 +19,17 @@ std::string SyscallName(int nr) {
 }
 
 std::string ErrnoName(int err) {
+  // The kernel's own codes, which glibc does not name; a traced task sees
+  // them when a signal interrupts a system call.
+  static constexpr const char* kKernelInternal[] = {
+      "ERESTARTSYS",           "ERESTARTNOINTR", "ERESTARTNOHAND",
+      "ENOIOCTLCMD",           "ERESTART_RESTARTBLOCK", "EPROBE_DEFER",
+      "EOPENSTALE",            "ENOPARAM"};
+  constexpr int kFirstKernelInternal = 512;
+  if (err >= kFirstKernelInternal &&
+      err < kFirstKernelInternal + static_cast<int>(std::size(kKernelInternal))) {
+    return kKernelInternal[err - kFirstKernelInternal];
+  }
   const char* name = strerrorname_np(err);
   if (name == nullptr) return absl::StrCat("E", err);
   return name;

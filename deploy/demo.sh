@@ -3,7 +3,9 @@
 # `tracectl syscalls` of a sample Python program, then stops the daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deploy/build.sh
+echo "Installing what is missing and building (log: build/build.log)..."
+mkdir -p build
+deploy/build.sh >build/build.log 2>&1 || { tail -n 40 build/build.log; exit 1; }
 
 dir=$(mktemp -d /tmp/tracectl-demo.XXXXXX)
 chmod 755 "$dir"
@@ -16,6 +18,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-set -x
-build/bin/tracectl info
-build/bin/tracectl syscalls --top 15 -- /usr/bin/python3 examples/sample.py
+run() {
+  echo
+  echo "\$ ${*/#build\/bin\//}"
+  "$@"
+}
+run build/bin/tracectl info
+run build/bin/tracectl syscalls --top 15 -- /usr/bin/python3 examples/sample.py

@@ -210,30 +210,55 @@ TEST_F(SyscallsTest, UnprivilegedUserMayTraceItsOwnCommand) {
   EXPECT_EQ(FindRow(ParseSyscallsJson(t.out), "execve").calls, 1u) << t.out;
 }
 
-TEST_F(SyscallsTest, UnprivilegedSystemWideSeesNoneOfRootsTasks) {
-  // root makes getppid calls throughout the unprivileged session.
+TEST_F(SyscallsTest, UnprivilegedSystemWideSeesOwnTasksAndNoneOfRoots) {
+  // root and nobody both make getppid calls throughout the session.
   auto root_loop = Process::Start({sandbox_->helper(), "--loop", "10"});
+  auto own_loop =
+      Process::Start({sandbox_->helper(), "--loop", "10"}, {.as_nobody = true});
   RunResult r =
       RunTracectl({"syscalls", "--per-process", "--json", "--duration", "2"},
                   {.as_nobody = true});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_TRUE(root_loop->Running()) << "the root workload ended too soon";
+  ASSERT_TRUE(root_loop->Running() && own_loop->Running())
+      << "a workload ended too soon";
   const auto rows = ParseSyscallsJson(r.out);
-  // tracectl's own calls, as nobody, are there; root's are not.
-  EXPECT_FALSE(rows.empty()) << r.out;
+  EXPECT_GT(FindRow(rows, "getppid", own_loop->pid()).calls, 0u) << r.out;
   for (const SyscallFigures& row : rows) {
     EXPECT_NE(row.pid, root_loop->pid()) << r.out;
-    EXPECT_NE(row.comm, "syscall_helper") << r.out;
     EXPECT_NE(row.pid, daemon_->process().pid()) << r.out;
+    EXPECT_NE(row.comm, "tracectl") << "the asking client is not traced";
   }
   // The same query as root does see the root workload.
   RunResult as_root =
       RunTracectl({"syscalls", "--per-process", "--json", "--duration", "1"});
   ASSERT_EQ(as_root.exit_code, 0) << as_root.err;
   ASSERT_TRUE(root_loop->Running());
-  EXPECT_GT(FindRow(ParseSyscallsJson(as_root.out), "getppid", root_loop->pid())
-                .calls,
-            0u);
+  EXPECT_GT(
+      FindRow(ParseSyscallsJson(as_root.out), "getppid", root_loop->pid()).calls,
+      0u);
+}
+
+TEST_F(SyscallsTest, PerProcessRowsAreNamedAfterTheProcess) {
+  // python3 names a thread "worker"; its calls count under python3.
+  RunResult r = RunTracectl(
+      {"syscalls", "--per-process", "--json", "--", "/usr/bin/python3", "-c",
+       "import os, threading, ctypes\n"
+       "def work():\n"
+       "    libc = ctypes.CDLL(None)\n"
+       "    libc.prctl(15, b'worker', 0, 0, 0)\n"
+       "    for _ in range(500): os.getppid()\n"
+       "t = threading.Thread(target=work); t.start(); t.join()\n"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = ParseSyscallsJson(r.out);
+  ASSERT_FALSE(rows.empty());
+  for (const SyscallFigures& row : rows) {
+    EXPECT_EQ(row.comm, "python3") << r.out;
+  }
+  uint64_t getppid = 0;
+  for (const SyscallFigures& row : rows) {
+    if (row.name == "getppid") getppid += row.calls;
+  }
+  EXPECT_EQ(getppid, 500u) << r.out;
 }
 
 TEST_F(SyscallsTest, KilledClientLeavesNoProgramsBehind) {
@@ -267,6 +292,22 @@ TEST_F(SyscallsTest, IntervalAppendsSnapshotsWhenNotATerminal) {
   }
   EXPECT_GE(snapshots, 4u) << r.out;
   EXPECT_EQ(r.out.find("\033["), std::string::npos) << "no escapes in a file";
+
+  // As JSON: one object per line, the last one marked final.
+  RunResult json = RunTracectl({"syscalls", "--json", "--interval", "0.2",
+                                "--duration", "1.1", "--pid",
+                                std::to_string(daemon_->process().pid())});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const size_t lines = std::count(json.out.begin(), json.out.end(), '\n');
+  EXPECT_GE(lines, 5u) << json.out;
+  size_t finals = 0;
+  for (size_t at = json.out.find("{\"final\":true"); at != std::string::npos;
+       at = json.out.find("{\"final\":true", at + 1)) {
+    ++finals;
+  }
+  EXPECT_EQ(finals, 1u) << json.out;
+  EXPECT_EQ(json.out.rfind("{\"final\":true"), json.out.rfind("\n{") + 1)
+      << "the final object is the last line";
 }
 
 TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
@@ -287,6 +328,7 @@ TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
       {"syscalls", "--pid",
        std::to_string(AnotherThreadOf(daemon_->process().pid()))},
       {"no-such-subcommand"},
+      {"syscalls", "--top", "-1"},
   };
   for (const auto& args : cases) {
     RunResult r = RunTracectl(args, {.timeout_ms = 10000});

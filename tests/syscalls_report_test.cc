@@ -85,6 +85,10 @@ TEST(SyscallsReportTest, JsonKeepsNumbersAsNumbersAndListsEveryDropCounter) {
       std::string::npos)
       << json;
   EXPECT_EQ(json.back(), '\n');
+  EXPECT_EQ(json.rfind("{\"final\":true,", 0), 0u) << json;
+  EXPECT_EQ(RenderSyscallsJson(Sample(), ReportOptions(), /*final=*/false)
+                .rfind("{\"final\":false,", 0),
+            0u);
 }
 
 TEST(JsonStringTest, Escapes) {
