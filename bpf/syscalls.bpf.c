@@ -14,6 +14,7 @@
 
 #define MAX_ERRNO 4095
 #define MMF_DUMPABLE_MASK 3UL
+#define TS_COMPAT 0x0002 /* x86: this system call uses the 32-bit ABI */
 #define SUID_DUMP_USER 1UL
 
 /* tracectld itself, and the client that asked: neither is traced. */
@@ -185,6 +186,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 	start->nr = id;
+	/* A 32-bit program, or int 0x80: the number is from the ia32 table. */
+	if (bpf_core_field_exists(task->thread_info.status) &&
+	    (task->thread_info.status & TS_COMPAT))
+		start->nr |= COMPAT_SYSCALL_BIT;
 	start->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -229,11 +234,15 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	key.tgid = per_process ? bpf_get_current_pid_tgid() >> 32 : 0;
 	key.nr = start->nr;
 	if (!per_process) {
-		if (key.nr >= MAX_SYSCALL_NR) {
+		__u32 row = key.nr & ~COMPAT_SYSCALL_BIT;
+
+		if (row >= COMPAT_ROW_BASE) {
 			count_drop(DROP_SYSCALL_NR_RANGE);
 			return 0;
 		}
-		st = bpf_map_lookup_elem(&stats_by_nr, &key.nr);
+		if (key.nr & COMPAT_SYSCALL_BIT)
+			row += COMPAT_ROW_BASE;
+		st = bpf_map_lookup_elem(&stats_by_nr, &row);
 		if (!st)
 			return 0;
 	} else if (!(st = bpf_map_lookup_elem(&stats, &key))) {

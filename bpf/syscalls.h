@@ -12,8 +12,12 @@
  * holds everything longer. 2^39 ns is about 9 minutes. */
 #define SYSCALL_HIST_SLOTS 40
 #define MAX_TRACKED_PROCESSES 8192
-/* Rows of sessions without per-process split are indexed by syscall number. */
+/* Rows of sessions without per-process split are indexed by syscall number:
+ * native calls at nr, 32-bit (ia32, compat) calls at COMPAT_ROW_BASE + nr. */
 #define MAX_SYSCALL_NR 1024
+#define COMPAT_ROW_BASE 512
+/* In syscall_key.nr and errno_key.nr: the call used the 32-bit ABI. */
+#define COMPAT_SYSCALL_BIT 0x80000000U
 
 /* tgid is 0 unless the session splits rows per process. */
 struct syscall_key {
@@ -43,7 +47,7 @@ enum syscall_drop {
 	DROP_ERRNO_MAP_FULL,   /* an errno count could not be added */
 	DROP_PID_MAP_FULL,     /* a followed child could not be added */
 	DROP_START_STORAGE,    /* no per-task storage for an entry time */
-	DROP_SYSCALL_NR_RANGE, /* a syscall number >= MAX_SYSCALL_NR */
+	DROP_SYSCALL_NR_RANGE, /* a syscall number without an array row */
 	DROP_REASON_COUNT,
 };
 

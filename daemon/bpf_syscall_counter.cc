@@ -36,6 +36,12 @@ constexpr const char* kDropReasons[DROP_REASON_COUNT] = {
     "syscall numbers out of range",
 };
 
+// stats_by_nr's index to the syscall_key.nr the errno map uses.
+uint32_t RowToSyscall(uint32_t row) {
+  return row < COMPAT_ROW_BASE ? row
+                               : (row - COMPAT_ROW_BASE) | COMPAT_SYSCALL_BIT;
+}
+
 absl::Status LibbpfError(const char* what, int err) {
   char buf[128];
   libbpf_strerror(err, buf, sizeof(buf));
@@ -146,8 +152,8 @@ absl::StatusOr<v1::SyscallsSummary> BpfSyscallCounter::Snapshot() const {
                                   bpf_map__fd(skel_->maps.stats), add)
                             : ForEachPerCpu<uint32_t, syscall_stats>(
                                   bpf_map__fd(skel_->maps.stats_by_nr),
-                                  [&add](uint32_t nr, const syscall_stats& v) {
-                                    add(syscall_key{0, nr}, v);
+                                  [&add](uint32_t row, const syscall_stats& v) {
+                                    add(syscall_key{0, RowToSyscall(row)}, v);
                                   });
   if (!status.ok()) return status;
 
@@ -163,8 +169,11 @@ absl::StatusOr<v1::SyscallsSummary> BpfSyscallCounter::Snapshot() const {
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - started_));
   for (const auto& [key, v] : rows) {
     v1::SyscallRow* row = summary.add_syscalls();
-    row->set_name(SyscallName(key.second));
-    row->set_number(key.second);
+    const bool compat = key.second & COMPAT_SYSCALL_BIT;
+    const int nr = key.second & ~COMPAT_SYSCALL_BIT;
+    row->set_name(SyscallName(nr, compat));
+    row->set_number(nr);
+    row->set_compat(compat);
     if (per_process_) {
       row->set_pid(key.first);
       row->set_comm(std::string(v.comm, strnlen(v.comm, sizeof(v.comm))));

@@ -6,8 +6,9 @@
 
 namespace tracectl {
 
-// "openat", or "syscall_N" for a number the host architecture does not name.
-std::string SyscallName(int nr);
+// "openat", or "syscall_N" for a number the host architecture does not name;
+// with compat, the name in the 32-bit table, as "ia32:NAME".
+std::string SyscallName(int nr, bool compat = false);
 // "ENOENT", or "E<N>" for a value glibc does not name.
 std::string ErrnoName(int err);
 

@@ -114,6 +114,22 @@ TEST_F(SyscallsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
   }
 }
 
+TEST_F(SyscallsTest, ThirtyTwoBitCallsGetTheirOwnRows) {
+  // 77 getppid through int 0x80 (ia32 number 64, which is semget natively),
+  // and one native getppid to check the answer.
+  for (const char* split : {"", "--per-process"}) {
+    std::vector<std::string> args = {"syscalls", "--json"};
+    if (*split) args.push_back(split);
+    args.insert(args.end(), {"--", sandbox_->helper(), "--int80", "77"});
+    RunResult r = RunTracectl(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = ParseSyscallsJson(r.out);
+    EXPECT_EQ(FindRow(rows, "ia32:getppid").calls, 77u) << split << r.out;
+    EXPECT_EQ(FindRow(rows, "getppid").calls, 77u) << split << r.out;
+    EXPECT_EQ(FindRow(rows, "semget").calls, 0u) << split << r.out;
+  }
+}
+
 TEST_F(SyscallsTest, CommandExitStatusAndOrphanedDescendantsAreKept) {
   // sh exits 7 at once; its background child makes 9 pipe2 calls later,
   // re-parented to tracectl, which waits for it.
@@ -233,9 +249,9 @@ TEST_F(SyscallsTest, UnprivilegedSystemWideSeesOwnTasksAndNoneOfRoots) {
       RunTracectl({"syscalls", "--per-process", "--json", "--duration", "1"});
   ASSERT_EQ(as_root.exit_code, 0) << as_root.err;
   ASSERT_TRUE(root_loop->Running());
-  EXPECT_GT(
-      FindRow(ParseSyscallsJson(as_root.out), "getppid", root_loop->pid()).calls,
-      0u);
+  EXPECT_GT(FindRow(ParseSyscallsJson(as_root.out), "getppid", root_loop->pid())
+                .calls,
+            0u);
 }
 
 TEST_F(SyscallsTest, PerProcessRowsAreNamedAfterTheProcess) {
@@ -294,9 +310,9 @@ TEST_F(SyscallsTest, IntervalAppendsSnapshotsWhenNotATerminal) {
   EXPECT_EQ(r.out.find("\033["), std::string::npos) << "no escapes in a file";
 
   // As JSON: one object per line, the last one marked final.
-  RunResult json = RunTracectl({"syscalls", "--json", "--interval", "0.2",
-                                "--duration", "1.1", "--pid",
-                                std::to_string(daemon_->process().pid())});
+  RunResult json =
+      RunTracectl({"syscalls", "--json", "--interval", "0.2", "--duration",
+                   "1.1", "--pid", std::to_string(daemon_->process().pid())});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   const size_t lines = std::count(json.out.begin(), json.out.end(), '\n');
   EXPECT_GE(lines, 5u) << json.out;

@@ -6,6 +6,8 @@
  *       ENOENT, and PIPE2 pipe2 calls (each pipe is closed: 2 closes).
  *   syscall_helper --loop SECONDS
  *       getppid in a loop for SECONDS seconds.
+ *   syscall_helper --int80 N
+ *       N getppid calls through the 32-bit ABI (int 0x80, ia32 number 64).
  *
  * Built static, so the dynamic loader adds no openat of its own.
  */
@@ -46,9 +48,21 @@ int main(int argc, char **argv)
 		} while (now.tv_sec - start.tv_sec < seconds);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "--int80") == 0) {
+		long n = count_arg(argv[2]);
+
+		for (i = 0; i < n; i++) {
+			long ret;
+
+			asm volatile("int $0x80" : "=a"(ret) : "a"(64L) : "memory");
+			if (ret != getppid())
+				return 1;
+		}
+		return 0;
+	}
 	if (argc != 4) {
 		fprintf(stderr,
-			"usage: syscall_helper GETPPID OPENAT_ENOENT PIPE2 | --loop SECONDS\n");
+			"usage: syscall_helper GETPPID OPENAT_ENOENT PIPE2 | --loop SECONDS | --int80 N\n");
 		return 2;
 	}
 	getppids = count_arg(argv[1]);
