@@ -10,22 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/build.sh >/dev/null
 
-dir=$(mktemp -d /tmp/tracectl-cost.XXXXXX)
-sock="$dir/tracectld.sock"
-build/bin/tracectld --socket "$sock" 2>"$dir/tracectld.log" &
-daemon=$!
+source deploy/temp-daemon.sh
 previous=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
   sysctl -qw kernel.bpf_stats_enabled="$previous"
-  kill -TERM "$daemon" 2>/dev/null || true
-  wait "$daemon" 2>/dev/null || true
-  rm -rf "$dir"
+  temp_daemon_stop
 }
 trap cleanup EXIT
-for _ in $(seq 100); do
-  build/bin/tracectl --socket "$sock" info >/dev/null 2>&1 && break
-  sleep 0.1
-done
+temp_daemon_start
 
 # Runs the loop under the tracer "$@" and prints its programs' cost.
 cost() {
@@ -49,5 +41,5 @@ for p in json.load(sys.stdin):
 echo "| program | runs | ns per run |"
 echo "|---|---|---|"
 cost build/bin/hook_floor
-cost build/bin/tracectl --socket "$sock" syscalls --comm python
-cost build/bin/tracectl --socket "$sock" syscalls --comm python --per-process
+cost build/bin/tracectl syscalls --comm python
+cost build/bin/tracectl syscalls --comm python --per-process

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The cost of counting system calls: a Python loop of 200k os.stat (about
-# 600k syscalls) untraced, under `tracectl syscalls --comm python`, under
+# The cost of counting system calls: a Python loop of 200k os.stat (200k
+# newfstatat calls) untraced, under `tracectl syscalls --comm python`, under
 # `strace -f -c`, `perf trace -s` and bpftrace, in one run, as ratios. The
 # floor row is two empty BPF programs on the same hooks tracectl uses.
 #
-#   sudo bench/syscalls_bench.sh [RUNS]       (default 5 runs, median kept)
+#   sudo bench/syscalls_bench.sh [ROUNDS]     (default 5 rounds, median kept)
 #
 # Prints a Markdown table for bench/RESULTS.md.
 set -euo pipefail
@@ -21,20 +21,9 @@ if [[ ! -e /sys/kernel/tracing/events/raw_syscalls ]]; then
   mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 fi
 
-dir=$(mktemp -d /tmp/tracectl-bench.XXXXXX)
-sock="$dir/tracectld.sock"
-build/bin/tracectld --socket "$sock" 2>"$dir/tracectld.log" &
-daemon=$!
-cleanup() {
-  kill -TERM "$daemon" 2>/dev/null || true
-  wait "$daemon" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-for _ in $(seq 100); do
-  build/bin/tracectl --socket "$sock" info >/dev/null 2>&1 && break
-  sleep 0.1
-done
+source deploy/temp-daemon.sh
+trap temp_daemon_stop EXIT
+temp_daemon_start
 
 now() { date +%s.%N; }
 # Seconds one command takes.
@@ -77,9 +66,9 @@ config untraced 'timed "$PY" -c "$LOOP"'
 config "floor: empty sys_enter+sys_exit programs" \
   'under_background_tracer build/bin/hook_floor'
 config "tracectl syscalls --comm python" \
-  'under_background_tracer build/bin/tracectl --socket "$sock" syscalls --comm python'
+  'under_background_tracer build/bin/tracectl syscalls --comm python'
 config "tracectl syscalls -- python3 (whole run)" \
-  'timed build/bin/tracectl --socket "$sock" syscalls -- "$PY" -c "$LOOP"'
+  'timed build/bin/tracectl syscalls -- "$PY" -c "$LOOP"'
 config "strace -f -c" 'timed strace -f -c -o /dev/null "$PY" -c "$LOOP"'
 config "perf trace -s" 'timed perf trace -s -o /dev/null "$PY" -c "$LOOP"'
 if command -v bpftrace >/dev/null; then
