@@ -110,6 +110,14 @@ bool Process::Running() {
   return !reaped_;
 }
 
+bool Process::WaitForOutput(const std::string& text, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    if (ReadFile(out_path_).find(text) != std::string::npos) return true;
+    SleepMs(10);
+  }
+  return false;
+}
+
 RunResult Process::Wait(int timeout_ms) {
   RunResult result;
   const auto deadline =

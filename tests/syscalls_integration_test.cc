@@ -155,7 +155,8 @@ TEST_F(SyscallsTest, CtrlCStopsWaitingForLingeringDescendants) {
   // sh exits at once; the sleep it left behind would keep tracectl waiting.
   auto session = StartSession(
       {"syscalls", "--json", "--", "/bin/sh", "-c", "sleep 20 & exit 0"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Long enough for sh to exit: a signal before that would go to sh.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   session->Signal(SIGINT);
   RunResult r = session->Wait(5000);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -177,10 +178,7 @@ TEST_F(SyscallsTest, CommFilterCountsOnlyMatchingTasks) {
   auto other = Process::Start({sandbox_->helper(), "1234", "0", "0"});
   python->WriteStdin("go\n");
   ASSERT_EQ(other->Wait().exit_code, 0);
-  for (int i = 0; i < 500 && python->Running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (i == 100) python->CloseStdin();
-  }
+  ASSERT_TRUE(python->WaitForOutput("done"));
   python->CloseStdin();
   RunResult py = python->Wait();
   ASSERT_NE(py.out.find("done"), std::string::npos) << py.err;
@@ -275,6 +273,48 @@ TEST_F(SyscallsTest, PerProcessRowsAreNamedAfterTheProcess) {
     if (row.name == "getppid") getppid += row.calls;
   }
   EXPECT_EQ(getppid, 500u) << r.out;
+}
+
+TEST_F(SyscallsTest, UidFilterSelectsThatUsersTasksOnly) {
+  auto nobody_loop =
+      Process::Start({sandbox_->helper(), "--loop", "10"}, {.as_nobody = true});
+  auto root_loop = Process::Start({sandbox_->helper(), "--loop", "10"});
+  RunResult r = RunTracectl({"syscalls", "--uid", "65534", "--per-process",
+                             "--json", "--duration", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(nobody_loop->Running() && root_loop->Running());
+  const auto rows = ParseSyscallsJson(r.out);
+  EXPECT_GT(FindRow(rows, "getppid", nobody_loop->pid()).calls, 0u) << r.out;
+  for (const SyscallFigures& row : rows) {
+    EXPECT_NE(row.pid, root_loop->pid()) << r.out;
+  }
+}
+
+TEST_F(SyscallsTest, FollowAddsChildrenOfTracedPids) {
+  // sh waits for "go", then runs the helper as a child: 31 getppid calls.
+  const std::string script = "read line; " + sandbox_->helper() +
+                             " 31 0 0; echo ran; read line; exit 0";
+  auto sh = Process::Start({"/bin/sh", "-c", script}, {.stdin_pipe = true});
+  const std::string pid = std::to_string(sh->pid());
+  auto followed =
+      StartSession({"syscalls", "--json", "--pid", pid, "--follow"});
+  auto unfollowed = StartSession({"syscalls", "--json", "--pid", pid});
+  sh->WriteStdin("go\n");
+  ASSERT_TRUE(sh->WaitForOutput("ran"));
+  followed->Signal(SIGINT);
+  unfollowed->Signal(SIGINT);
+  RunResult with = followed->Wait();
+  RunResult without = unfollowed->Wait();
+  sh->CloseStdin();
+  EXPECT_EQ(sh->Wait().exit_code, 0);
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  ASSERT_EQ(without.exit_code, 0) << without.err;
+  EXPECT_EQ(FindRow(ParseSyscallsJson(with.out), "getppid").calls, 31u)
+      << with.out;
+  EXPECT_EQ(FindRow(ParseSyscallsJson(without.out), "getppid").calls, 0u)
+      << without.out;
+  EXPECT_GT(FindRow(ParseSyscallsJson(without.out), "read").calls, 0u)
+      << "sh's own calls are there: " << without.out;
 }
 
 TEST_F(SyscallsTest, KilledClientLeavesNoProgramsBehind) {
@@ -384,6 +424,23 @@ TEST(DaemonTest, SigtermEndsSessionsWithSummaryAndDetachesPrograms) {
   RunResult client = session->Wait(5000);
   EXPECT_EQ(client.exit_code, 0) << client.err;
   EXPECT_NE(client.out.find("total"), std::string::npos) << client.out;
+}
+
+TEST(DaemonTest, RefusesASocketAnotherDaemonServes) {
+  Sandbox sandbox;
+  Daemon daemon(sandbox);
+  RunResult second =
+      RunProgram({sandbox.tracectld(), "--socket", sandbox.socket()},
+                 {.timeout_ms = 10000});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("another tracectld is listening"),
+            std::string::npos)
+      << second.err;
+  // The first one still serves.
+  EXPECT_EQ(
+      RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(), "info"})
+          .exit_code,
+      0);
 }
 
 TEST(DaemonTest, LimitsSessionsPerUser) {
