@@ -52,6 +52,7 @@ struct SessionControl {
   std::shared_ptr<Launcher> launcher;
   bool stop_sent = false;
   bool stop_pending = false;  // a signal came before the session started
+  bool cancelled = false;     // ... and gave up on it
   bool command_done = false;  // the command and all its descendants exited
   bool abandoned = false;     // stop waiting for them
 
@@ -69,35 +70,30 @@ struct SessionControl {
 // starts. System-wide or --pid: the first stops the session (final
 // summary), the next gives up.
 // With -- CMD: the first goes to the command (a terminal's reaches it by
-// itself) and its exit ends the session; the next stops waiting for it or
-// its lingering descendants; the one after that gives up.
+// itself), also while tracectl waits for it after the session ended; the
+// next stops waiting for it or its lingering descendants; the one after
+// that gives up.
 void OnSignal(SessionControl& control, grpc::ClientContext& context,
               const siginfo_t& info, int count) {
   std::lock_guard<std::mutex> lock(control.mu);
-  switch (control.phase) {
-    case SessionControl::Phase::kEnded:
-      // The summary is out; only the wait for the command is left.
-      control.abandoned = true;
-      control.cv.notify_all();
-      return;
-    case SessionControl::Phase::kStarting:
-      if (!control.runs_command && count == 1) {
-        control.stop_pending = true;
-      } else {
-        context.TryCancel();
-      }
-      return;
-    case SessionControl::Phase::kRunning:
-      break;
+  if (control.phase == SessionControl::Phase::kStarting) {
+    if (!control.runs_command && count == 1) {
+      control.stop_pending = true;
+    } else {
+      control.cancelled = true;  // the command must not be released
+      context.TryCancel();
+    }
+    return;
   }
   Launcher* launcher = control.launcher.get();
   if (launcher != nullptr && !launcher->CommandExited() && count == 1) {
     if (info.si_code != SI_KERNEL) kill(launcher->pid(), info.si_signo);
     return;
   }
-  if (count > (launcher != nullptr ? 2 : 1)) context.TryCancel();
   control.abandoned = true;
   control.cv.notify_all();
+  if (control.phase == SessionControl::Phase::kEnded) return;  // summary out
+  if (count > (launcher != nullptr ? 2 : 1)) context.TryCancel();
   control.StopLocked();
 }
 
@@ -187,6 +183,11 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   report.scope = message.started().scope();
   {
     std::lock_guard<std::mutex> lock(control->mu);
+    if (control->cancelled) {
+      // Interrupted as it started: the held command exits without running.
+      stream->WritesDone();
+      return ReportRpcError(stream->Finish(), global.socket_path);
+    }
     control->stream = stream.get();
     control->phase = SessionControl::Phase::kRunning;
     if (control->stop_pending) control->StopLocked();
@@ -239,14 +240,16 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
             "(Ctrl-C to stop waiting)\n",
             global.command[0].c_str());
   }
+  bool command_done = false;
   {
     std::unique_lock<std::mutex> lock(control->mu);
     control->cv.wait(lock, [&] {
       return !launcher || control->command_done || control->abandoned;
     });
+    command_done = control->command_done;
   }
   if (waiter.joinable()) {
-    if (control->command_done) {
+    if (command_done) {
       waiter.join();
     } else {
       waiter.detach();  // descendants still run; nobody waits for them

@@ -151,6 +151,17 @@ TEST_F(SyscallsTest, SignalToTracectlGoesToTheCommandWhoseExitEndsTheSession) {
   EXPECT_GT(FindRow(ParseSyscallsJson(r.out), "getppid").calls, 0u) << r.out;
 }
 
+TEST_F(SyscallsTest, SessionEndingFirstPrintsThenWaitsForTheCommand) {
+  auto session = Process::Start(Tracectl({"syscalls", "--duration", "0.5", "--",
+                                          sandbox_->helper(), "--loop", "30"}));
+  ASSERT_TRUE(session->WaitForOutput("total"));  // the summary is out
+  session->Signal(SIGTERM);                      // still goes to the command
+  RunResult r = session->Wait(10000);
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  EXPECT_NE(r.err.find("waiting for"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("getppid"), std::string::npos) << r.out;
+}
+
 TEST_F(SyscallsTest, CtrlCStopsWaitingForLingeringDescendants) {
   // sh exits at once; the sleep it left behind would keep tracectl waiting.
   auto session = StartSession(
