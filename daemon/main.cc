@@ -33,7 +33,7 @@ std::optional<gid_t> LookUpGroup(const std::string& name) {
 }
 
 int Run(const std::string& socket_path, const std::string& admin_group,
-        int max_sessions) {
+        int max_sessions_per_user, int max_sessions) {
   auto backend = tracectl::OpenBpfBackend();
   if (!backend.ok()) {
     fprintf(stderr, "tracectld: %s\n",
@@ -65,7 +65,7 @@ int Run(const std::string& socket_path, const std::string& admin_group,
     return 1;
   }
   tracectl::Authorizer authorizer(admin_gid);
-  tracectl::SessionLimiter limiter(max_sessions);
+  tracectl::SessionLimiter limiter(max_sessions_per_user, max_sessions);
   tracectl::TracerService service(listener->get(), &authorizer, &limiter,
                                   backend->get());
   grpc::ServerBuilder builder;
@@ -100,14 +100,19 @@ int main(int argc, char** argv) {
       "tracectld: the tracectl daemon (runs as root, serves tracectl)"};
   std::string socket_path = "/run/tracectl/tracectld.sock";
   std::string admin_group = "tracectl";
-  int max_sessions = 8;
+  int max_sessions_per_user = 8;
+  int max_sessions = 64;
   app.add_option("--socket", socket_path, "Unix socket to listen on")
       ->capture_default_str();
   app.add_option("--admin-group", admin_group,
                  "members may trace every process (empty: root only)")
       ->capture_default_str();
-  app.add_option("--max-sessions-per-user", max_sessions,
+  app.add_option("--max-sessions-per-user", max_sessions_per_user,
                  "sessions one uid may run at once")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--max-sessions", max_sessions,
+                 "sessions all users together may run at once")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   app.set_version_flag("--version", TRACECTL_VERSION);
@@ -121,5 +126,5 @@ int main(int argc, char** argv) {
     fprintf(stderr, "tracectld: %s (see --help)\n", e.what());
     return 2;
   }
-  return Run(socket_path, admin_group, max_sessions);
+  return Run(socket_path, admin_group, max_sessions_per_user, max_sessions);
 }

@@ -1,4 +1,5 @@
-// Bounds how many sessions one user may run at once.
+// Bounds how many sessions one user, and all users together, may run at
+// once.
 #ifndef TRACECTL_DAEMON_SESSION_LIMITER_H_
 #define TRACECTL_DAEMON_SESSION_LIMITER_H_
 
@@ -29,17 +30,21 @@ class SessionLimiter {
     uid_t uid_;
   };
 
-  explicit SessionLimiter(int max_per_user) : max_per_user_(max_per_user) {}
+  SessionLimiter(int max_per_user, int max_total)
+      : max_per_user_(max_per_user), max_total_(max_total) {}
 
-  // RESOURCE_EXHAUSTED when uid already runs max_per_user sessions.
+  // RESOURCE_EXHAUSTED when uid already runs max_per_user sessions, or the
+  // daemon max_total.
   absl::StatusOr<std::unique_ptr<Lease>> Acquire(uid_t uid);
 
  private:
   void Release(uid_t uid);
 
   const int max_per_user_;
+  const int max_total_;
   absl::Mutex mu_;
   std::map<uid_t, int> active_ ABSL_GUARDED_BY(mu_);
+  int total_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tracectl

@@ -80,8 +80,20 @@ TEST(AuthorizerTest, OwnProcessFollowsChildrenAndDescribesItself) {
             absl::StrCat("pid ", getpid(), " and children, comm py*"));
 }
 
+TEST(SessionLimiterTest, BoundsAllSessionsTogether) {
+  SessionLimiter limiter(2, 3);
+  auto a = limiter.Acquire(1000);
+  auto b = limiter.Acquire(1001);
+  auto c = limiter.Acquire(1002);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(limiter.Acquire(1003).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  b->reset();
+  EXPECT_TRUE(limiter.Acquire(1003).ok());
+}
+
 TEST(SessionLimiterTest, BoundsSessionsPerUidAndGivesSlotsBack) {
-  SessionLimiter limiter(2);
+  SessionLimiter limiter(2, 100);
   auto a = limiter.Acquire(1000);
   auto b = limiter.Acquire(1000);
   ASSERT_TRUE(a.ok() && b.ok());
