@@ -110,9 +110,10 @@ void PrintSnapshot(const v1::SyscallsSummary& summary,
   } else if (final) {
     fputs(RenderSyscallsTable(summary, report).c_str(), stdout);
   } else {
-    time_t now = time(nullptr);
+    const time_t now = time(nullptr);
+    tm local;
     char stamp[32];
-    strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime(&now));
+    strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime_r(&now, &local));
     printf("--- %s ---\n%s\n", stamp,
            RenderSyscallsTable(summary, report).c_str());
   }

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -41,7 +42,9 @@ std::vector<gid_t> PeerGroups(int fd) {
 }
 
 absl::Status Errno(const std::string& what) {
-  return absl::UnavailableError(absl::StrCat(what, ": ", strerror(errno)));
+  // std::error_code's message is thread-safe, where strerror is not.
+  return absl::UnavailableError(absl::StrCat(
+      what, ": ", std::error_code(errno, std::generic_category()).message()));
 }
 
 // True if something accepts connections at `addr`.

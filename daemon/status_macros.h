@@ -8,10 +8,10 @@
 #define TRACECTL_CONCAT_INNER_(a, b) a##b
 #define TRACECTL_CONCAT_(a, b) TRACECTL_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
-    const absl::Status status_ = (expr); \
-    if (!status_.ok()) return status_;   \
+#define RETURN_IF_ERROR(expr)          \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
