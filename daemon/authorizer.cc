@@ -72,9 +72,8 @@ bool Authorizer::IsAdmin(const Caller& caller) const {
 std::string Authorizer::ScopeOf(const Caller& caller) const {
   if (IsAdmin(caller)) return "all processes (administrator)";
   return absl::StrCat(
-      "processes you could ptrace: real, effective and saved "
-      "uid ",
-      caller.uid, " and gid ", caller.gid, ", dumpable");
+      "processes you could ptrace: real, effective and saved uid ", caller.uid,
+      " and gid ", caller.gid, ", dumpable");
 }
 
 absl::StatusOr<KernelFilter> Authorizer::Authorize(

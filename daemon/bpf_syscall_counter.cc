@@ -88,14 +88,11 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
   ro->caller_tgid = filter.caller_tgid;
   ro->filter_pids = !filter.tgids.empty();
   // Prefix and mask as the kernel compares them: byte i of the comm is
-  // byte i % 8 of word i / 8 (both little-endian here).
-  uint8_t prefix[TASK_COMM_LEN] = {}, mask[TASK_COMM_LEN] = {};
+  // byte i % 8 of word i / 8 (both little-endian here). Rodata starts zeroed.
   const size_t len =
       std::min<size_t>(filter.comm_prefix.size(), TASK_COMM_LEN - 1);
-  memcpy(prefix, filter.comm_prefix.data(), len);
-  memset(mask, 0xff, len);
-  memcpy(ro->comm_prefix, prefix, sizeof(prefix));
-  memcpy(ro->comm_prefix_mask, mask, sizeof(mask));
+  memcpy(ro->comm_prefix, filter.comm_prefix.data(), len);
+  memset(ro->comm_prefix_mask, 0xff, len);
   ro->filter_uid = filter.uid.has_value();
   ro->target_uid = filter.uid.value_or(0);
   ro->owner_only = filter.owner.has_value();
