@@ -11,7 +11,6 @@
 /* hist[k] counts calls that took [2^k, 2^(k+1)) ns; the last slot also
  * holds everything longer. 2^39 ns is about 9 minutes. */
 #define SYSCALL_HIST_SLOTS 40
-#define MAX_TRACKED_PROCESSES 8192
 /* Rows of sessions without per-process split are indexed by syscall number:
  * native calls at nr, 32-bit (ia32, compat) calls at COMPAT_ROW_BASE + nr. */
 #define MAX_SYSCALL_NR 1024

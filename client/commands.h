@@ -20,6 +20,11 @@ struct GlobalOptions {
 void AddInfoCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
                         int* exit_code);
+void AddTraceCommand(CLI::App& app, const GlobalOptions& global,
+                     int* exit_code);
+void AddFilesCommand(CLI::App& app, const GlobalOptions& global,
+                     int* exit_code);
+void AddLibsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace tracectl
 

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   tracectl::AddInfoCommand(app, global, &exit_code);
   tracectl::AddSyscallsCommand(app, global, &exit_code);
+  tracectl::AddTraceCommand(app, global, &exit_code);
+  tracectl::AddFilesCommand(app, global, &exit_code);
+  tracectl::AddLibsCommand(app, global, &exit_code);
   // CLI11 calls an unknown subcommand a stray argument: name it instead.
   for (int i = 1; i < parsed_argc; ++i) {
     const std::string arg = argv[i];

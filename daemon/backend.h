@@ -3,11 +3,13 @@
 #ifndef TRACECTL_DAEMON_BACKEND_H_
 #define TRACECTL_DAEMON_BACKEND_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "daemon/kernel_filter.h"
 #include "tracectl/v1/tracectl.pb.h"
 
@@ -21,6 +23,32 @@ class SyscallCounter {
   virtual absl::StatusOr<v1::SyscallsSummary> Snapshot() const = 0;
 };
 
+// What a trace session asks the kernel for.
+struct TraceSettings {
+  // Native syscall numbers to trace; every call when `all`.
+  std::vector<int> selected;
+  bool all = true;
+  uint32_t string_size = 32;
+  bool only_failed = false;
+  bool only_successful = false;
+  uint32_t buffer_bytes = 8u << 20;
+};
+
+// Records every selected system call from creation to Detach().
+class SyscallTracer {
+ public:
+  virtual ~SyscallTracer() = default;
+  // Waits up to `timeout` for records, then appends what is there to `out`
+  // (records back to back) until `out` holds at least `max_bytes`. Returns
+  // how many records it appended.
+  virtual absl::StatusOr<size_t> Read(absl::Duration timeout, size_t max_bytes,
+                                      std::string* out) = 0;
+  // Stops recording; Read then returns what is left, then 0.
+  virtual void Detach() = 0;
+  // Every counter of lost or damaged data, zeros included.
+  virtual std::vector<v1::DropCounter> Drops() const = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -29,6 +57,9 @@ class Backend {
   // Starts counting with `filter` in place before anything is counted.
   virtual absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
       const KernelFilter& filter, bool per_process) = 0;
+  // Starts recording calls with `filter` in place before the first one.
+  virtual absl::StatusOr<std::unique_ptr<SyscallTracer>> TraceSyscalls(
+      const KernelFilter& filter, const TraceSettings& settings) = 0;
 };
 
 }  // namespace tracectl

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "daemon/bpf_syscall_counter.h"
+#include "daemon/bpf_syscall_tracer.h"
 
 namespace tracectl {
 namespace {
@@ -48,13 +49,21 @@ class BpfBackend final : public Backend {
  public:
   std::string name() const override { return "bpf"; }
   std::vector<std::string> features() const override {
-    return {"syscalls", "tp_btf", "task_storage", "per_cpu_aggregation"};
+    return {
+        "syscalls", "trace", "tp_btf", "task_storage", "per_cpu_aggregation",
+        "ringbuf"};
   }
   absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
       const KernelFilter& filter, bool per_process) override {
     auto counter = BpfSyscallCounter::Start(filter, per_process);
     if (!counter.ok()) return counter.status();
     return std::unique_ptr<SyscallCounter>(std::move(*counter));
+  }
+  absl::StatusOr<std::unique_ptr<SyscallTracer>> TraceSyscalls(
+      const KernelFilter& filter, const TraceSettings& settings) override {
+    auto tracer = BpfSyscallTracer::Start(filter, settings);
+    if (!tracer.ok()) return tracer.status();
+    return std::unique_ptr<SyscallTracer>(std::move(*tracer));
   }
 };
 

@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/syscall_names.h"
+#include "daemon/bpf_task_filter.h"
+#include "daemon/libbpf_status.h"
 #include "daemon/log2_histogram.h"
-#include "daemon/syscall_names.h"
+#include "daemon/status_macros.h"
 #include "syscalls.h"
 #include "syscalls.skel.h"
 
@@ -23,8 +26,6 @@ static_assert(sizeof(errno_key) == 16);
 static_assert(offsetof(syscall_stats, hist) == 32);
 static_assert(offsetof(syscall_stats, comm) == 32 + 8 * SYSCALL_HIST_SLOTS);
 static_assert(sizeof(syscall_stats) == 32 + 8 * SYSCALL_HIST_SLOTS + 16);
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "comm prefix words are laid out little-endian");
 
 constexpr uint32_t kStatsRowsPerProcess = 8192;
 constexpr uint32_t kErrnoRows = 4096;
@@ -40,16 +41,6 @@ constexpr const char* kDropReasons[DROP_REASON_COUNT] = {
 uint32_t RowToSyscall(uint32_t row) {
   return row < COMPAT_ROW_BASE ? row
                                : (row - COMPAT_ROW_BASE) | COMPAT_SYSCALL_BIT;
-}
-
-absl::Status LibbpfError(const char* what, int err) {
-  char buf[128];
-  libbpf_strerror(err, buf, sizeof(buf));
-  const std::string message = absl::StrCat(what, ": ", buf);
-  if (err == -EPERM || err == -EACCES) {
-    return absl::PermissionDeniedError(message);
-  }
-  return absl::UnavailableError(message);
 }
 
 // Reads every key of a per-CPU map and sums its values with `add`.
@@ -83,24 +74,8 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
   std::unique_ptr<BpfSyscallCounter> session(
       new BpfSyscallCounter(skel, per_process));
 
-  auto* ro = skel->rodata;
-  ro->self_tgid = getpid();
-  ro->caller_tgid = filter.caller_tgid;
-  ro->filter_pids = !filter.tgids.empty();
-  // Prefix and mask as the kernel compares them: byte i of the comm is
-  // byte i % 8 of word i / 8 (both little-endian here). Rodata starts zeroed.
-  const size_t len =
-      std::min<size_t>(filter.comm_prefix.size(), TASK_COMM_LEN - 1);
-  memcpy(ro->comm_prefix, filter.comm_prefix.data(), len);
-  memset(ro->comm_prefix_mask, 0xff, len);
-  ro->filter_uid = filter.uid.has_value();
-  ro->target_uid = filter.uid.value_or(0);
-  ro->owner_only = filter.owner.has_value();
-  if (filter.owner) {
-    ro->owner_uid = filter.owner->uid;
-    ro->owner_gid = filter.owner->gid;
-  }
-  ro->per_process = per_process;
+  ConfigureTaskFilter(skel, filter);
+  skel->rodata->per_process = per_process;
 
   // Only one of the two row maps is used; the other gets one entry.
   bpf_map__set_max_entries(skel->maps.stats,
@@ -109,20 +84,11 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
                            per_process ? 1 : MAX_SYSCALL_NR);
   bpf_map__set_max_entries(skel->maps.errnos,
                            per_process ? kErrnoRowsPerProcess : kErrnoRows);
-  bpf_program__set_autoload(skel->progs.follow_fork, filter.follow_children);
-  bpf_program__set_autoload(skel->progs.forget_exited, !filter.tgids.empty());
 
   if (int err = syscalls_bpf::load(skel); err != 0) {
     return LibbpfError("loading BPF programs", err);
   }
-  const uint8_t one = 1;
-  for (pid_t tgid : filter.tgids) {
-    const uint32_t key = tgid;
-    if (bpf_map__update_elem(skel->maps.tracked_tgids, &key, sizeof(key), &one,
-                             sizeof(one), BPF_ANY) != 0) {
-      return LibbpfError("adding a pid to the filter", -errno);
-    }
-  }
+  RETURN_IF_ERROR(AddTrackedProcesses(skel, filter));
   if (int err = syscalls_bpf::attach(skel); err != 0) {
     return LibbpfError("attaching to the raw_syscalls tracepoints", err);
   }
@@ -199,18 +165,10 @@ absl::StatusOr<v1::SyscallsSummary> BpfSyscallCounter::Snapshot() const {
     }
   }
 
-  const int ncpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> per_cpu(ncpus > 0 ? ncpus : 1);
   for (uint32_t reason = 0; reason < DROP_REASON_COUNT; ++reason) {
-    uint64_t total = 0;
-    if (bpf_map__lookup_elem(skel_->maps.drops, &reason, sizeof(reason),
-                             per_cpu.data(), per_cpu.size() * sizeof(uint64_t),
-                             0) == 0) {
-      for (uint64_t c : per_cpu) total += c;
-    }
     v1::DropCounter* drop = summary.add_drops();
     drop->set_reason(kDropReasons[reason]);
-    drop->set_count(total);
+    drop->set_count(SumPerCpuCounter(skel_->maps.drops, reason));
   }
   return summary;
 }

@@ -6,6 +6,7 @@
 
 #include "daemon/grpc_status.h"
 #include "daemon/syscalls_reactor.h"
+#include "daemon/trace_reactor.h"
 
 namespace tracectl {
 namespace {
@@ -56,6 +57,12 @@ grpc::ServerBidiReactor<v1::SyscallsClientMessage, v1::SyscallsServerMessage>*
 TracerService::Syscalls(grpc::CallbackServerContext* context) {
   return new SyscallsReactor(peers_->CallerOf(context->peer()), authorizer_,
                              limiter_, backend_, &registry_);
+}
+
+grpc::ServerBidiReactor<v1::TraceClientMessage, v1::TraceServerMessage>*
+TracerService::Trace(grpc::CallbackServerContext* context) {
+  return new TraceReactor(peers_->CallerOf(context->peer()), authorizer_,
+                          limiter_, backend_, &registry_);
 }
 
 }  // namespace tracectl

@@ -32,6 +32,9 @@ class TracerService final : public v1::Tracer::CallbackService {
   grpc::ServerBidiReactor<v1::SyscallsClientMessage, v1::SyscallsServerMessage>*
   Syscalls(grpc::CallbackServerContext* context) override;
 
+  grpc::ServerBidiReactor<v1::TraceClientMessage, v1::TraceServerMessage>*
+  Trace(grpc::CallbackServerContext* context) override;
+
  private:
   const PeerListener* peers_;
   const Authorizer* authorizer_;

@@ -278,4 +278,41 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> ParseStraceSummary(
   return rows;
 }
 
+Sandbox* DaemonTest::sandbox_ = nullptr;
+Daemon* DaemonTest::daemon_ = nullptr;
+
+void DaemonTest::SetUpTestSuite() {
+  sandbox_ = new Sandbox();
+  daemon_ = new Daemon(*sandbox_);
+}
+
+void DaemonTest::TearDownTestSuite() {
+  delete daemon_;
+  daemon_ = nullptr;
+  delete sandbox_;
+  sandbox_ = nullptr;
+}
+
+std::vector<std::string> DaemonTest::Tracectl(std::vector<std::string> args) {
+  args.insert(args.begin(),
+              {sandbox_->tracectl(), "--socket", sandbox_->socket()});
+  return args;
+}
+
+RunResult DaemonTest::RunTracectl(std::vector<std::string> args,
+                                  const RunOptions& options) {
+  return RunProgram(Tracectl(std::move(args)), options);
+}
+
+std::unique_ptr<Process> DaemonTest::StartSession(std::vector<std::string> args,
+                                                  const RunOptions& options) {
+  const int before = CountBpfLinks();
+  auto p = Process::Start(Tracectl(std::move(args)), options);
+  for (int i = 0; i < 500 && CountBpfLinks() < before + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(CountBpfLinks(), before + 2) << "the session did not start";
+  return p;
+}
+
 }  // namespace tracectl::testing

@@ -3,6 +3,7 @@
 #ifndef TRACECTL_TESTS_HARNESS_H_
 #define TRACECTL_TESTS_HARNESS_H_
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -85,6 +86,25 @@ class Daemon {
 
  private:
   std::unique_ptr<Process> process_;
+};
+
+// A test suite sharing one sandbox and one daemon.
+class DaemonTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+
+  // tracectl --socket SOCKET ARGS...
+  static std::vector<std::string> Tracectl(std::vector<std::string> args);
+  static RunResult RunTracectl(std::vector<std::string> args,
+                               const RunOptions& options = {});
+  // Starts tracectl in the background and returns once its session's
+  // sys_enter and sys_exit programs are attached.
+  static std::unique_ptr<Process> StartSession(std::vector<std::string> args,
+                                               const RunOptions& options = {});
+
+  static Sandbox* sandbox_;
+  static Daemon* daemon_;
 };
 
 // Every BPF program loaded in the kernel right now.

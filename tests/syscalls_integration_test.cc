@@ -16,42 +16,7 @@
 namespace tracectl::testing {
 namespace {
 
-class SyscallsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    sandbox_ = new Sandbox();
-    daemon_ = new Daemon(*sandbox_);
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    delete sandbox_;
-  }
-
-  static std::vector<std::string> Tracectl(std::vector<std::string> args) {
-    args.insert(args.begin(),
-                {sandbox_->tracectl(), "--socket", sandbox_->socket()});
-    return args;
-  }
-  static RunResult RunTracectl(std::vector<std::string> args,
-                               const RunOptions& options = {}) {
-    return RunProgram(Tracectl(std::move(args)), options);
-  }
-  // Starts tracectl in the background and returns once its session's
-  // sys_enter and sys_exit programs are attached.
-  static std::unique_ptr<Process> StartSession(std::vector<std::string> args,
-                                               const RunOptions& options = {}) {
-    const int before = CountBpfLinks();
-    auto p = Process::Start(Tracectl(std::move(args)), options);
-    for (int i = 0; i < 500 && CountBpfLinks() < before + 2; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_GE(CountBpfLinks(), before + 2) << "the session did not start";
-    return p;
-  }
-
-  static Sandbox* sandbox_;
-  static Daemon* daemon_;
-};
+class SyscallsTest : public DaemonTest {};
 
 // A thread of `pid` that is not its main thread.
 pid_t AnotherThreadOf(pid_t pid) {
@@ -63,9 +28,6 @@ pid_t AnotherThreadOf(pid_t pid) {
   ADD_FAILURE() << "pid " << pid << " has one thread";
   return pid;
 }
-
-Sandbox* SyscallsTest::sandbox_ = nullptr;
-Daemon* SyscallsTest::daemon_ = nullptr;
 
 TEST_F(SyscallsTest, InfoReportsBackendAndCaller) {
   RunResult r = RunTracectl({"info"});

@@ -8,6 +8,9 @@
  *       getppid in a loop for SECONDS seconds.
  *   syscall_helper --int80 N
  *       N getppid calls through the 32-bit ABI (int 0x80, ia32 number 64).
+ *   syscall_helper --path-len LEN GETPPID OPENAT_ENOENT PIPE2
+ *       As above, the openat path LEN bytes long (at least 32): a missing
+ *       directory, then 'a's.
  *
  * Built static, so the dynamic loader adds no openat of its own.
  */
@@ -34,6 +37,7 @@ static long count_arg(const char *s)
 
 int main(int argc, char **argv)
 {
+	char path[4096] = "/nonexistent/tracectl-syscall-helper";
 	long i, getppids, openats, pipes;
 
 	if (argc == 3 && strcmp(argv[1], "--loop") == 0) {
@@ -60,9 +64,23 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 6 && strcmp(argv[1], "--path-len") == 0) {
+		long len = count_arg(argv[2]);
+
+		if (len < 32 || len >= (long)sizeof(path)) {
+			fprintf(stderr, "syscall_helper: bad path length\n");
+			return 2;
+		}
+		strcpy(path, "/nonexistent/tracectl-");
+		memset(path + strlen(path), 'a', len - strlen(path));
+		path[len] = '\0';
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 4) {
 		fprintf(stderr,
-			"usage: syscall_helper GETPPID OPENAT_ENOENT PIPE2 | --loop SECONDS | --int80 N\n");
+			"usage: syscall_helper [--path-len LEN] GETPPID OPENAT_ENOENT PIPE2 |\n"
+			"       --loop SECONDS | --int80 N\n");
 		return 2;
 	}
 	getppids = count_arg(argv[1]);
@@ -72,7 +90,7 @@ int main(int argc, char **argv)
 		syscall(SYS_getppid);
 	for (i = 0; i < openats; i++) {
 		if (syscall(SYS_openat, AT_FDCWD,
-			    "/nonexistent/tracectl-syscall-helper", O_RDONLY) != -1)
+			    path, O_RDONLY) != -1)
 			return 1;
 	}
 	for (i = 0; i < pipes; i++) {

@@ -1,6 +1,6 @@
 // Names for system call numbers (libseccomp) and errno values (glibc).
-#ifndef TRACECTL_DAEMON_SYSCALL_NAMES_H_
-#define TRACECTL_DAEMON_SYSCALL_NAMES_H_
+#ifndef TRACECTL_COMMON_SYSCALL_NAMES_H_
+#define TRACECTL_COMMON_SYSCALL_NAMES_H_
 
 #include <string>
 
@@ -14,4 +14,4 @@ std::string ErrnoName(int err);
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_SYSCALL_NAMES_H_
+#endif  // TRACECTL_COMMON_SYSCALL_NAMES_H_

@@ -1,4 +1,4 @@
-#include "daemon/syscall_names.h"
+#include "common/syscall_names.h"
 
 #include <seccomp.h>
 #include <string.h>

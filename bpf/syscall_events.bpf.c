@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One record per completed system call, with its arguments and the user
+ * memory they point to, streamed through a ring buffer.
+ *
+ * sys_enter checks the syscall against the session's selection first (a
+ * call that is not selected costs one array load), then the task filter,
+ * then keeps the arguments and their input memory (paths, written bytes,
+ * argv, sockaddrs) in task-local storage. sys_exit adds the result, the
+ * output memory (read bytes, pipe fds), re-reads the paths that were not
+ * paged in at entry, and sends the record. Filters are rodata, 0 = off.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "syscall_events.h"
+
+#define MAX_ERRNO 4095
+#define TS_COMPAT 0x0002 /* x86: this system call uses the 32-bit ABI */
+#define EVENT_DATA_MASK (EVENT_DATA_SIZE - 1)
+#define SOCKADDR_MAX 128
+
+/* What to capture of each native syscall; SPEC_SELECTED marks the traced. */
+const volatile struct syscall_spec specs[MAX_TRACE_NR] = {};
+/* Trace 32-bit calls too (raw arguments only): when every call is traced. */
+const volatile bool trace_compat = false;
+/* strace -s: bytes of buffers and argv strings kept, at most CAPTURE_MAX. */
+const volatile __u32 string_size = 32;
+const volatile bool only_failed = false;     /* strace -Z */
+const volatile bool only_successful = false; /* strace -z */
+/* Wake the reader once this much is waiting; it also polls by itself. */
+const volatile __u64 wakeup_bytes = 0;
+
+struct pending {
+	struct syscall_event ev;
+	/* A capture starts below EVENT_DATA_SIZE and holds at most CAPTURE_MAX. */
+	char data[EVENT_DATA_SIZE + CAPTURE_MAX];
+	/* Not sent: past the end of the record. */
+	__u8 armed;
+	__u8 unread;		       /* args whose path failed at entry */
+	__u8 unread_capture[EVENT_ARGS]; /* ... and their capture slots */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* the loader sets the size */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pendings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACE_DROP_REASON_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&drops, &reason);
+
+	if (count)
+		(*count)++;
+}
+
+#define TASK_FILTER_DROP_PID_MAP_FULL TRACE_DROP_PID_MAP_FULL
+#include "task_filter.bpf.h"
+
+static __always_inline struct capture *new_capture(struct pending *p, int arg,
+						   __u8 kind)
+{
+	__u32 i = p->ev.ncaptures;
+	struct capture *c;
+
+	if (i >= EVENT_MAX_CAPTURES)
+		return NULL;
+	c = &p->ev.captures[i];
+	c->offset = p->ev.data_len;
+	c->len = 0;
+	c->arg = arg;
+	c->kind = kind;
+	c->flags = 0;
+	c->pad = 0;
+	p->ev.ncaptures = i + 1;
+	return c;
+}
+
+/* Appends a NUL-terminated string of up to CAPTURE_MAX bytes. Returns
+ * false if it could not be read. */
+static __always_inline bool capture_string(struct pending *p,
+					   struct capture *c, __u64 ptr)
+{
+	__u32 off = p->ev.data_len;
+	long n;
+
+	c->offset = off;
+	c->len = 0;
+	if (off >= EVENT_DATA_SIZE) {
+		c->flags |= CAPTURE_TRUNCATED;
+		count_drop(TRACE_DROP_TRUNCATED);
+		return true;
+	}
+	n = bpf_probe_read_user_str(&p->data[off & EVENT_DATA_MASK],
+				    CAPTURE_MAX, (const void *)ptr);
+	if (n <= 0) {
+		c->flags |= CAPTURE_UNREAD;
+		return false;
+	}
+	c->flags &= ~CAPTURE_UNREAD;
+	if (n == CAPTURE_MAX) {
+		c->flags |= CAPTURE_TRUNCATED;
+		count_drop(TRACE_DROP_TRUNCATED);
+	}
+	c->len = n - 1; /* without the NUL */
+	p->ev.data_len = off + n - 1;
+	return true;
+}
+
+/* Appends min(len, limit) bytes; limit is at most CAPTURE_MAX. */
+static __always_inline void capture_bytes(struct pending *p, struct capture *c,
+					  __u64 ptr, __u64 len, __u32 limit)
+{
+	__u32 off = p->ev.data_len;
+	__u32 n;
+
+	if (len > limit) {
+		len = limit;
+		c->flags |= CAPTURE_TRUNCATED;
+	}
+	n = len;
+	if (n > CAPTURE_MAX)
+		n = CAPTURE_MAX;
+	if (n == 0)
+		return;
+	if (off >= EVENT_DATA_SIZE) {
+		c->flags |= CAPTURE_TRUNCATED;
+		return;
+	}
+	if (bpf_probe_read_user(&p->data[off & EVENT_DATA_MASK], n,
+				(const void *)ptr)) {
+		c->flags |= CAPTURE_UNREAD;
+		count_drop(TRACE_DROP_UNREADABLE);
+		return;
+	}
+	c->len = n;
+	p->ev.data_len = off + n;
+}
+
+/* Appends up to ARGV_MAX_STRINGS strings of a char *[], each with its NUL,
+ * each cut at string_size + 1 bytes, all together about CAPTURE_MAX. */
+static __always_inline void capture_argv(struct pending *p, struct capture *c,
+					 __u64 argv)
+{
+	__u32 size = string_size + 2;
+	const char *s;
+	int i;
+
+	if (size > CAPTURE_MAX)
+		size = CAPTURE_MAX;
+	for (i = 0; i < ARGV_MAX_STRINGS; i++) {
+		__u32 off = p->ev.data_len;
+		long n;
+
+		if (bpf_probe_read_user(&s, sizeof(s),
+					(const void *)(argv + i * sizeof(s)))) {
+			c->flags |= CAPTURE_UNREAD;
+			count_drop(TRACE_DROP_UNREADABLE);
+			return;
+		}
+		if (!s)
+			return;
+		if (off >= EVENT_DATA_SIZE || off - c->offset >= CAPTURE_MAX) {
+			c->flags |= CAPTURE_TRUNCATED;
+			count_drop(TRACE_DROP_TRUNCATED);
+			return;
+		}
+		n = bpf_probe_read_user_str(&p->data[off & EVENT_DATA_MASK],
+					    size, s);
+		if (n <= 0) {
+			c->flags |= CAPTURE_UNREAD;
+			count_drop(TRACE_DROP_UNREADABLE);
+			return;
+		}
+		c->len += n;
+		p->ev.data_len = off + n;
+	}
+	if (!bpf_probe_read_user(&s, sizeof(s),
+				 (const void *)(argv + i * sizeof(s))) && s) {
+		c->flags |= CAPTURE_TRUNCATED;
+		count_drop(TRACE_DROP_TRUNCATED);
+	}
+}
+
+static __always_inline void emit(struct pending *p)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u32 len = p->ev.data_len;
+
+	if (len > sizeof(p->data))
+		len = sizeof(p->data);
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, p, sizeof(p->ev) + len, flags))
+		count_drop(TRACE_DROP_RINGBUF_FULL);
+}
+
+/* Entry-time captures of argument i. */
+static __always_inline void capture_at_entry(struct pending *p,
+					     const volatile struct syscall_spec *spec,
+					     int i)
+{
+	__u8 kind = spec->kind[i];
+	__u8 len_arg = spec->len_arg[i];
+	struct capture *c;
+	__u64 len = 0;
+
+	if (kind != CAPTURE_PATH && kind != CAPTURE_IN_BUF &&
+	    kind != CAPTURE_SOCKADDR && kind != CAPTURE_ARGV)
+		return;
+	if (!p->ev.args[i])
+		return; /* NULL: nothing to read */
+	c = new_capture(p, i, kind);
+	if (!c)
+		return;
+	if (len_arg < EVENT_ARGS)
+		len = p->ev.args[len_arg];
+	switch (kind) {
+	case CAPTURE_PATH:
+		if (!capture_string(p, c, p->ev.args[i])) {
+			p->unread |= 1 << i;
+			p->unread_capture[i] = p->ev.ncaptures - 1;
+		}
+		break;
+	case CAPTURE_IN_BUF:
+		capture_bytes(p, c, p->ev.args[i], len, string_size);
+		break;
+	case CAPTURE_SOCKADDR:
+		capture_bytes(p, c, p->ev.args[i], len, SOCKADDR_MAX);
+		break;
+	case CAPTURE_ARGV:
+		capture_argv(p, c, p->ev.args[i]);
+		break;
+	}
+}
+
+/* Exit-time captures of argument i: output memory, and paths again. */
+static __always_inline void capture_at_exit(struct pending *p,
+					    const volatile struct syscall_spec *spec,
+					    int i, long ret)
+{
+	__u8 kind = spec->kind[i];
+	struct capture *c;
+	__u8 slot;
+
+	if (p->unread & (1 << i)) {
+		slot = p->unread_capture[i];
+		if (slot >= EVENT_MAX_CAPTURES)
+			return;
+		c = &p->ev.captures[slot];
+		/* A successful exec replaced the memory the path was in. */
+		if (((spec->flags & SPEC_EXEC) && ret == 0) ||
+		    !capture_string(p, c, p->ev.args[i])) {
+			count_drop(TRACE_DROP_UNREADABLE);
+			return;
+		}
+		c->flags |= CAPTURE_AT_EXIT;
+		return;
+	}
+	if (kind == CAPTURE_OUT_BUF && ret > 0 && p->ev.args[i]) {
+		c = new_capture(p, i, kind);
+		if (c)
+			capture_bytes(p, c, p->ev.args[i], ret, string_size);
+	} else if (kind == CAPTURE_FD_PAIR && ret == 0 && p->ev.args[i]) {
+		c = new_capture(p, i, kind);
+		if (c)
+			capture_bytes(p, c, p->ev.args[i], 8, 8);
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	const volatile struct syscall_spec *spec = NULL;
+	struct pending *p;
+	bool compat;
+	__u32 nr = id;
+
+	compat = bpf_core_field_exists(task->thread_info.status) &&
+		 (task->thread_info.status & TS_COMPAT);
+	if (compat) {
+		if (!trace_compat)
+			return 0;
+	} else if (nr < MAX_TRACE_NR) {
+		spec = &specs[nr];
+		if (!(spec->flags & SPEC_SELECTED))
+			return 0;
+	} else {
+		if (trace_compat && task_selected(task, pid_tgid >> 32))
+			count_drop(TRACE_DROP_NR_RANGE);
+		return 0;
+	}
+	if (!task_selected(task, pid_tgid >> 32))
+		return 0;
+	p = bpf_task_storage_get(&pendings, task, 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		count_drop(TRACE_DROP_STORAGE);
+		return 0;
+	}
+	p->ev.enter_ns = bpf_ktime_get_ns();
+	p->ev.duration_ns = 0;
+	p->ev.ret = 0;
+	p->ev.tgid = pid_tgid >> 32;
+	p->ev.tid = (__u32)pid_tgid;
+	p->ev.nr = compat ? (nr | EVENT_COMPAT_BIT) : nr;
+	p->ev.data_len = 0;
+	p->ev.ncaptures = 0;
+	p->ev.flags = 0;
+	p->unread = 0;
+	read_comm(task, (__u64 *)p->ev.comm);
+	if (compat) {
+		p->ev.args[0] = (__u32)regs->bx;
+		p->ev.args[1] = (__u32)regs->cx;
+		p->ev.args[2] = (__u32)regs->dx;
+		p->ev.args[3] = (__u32)regs->si;
+		p->ev.args[4] = (__u32)regs->di;
+		p->ev.args[5] = (__u32)regs->bp;
+		p->armed = 1;
+		return 0;
+	}
+	p->ev.args[0] = regs->di;
+	p->ev.args[1] = regs->si;
+	p->ev.args[2] = regs->dx;
+	p->ev.args[3] = regs->r10;
+	p->ev.args[4] = regs->r8;
+	p->ev.args[5] = regs->r9;
+	if (!spec)
+		return 0;
+	capture_at_entry(p, spec, 0);
+	capture_at_entry(p, spec, 1);
+	capture_at_entry(p, spec, 2);
+	capture_at_entry(p, spec, 3);
+	capture_at_entry(p, spec, 4);
+	capture_at_entry(p, spec, 5);
+	if (spec->flags & SPEC_NO_RETURN) {
+		p->ev.flags = EVENT_NO_RETURN;
+		p->armed = 0;
+		emit(p);
+		return 0;
+	}
+	p->armed = 1;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const volatile struct syscall_spec *spec;
+	bool failed = ret < 0 && ret >= -MAX_ERRNO;
+	struct pending *p;
+	__u32 nr;
+
+	p = bpf_task_storage_get(&pendings, task, 0, 0);
+	if (!p || !p->armed)
+		return 0;
+	p->armed = 0;
+	if ((only_failed && !failed) || (only_successful && failed))
+		return 0;
+	p->ev.ret = ret;
+	p->ev.duration_ns = bpf_ktime_get_ns() - p->ev.enter_ns;
+	nr = p->ev.nr;
+	if (nr < MAX_TRACE_NR) { /* native: compat has the top bit */
+		spec = &specs[nr];
+		capture_at_exit(p, spec, 0, ret);
+		capture_at_exit(p, spec, 1, ret);
+		capture_at_exit(p, spec, 2, ret);
+		capture_at_exit(p, spec, 3, ret);
+		capture_at_exit(p, spec, 4, ret);
+		capture_at_exit(p, spec, 5, ret);
+	}
+	emit(p);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

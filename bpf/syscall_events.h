@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Structures shared by syscall_events.bpf.c, tracectld and tracectl.
+ *
+ * One record per completed system call: a struct syscall_event, then
+ * data_len bytes of captured user memory (paths, buffers, argv, sockaddrs),
+ * which captures[] describe. tracectld forwards the records unchanged, back
+ * to back, and tracectl decodes them: keep this layout stable, and change
+ * TRACE_RECORD_VERSION when it changes.
+ */
+#ifndef TRACECTL_BPF_SYSCALL_EVENTS_H
+#define TRACECTL_BPF_SYSCALL_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TRACE_RECORD_VERSION 1
+
+#define EVENT_COMM_LEN 16
+#define EVENT_ARGS 6
+#define EVENT_MAX_CAPTURES 4
+/* One capture holds at most this many bytes: PATH_MAX, with its NUL. */
+#define CAPTURE_MAX 4096
+/* Captures of one call together hold at most EVENT_DATA_SIZE bytes. */
+#define EVENT_DATA_SIZE 8192
+/* Native syscall numbers below this have a spec; the others are raw. */
+#define MAX_TRACE_NR 512
+/* In syscall_event.nr: the call used the 32-bit ABI (no captures then). */
+#define EVENT_COMPAT_BIT 0x80000000U
+/* argv captures keep at most this many strings. */
+#define ARGV_MAX_STRINGS 32
+
+/* What a syscall argument points to, and so what the kernel copies. */
+enum capture_kind {
+	CAPTURE_NONE = 0,
+	/* A NUL-terminated string, read up to CAPTURE_MAX at entry and read
+	 * again at exit if it could not be read then. Stored without NUL. */
+	CAPTURE_PATH = 1,
+	/* Input bytes: length in argument len_arg, at most string_size kept. */
+	CAPTURE_IN_BUF = 2,
+	/* Output bytes, read at exit: length is the return value, at most
+	 * string_size kept. */
+	CAPTURE_OUT_BUF = 3,
+	/* A struct sockaddr of length in argument len_arg, at most 128 kept. */
+	CAPTURE_SOCKADDR = 4,
+	/* A NULL-terminated char *[]: each string kept with its NUL, at most
+	 * string_size + 1 bytes of each (a string of string_size + 1 bytes was
+	 * cut), at most ARGV_MAX_STRINGS strings. */
+	CAPTURE_ARGV = 5,
+	/* int[2] written by the call (pipe, pipe2, socketpair), read at exit
+	 * when the call succeeded. */
+	CAPTURE_FD_PAIR = 6,
+	CAPTURE_KIND_COUNT,
+};
+
+/* capture.flags */
+#define CAPTURE_TRUNCATED 0x1 /* there was more than was kept */
+#define CAPTURE_UNREAD 0x2    /* the memory could not be read */
+#define CAPTURE_AT_EXIT 0x4   /* read at exit (e.g. not paged in at entry) */
+
+struct capture {
+	__u16 offset; /* into the data after the header */
+	__u16 len;    /* bytes kept */
+	__u8 arg;     /* which argument, 0-5 */
+	__u8 kind;    /* enum capture_kind */
+	__u8 flags;
+	__u8 pad;
+};
+
+/* syscall_event.flags */
+#define EVENT_NO_RETURN 0x1 /* exit/exit_group: recorded at entry, ret 0 */
+
+struct syscall_event {
+	__u64 enter_ns;    /* bpf_ktime_get_ns() at entry (CLOCK_MONOTONIC) */
+	__u64 duration_ns; /* entry to exit */
+	__u64 args[EVENT_ARGS];
+	__s64 ret;
+	__u32 tgid;
+	__u32 tid;
+	__u32 nr; /* | EVENT_COMPAT_BIT */
+	__u16 data_len;
+	__u8 ncaptures;
+	__u8 flags;
+	char comm[EVENT_COMM_LEN];
+	struct capture captures[EVENT_MAX_CAPTURES];
+};
+
+/* syscall_spec.flags */
+#define SPEC_SELECTED 0x1  /* trace this syscall */
+#define SPEC_NO_RETURN 0x2 /* emit at entry: exit, exit_group */
+#define SPEC_EXEC 0x4      /* execve/execveat: the old memory is gone at exit */
+
+/* What to capture of each argument of one syscall, by native number. */
+struct syscall_spec {
+	__u8 kind[EVENT_ARGS];    /* enum capture_kind */
+	__u8 len_arg[EVENT_ARGS]; /* for IN_BUF and SOCKADDR */
+	__u8 flags;
+	__u8 pad[3];
+};
+
+/* Indexes of the per-CPU drop counters. */
+enum trace_drop {
+	TRACE_DROP_RINGBUF_FULL, /* a record lost: the ring buffer was full */
+	TRACE_DROP_STORAGE,      /* a call not traced: no per-task storage */
+	TRACE_DROP_UNREADABLE,   /* a capture of user memory that failed */
+	TRACE_DROP_TRUNCATED,    /* a path or argv cut at the capture limit */
+	TRACE_DROP_PID_MAP_FULL, /* a followed child could not be added */
+	TRACE_DROP_NR_RANGE,     /* a call whose number has no spec (x32) */
+	TRACE_DROP_REASON_COUNT,
+};
+
+#endif /* TRACECTL_BPF_SYSCALL_EVENTS_H */

@@ -1,0 +1,471 @@
+#include "client/libs_report.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/json.h"
+#include "common/syscall_names.h"
+
+namespace tracectl {
+namespace {
+
+// Bounds on what a well-formed file can ask us to read.
+constexpr size_t kMaxProgramHeaders = 1 << 16;
+constexpr size_t kMaxDynamicEntries = 1 << 16;
+constexpr size_t kMaxNeededName = 4096;
+// The widest path column in the text report.
+constexpr size_t kMaxPathColumn = 64;
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Reads exactly `len` bytes at `offset`.
+absl::Status ReadAt(int fd, uint64_t offset, void* buf, size_t len,
+                    const std::string& path, const char* what) {
+  char* out = static_cast<char*>(buf);
+  size_t done = 0;
+  while (done < len) {
+    const ssize_t n = pread(fd, out + done, len - done, offset + done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::ErrnoToStatus(errno,
+                                 absl::StrCat(path, ": reading the ", what));
+    }
+    if (n == 0) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": the file ends inside the ", what));
+    }
+    done += n;
+  }
+  return absl::OkStatus();
+}
+
+std::string_view Basename(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// "libfoo.so", "libfoo.so.1.2", "x.cpython-311-x86_64-linux-gnu.so".
+bool LooksLikeSharedObject(std::string_view path) {
+  const std::string_view name = Basename(path);
+  for (size_t pos = name.find(".so"); pos != std::string_view::npos;
+       pos = name.find(".so", pos + 1)) {
+    if (pos + 3 == name.size() || name[pos + 3] == '.') return true;
+  }
+  return false;
+}
+
+// The path a capture holds, or nullopt when there is none to use.
+std::optional<std::string> CapturedPath(const TraceEvent& event, int arg) {
+  const Capture* c = event.Find(arg);
+  if (c == nullptr || c->kind != CAPTURE_PATH ||
+      (c->flags & CAPTURE_UNREAD) != 0) {
+    return std::nullopt;
+  }
+  return std::string(c->data);
+}
+
+std::string FailedOpenJson(const std::string& path, int error) {
+  return absl::StrCat("{\"path\":", JsonString(path),
+                      ",\"errno\":", JsonString(ErrnoName(error)), "}");
+}
+
+}  // namespace
+
+std::string LibsSelection() {
+  return "execve,execveat,open,openat,openat2,mmap,close,exit_group";
+}
+
+absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
+    const std::string& path) {
+  const Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return absl::ErrnoToStatus(errno, path);
+
+  Elf64_Ehdr ehdr;
+  {
+    const ssize_t n = pread(fd.get(), &ehdr, sizeof(ehdr), 0);
+    if (n < 0) return absl::ErrnoToStatus(errno, path);
+    if (static_cast<size_t>(n) < EI_NIDENT ||
+        memcmp(ehdr.e_ident, ELFMAG, SELFMAG) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": not an ELF file"));
+    }
+    if (ehdr.e_ident[EI_CLASS] != ELFCLASS64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": not an ELF64 file"));
+    }
+    if (ehdr.e_ident[EI_DATA] != ELFDATA2LSB) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": not a little-endian ELF file"));
+    }
+    if (static_cast<size_t>(n) < sizeof(ehdr)) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": the file ends inside the ELF header"));
+    }
+  }
+
+  size_t phnum = ehdr.e_phnum;
+  if (phnum == PN_XNUM) {
+    // The real count is in section header 0's sh_info.
+    Elf64_Shdr shdr0;
+    if (ehdr.e_shoff == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": PN_XNUM program headers but no sections"));
+    }
+    absl::Status s = ReadAt(fd.get(), ehdr.e_shoff, &shdr0, sizeof(shdr0), path,
+                            "section headers");
+    if (!s.ok()) return s;
+    phnum = shdr0.sh_info;
+  }
+  if (phnum == 0) return std::vector<std::string>{};  // nothing to load
+  if (ehdr.e_phentsize < sizeof(Elf64_Phdr) || phnum > kMaxProgramHeaders) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": malformed program header table"));
+  }
+
+  std::vector<Elf64_Phdr> loads;
+  std::optional<Elf64_Phdr> dynamic;
+  for (size_t i = 0; i < phnum; ++i) {
+    Elf64_Phdr ph;
+    absl::Status s = ReadAt(fd.get(), ehdr.e_phoff + i * ehdr.e_phentsize, &ph,
+                            sizeof(ph), path, "program headers");
+    if (!s.ok()) return s;
+    if (ph.p_type == PT_LOAD) loads.push_back(ph);
+    if (ph.p_type == PT_DYNAMIC && !dynamic.has_value()) dynamic = ph;
+  }
+  if (!dynamic.has_value()) return std::vector<std::string>{};  // static
+
+  const size_t ndyn = std::min<uint64_t>(dynamic->p_filesz / sizeof(Elf64_Dyn),
+                                         kMaxDynamicEntries);
+  std::vector<Elf64_Dyn> dyn(ndyn);
+  absl::Status s = ReadAt(fd.get(), dynamic->p_offset, dyn.data(),
+                          ndyn * sizeof(Elf64_Dyn), path, "dynamic section");
+  if (!s.ok()) return s;
+
+  std::vector<uint64_t> needed_offsets;
+  std::optional<uint64_t> strtab_vaddr;
+  std::optional<uint64_t> strsz;
+  for (const Elf64_Dyn& d : dyn) {
+    if (d.d_tag == DT_NULL) break;
+    if (d.d_tag == DT_NEEDED) needed_offsets.push_back(d.d_un.d_val);
+    if (d.d_tag == DT_STRTAB) strtab_vaddr = d.d_un.d_ptr;
+    if (d.d_tag == DT_STRSZ) strsz = d.d_un.d_val;
+  }
+  if (needed_offsets.empty()) return std::vector<std::string>{};
+  if (!strtab_vaddr.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": DT_NEEDED entries without DT_STRTAB"));
+  }
+
+  // DT_STRTAB is an address: find the file offset the loader maps there.
+  std::optional<uint64_t> strtab_offset;
+  for (const Elf64_Phdr& ph : loads) {
+    if (*strtab_vaddr >= ph.p_vaddr &&
+        *strtab_vaddr - ph.p_vaddr < ph.p_filesz) {
+      strtab_offset = ph.p_offset + (*strtab_vaddr - ph.p_vaddr);
+      break;
+    }
+  }
+  if (!strtab_offset.has_value()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: DT_STRTAB 0x%x is in no PT_LOAD segment", path, *strtab_vaddr));
+  }
+
+  std::vector<std::string> needed;
+  for (uint64_t off : needed_offsets) {
+    size_t limit = kMaxNeededName;
+    if (strsz.has_value()) {
+      if (off >= *strsz) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": a DT_NEEDED name is outside DT_STRTAB"));
+      }
+      limit = std::min<uint64_t>(limit, *strsz - off);
+    }
+    std::string buf(limit, '\0');
+    ssize_t n;
+    do {
+      n = pread(fd.get(), buf.data(), limit, *strtab_offset + off);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      return absl::ErrnoToStatus(
+          errno, absl::StrCat(path, ": reading the dynamic string table"));
+    }
+    const size_t end = buf.find('\0');
+    if (end == std::string::npos || end >= static_cast<size_t>(n)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": an unterminated DT_NEEDED name"));
+    }
+    buf.resize(end);
+    needed.push_back(std::move(buf));
+  }
+  return needed;
+}
+
+LibsReport::Image& LibsReport::ImageOf(uint32_t pid) {
+  auto it = current_.find(pid);
+  if (it == current_.end()) {
+    images_.push_back(Image{});
+    images_.back().pid = pid;
+    it = current_.emplace(pid, images_.size() - 1).first;
+  }
+  return images_[it->second];
+}
+
+void LibsReport::Add(const TraceEvent& event) {
+  if (event.compat()) return;  // 32-bit numbers: another table
+  const uint32_t pid = event.header.tgid;
+  const int nr = event.nr();
+  const bool ok = event.error() == 0;
+  switch (nr) {
+    case SYS_execve:
+    case SYS_execveat: {
+      if (!ok) return;
+      // The old image is gone: descriptors, failed opens, mappings.
+      images_.push_back(Image{});
+      Image& image = images_.back();
+      image.pid = pid;
+      const std::optional<std::string> exe =
+          CapturedPath(event, nr == SYS_execve ? 0 : 1);
+      image.exe = exe.value_or("");
+      current_[pid] = images_.size() - 1;
+      return;
+    }
+    case SYS_open:
+    case SYS_openat:
+#ifdef SYS_openat2
+    case SYS_openat2:
+#endif
+    {
+      const std::optional<std::string> path =
+          CapturedPath(event, nr == SYS_open ? 0 : 1);
+      if (!path.has_value()) return;
+      Image& image = ImageOf(pid);
+      if (ok) {
+        image.fds[static_cast<int>(event.header.ret)] = *path;
+      } else {
+        image.failed_opens.push_back(FailedOpen{*path, event.error()});
+      }
+      return;
+    }
+    case SYS_close: {
+      auto it = current_.find(pid);
+      if (it == current_.end()) return;
+      // Even a close that fails with EINTR or EIO frees the descriptor.
+      if (event.error() == EBADF) return;
+      images_[it->second].fds.erase(
+          static_cast<int>(static_cast<int32_t>(event.header.args[0])));
+      return;
+    }
+    case SYS_mmap: {
+      if (!ok || (event.header.args[2] & PROT_EXEC) == 0 ||
+          (event.header.args[3] & MAP_ANONYMOUS) != 0) {
+        return;
+      }
+      const int fd = static_cast<int32_t>(event.header.args[4]);
+      if (fd < 0) return;
+      auto it = current_.find(pid);
+      if (it == current_.end()) return;
+      Image& image = images_[it->second];
+      auto fd_it = image.fds.find(fd);
+      if (fd_it == image.fds.end()) return;
+      const std::string& path = fd_it->second;
+      if (!image.exe.empty() && path == image.exe) return;
+      for (const Library& lib : image.libraries) {
+        if (lib.path == path) return;
+      }
+      Library lib;
+      lib.path = path;
+      for (FailedOpen& f : image.failed_opens) {
+        if (!f.attributed && Basename(f.path) == Basename(path)) {
+          f.attributed = true;
+          lib.tried.push_back(f);
+        }
+      }
+      image.libraries.push_back(std::move(lib));
+      return;
+    }
+    case SYS_exit_group:
+      // The pid may come back as another process.
+      current_.erase(pid);
+      return;
+    default:
+      return;
+  }
+}
+
+std::vector<const LibsReport::FailedOpen*> LibsReport::NotFound(
+    const Image& image) {
+  std::vector<const FailedOpen*> out;
+  std::set<std::string_view> seen;
+  for (const FailedOpen& f : image.failed_opens) {
+    if (f.attributed || !LooksLikeSharedObject(f.path)) continue;
+    const std::string_view name = Basename(f.path);
+    const bool found =
+        std::any_of(image.libraries.begin(), image.libraries.end(),
+                    [&](const Library& l) { return Basename(l.path) == name; });
+    if (found || !seen.insert(f.path).second) continue;
+    out.push_back(&f);
+  }
+  return out;
+}
+
+bool LibsReport::Shown(const Image& image) const {
+  // A process seen only before its execve, with nothing to say, is noise.
+  return !image.exe.empty() || !image.libraries.empty() ||
+         !NotFound(image).empty();
+}
+
+LibsReport::LddView LibsReport::ComputeLdd(const Image& image) const {
+  LddView view;
+  view.library_errors.resize(image.libraries.size());
+  if (image.exe.empty()) {
+    view.error = "the executable is unknown: no execve was traced";
+    return view;
+  }
+  absl::StatusOr<std::vector<std::string>> exe_needed =
+      ReadElfNeeded(image.exe);
+  if (!exe_needed.ok()) {
+    view.error = std::string(exe_needed.status().message());
+    return view;
+  }
+  // Basenames in the DT_NEEDED closure, through the libraries mapped.
+  std::set<std::string> needed;
+  for (const std::string& n : *exe_needed) needed.emplace(Basename(n));
+  std::vector<bool> expanded(image.libraries.size(), false);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t i = 0; i < image.libraries.size(); ++i) {
+      const std::string& path = image.libraries[i].path;
+      if (expanded[i] || needed.count(std::string(Basename(path))) == 0) {
+        continue;
+      }
+      expanded[i] = true;
+      grew = true;
+      absl::StatusOr<std::vector<std::string>> lib_needed = ReadElfNeeded(path);
+      if (!lib_needed.ok()) {
+        view.library_errors[i] = std::string(lib_needed.status().message());
+        continue;
+      }
+      for (const std::string& n : *lib_needed) needed.emplace(Basename(n));
+    }
+  }
+  for (const Library& lib : image.libraries) {
+    view.in_ldd.push_back(needed.count(std::string(Basename(lib.path))) > 0);
+  }
+  return view;
+}
+
+std::string LibsReport::Render() const {
+  std::string out;
+  for (const Image& image : images_) {
+    if (!Shown(image)) continue;
+    if (!out.empty()) out += "\n";
+    const std::string exe =
+        image.exe.empty() ? "(executable unknown)" : image.exe;
+    if (image.libraries.empty()) {
+      absl::StrAppend(&out, "pid ", image.pid, " ", exe,
+                      ": no shared objects mapped\n");
+    } else {
+      absl::StrAppend(&out, "pid ", image.pid, " ", exe, "\n");
+    }
+    const LddView ldd = ComputeLdd(image);
+    if (!ldd.error.empty() && !image.exe.empty() && !image.libraries.empty()) {
+      absl::StrAppend(&out, "  (needed list unreadable: ", ldd.error, ")\n");
+    }
+    size_t width = 0;
+    for (const Library& lib : image.libraries) {
+      width = std::max(width, std::min(lib.path.size(), kMaxPathColumn));
+    }
+    for (size_t i = 0; i < image.libraries.size(); ++i) {
+      const Library& lib = image.libraries[i];
+      const char* how = !ldd.error.empty() ? "ldd unknown"
+                        : ldd.in_ldd[i]    ? "ldd"
+                                           : "dlopen, not in ldd";
+      absl::StrAppend(&out,
+                      absl::StrFormat("%3d  %-*s  %s\n", i + 1,
+                                      static_cast<int>(width), lib.path, how));
+      for (const FailedOpen& f : lib.tried) {
+        absl::StrAppend(&out, "       tried: ", f.path, " (",
+                        ErrnoName(f.error), ")\n");
+      }
+      if (!ldd.library_errors[i].empty()) {
+        absl::StrAppend(&out, "       (needed list unreadable: ",
+                        ldd.library_errors[i], ")\n");
+      }
+    }
+    for (const FailedOpen* f : NotFound(image)) {
+      absl::StrAppend(&out, "  not found: ", f->path, " (", ErrnoName(f->error),
+                      ")\n");
+    }
+  }
+  return out;
+}
+
+std::string LibsReport::RenderJson() const {
+  std::vector<std::string> processes;
+  for (const Image& image : images_) {
+    if (!Shown(image)) continue;
+    const LddView ldd = ComputeLdd(image);
+    std::vector<std::string> libraries;
+    for (size_t i = 0; i < image.libraries.size(); ++i) {
+      const Library& lib = image.libraries[i];
+      std::vector<std::string> tried;
+      for (const FailedOpen& f : lib.tried) {
+        tried.push_back(FailedOpenJson(f.path, f.error));
+      }
+      std::string entry =
+          absl::StrCat("{\"path\":", JsonString(lib.path), ",\"tried\":[",
+                       absl::StrJoin(tried, ","), "],\"in_ldd\":",
+                       !ldd.error.empty() ? "null"
+                       : ldd.in_ldd[i]    ? "true"
+                                          : "false",
+                       ",\"order\":", i + 1);
+      if (!ldd.library_errors[i].empty()) {
+        absl::StrAppend(
+            &entry, ",\"needed_error\":", JsonString(ldd.library_errors[i]));
+      }
+      entry += "}";
+      libraries.push_back(std::move(entry));
+    }
+    std::vector<std::string> not_found;
+    for (const FailedOpen* f : NotFound(image)) {
+      not_found.push_back(FailedOpenJson(f->path, f->error));
+    }
+    std::string process = absl::StrCat(
+        "{\"pid\":", image.pid,
+        ",\"exe\":", image.exe.empty() ? "null" : JsonString(image.exe));
+    if (!ldd.error.empty()) {
+      absl::StrAppend(&process, ",\"needed_error\":", JsonString(ldd.error));
+    }
+    absl::StrAppend(&process, ",\"libraries\":[", absl::StrJoin(libraries, ","),
+                    "],\"not_found\":[", absl::StrJoin(not_found, ","), "]}");
+    processes.push_back(std::move(process));
+  }
+  return absl::StrCat("{\"processes\":[", absl::StrJoin(processes, ","), "]}");
+}
+
+}  // namespace tracectl

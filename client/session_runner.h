@@ -1,0 +1,93 @@
+// Runs one streaming session (Syscalls, Trace) from start to exit code:
+// starts -- CMD held, opens the stream, releases the command once the
+// daemon has attached, handles Ctrl-C and friends, half-closes when the
+// command and its descendants are gone, and waits for the command.
+#ifndef TRACECTL_CLIENT_SESSION_RUNNER_H_
+#define TRACECTL_CLIENT_SESSION_RUNNER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "client/commands.h"
+#include "client/connection.h"
+#include "tracectl/v1/tracectl.grpc.pb.h"
+
+namespace tracectl {
+
+// The RPC-independent part; see RunSession.
+class SessionDriver {
+ public:
+  explicit SessionDriver(const GlobalOptions& global);
+  ~SessionDriver();
+
+  // With -- CMD: forks the held command and adds it to `target`. Returns 0,
+  // or prints why not and returns 126/127.
+  int PrepareCommand(v1::Target* target);
+  // The stream answered `started`: from now on signals may half-close it
+  // through `half_close`. False if a signal already gave up on the session.
+  bool Started(std::function<void()> half_close);
+  // The stream ended (the final message, or an error).
+  void Ended();
+  // After the summary is printed: waits for the command, and returns the
+  // exit code (the command's, or `session_code` if it failed and the
+  // command did not).
+  int Finish(int session_code);
+  grpc::ClientContext* context() { return &context_; }
+
+ private:
+  struct Control;
+  const GlobalOptions& global_;
+  grpc::ClientContext context_;
+  std::shared_ptr<Control> control_;
+  std::unique_ptr<class SignalThread> signals_;
+};
+
+// `open` is the stub's method, `on_message` sees every message after
+// `started` and returns true for the final one; `on_end` prints the final
+// summary once the stream ended well. Returns the process exit code.
+template <typename ClientMessage, typename ServerMessage>
+int RunSession(
+    const GlobalOptions& global, const ClientMessage& start, v1::Target* target,
+    std::unique_ptr<grpc::ClientReaderWriter<ClientMessage, ServerMessage>> (
+        v1::Tracer::Stub::*open)(grpc::ClientContext*),
+    const std::function<void(const ServerMessage&)>& on_started,
+    const std::function<bool(const ServerMessage&)>& on_message,
+    const std::function<void()>& on_end) {
+  SessionDriver driver(global);
+  if (int code = driver.PrepareCommand(target); code != 0) return code;
+  auto stub = Connect(global.socket_path);
+  auto stream = ((*stub).*open)(driver.context());
+  stream->Write(start);
+  ServerMessage message;
+  if (!stream->Read(&message) || !message.has_started() ||
+      !driver.Started([s = stream.get()] { s->WritesDone(); })) {
+    stream->WritesDone();
+    driver.Ended();
+    return driver.Finish(ReportRpcError(stream->Finish(), global.socket_path));
+  }
+  on_started(message);
+  bool got_final = false;
+  while (stream->Read(&message)) {
+    if (on_message(message)) got_final = true;
+  }
+  driver.Ended();
+  grpc::Status status = stream->Finish();
+  int code = 0;
+  if (status.ok() && !got_final) {
+    status = grpc::Status(grpc::StatusCode::INTERNAL,
+                          "the daemon ended the session without a summary");
+  }
+  if (!status.ok()) {
+    code = ReportRpcError(status, global.socket_path);
+  } else {
+    on_end();
+  }
+  return driver.Finish(code);
+}
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_CLIENT_SESSION_RUNNER_H_

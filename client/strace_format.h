@@ -1,0 +1,48 @@
+// Renders traced system calls the way strace(1) prints them, one line per
+// call, or as one JSON object per call.
+#ifndef TRACECTL_CLIENT_STRACE_FORMAT_H_
+#define TRACECTL_CLIENT_STRACE_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "client/trace_event.h"
+#include "common/syscall_table.h"
+
+namespace tracectl {
+
+struct FormatOptions {
+  // -s: the most bytes of a buffer or non-path string printed; paths print
+  // whole. Must match the size the kernel side captured with.
+  int string_size = 32;
+  // -T: append the time spent in the call, " <0.000012>".
+  bool show_duration = false;
+  // 0: none; 1 (-t): HH:MM:SS; 2 (-tt): HH:MM:SS.micro; 3 (-ttt):
+  // epoch.micro. Local time of day, as strace.
+  int timestamps = 0;
+  // -f: start each line with the thread id.
+  bool show_pid = false;
+  // Added to syscall_event.enter_ns (CLOCK_MONOTONIC) to get CLOCK_REALTIME.
+  int64_t realtime_offset_ns = 0;
+};
+
+// `[pid ][timestamp ]name(args) = ret[ <duration>]`, without a newline, e.g.
+// `openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`.
+std::string FormatStraceLine(const TraceEvent& event,
+                             const FormatOptions& options);
+
+// One JSON object without a newline: pid, tid, comm, syscall, nr, args (as
+// the strace line prints them), raw_args (six hex strings), ret (null for a
+// call that does not return), errno (when it failed), duration_ns, time
+// (CLOCK_REALTIME seconds), and captures_truncated / unreadable when true.
+std::string FormatEventJson(const TraceEvent& event,
+                            const FormatOptions& options);
+
+// Argument `arg_index` of `event` printed as type `type` says; e.g. kPath
+// gives "\"/etc/passwd\"" from the event's capture of that argument.
+std::string FormatArgument(const TraceEvent& event, int arg_index, ArgType type,
+                           const FormatOptions& options);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_CLIENT_STRACE_FORMAT_H_

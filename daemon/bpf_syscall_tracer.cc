@@ -1,0 +1,178 @@
+#include "daemon/bpf_syscall_tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/bpf_task_filter.h"
+#include "daemon/libbpf_status.h"
+#include "daemon/status_macros.h"
+#include "syscall_events.skel.h"
+
+namespace tracectl {
+namespace {
+
+static_assert(sizeof(syscall_spec) == 16);
+static_assert(sizeof(syscall_event) == 136);
+
+constexpr const char* kDropReasons[TRACE_DROP_REASON_COUNT] = {
+    "records lost: ring buffer full",
+    "calls not traced: no task storage",
+    "captures of user memory failed (shown as unreadable)",
+    "paths or argv cut at the capture limit",
+    "followed children not added: pid map full",
+    "calls not traced: number outside the table (x32)",
+};
+
+// Returned by OnRecord to stop consuming: the batch is full.
+constexpr int kBatchFull = -ENOSPC;
+
+}  // namespace
+
+syscall_spec CaptureSpec(const SyscallInfo& info) {
+  syscall_spec spec{};
+  std::fill(std::begin(spec.len_arg), std::end(spec.len_arg), 0xff);
+  int captures = 0;
+  const int nargs = std::min<int>(info.args.size(), EVENT_ARGS);
+  for (int i = 0; i < nargs && captures < EVENT_MAX_CAPTURES; ++i) {
+    uint8_t kind = CAPTURE_NONE;
+    switch (info.args[i]) {
+      case ArgType::kPath:
+      case ArgType::kString:
+        kind = CAPTURE_PATH;
+        break;
+      case ArgType::kInBuf:
+        kind = CAPTURE_IN_BUF;
+        break;
+      case ArgType::kOutBuf:
+        kind = CAPTURE_OUT_BUF;
+        break;
+      case ArgType::kSockaddr:
+        kind = CAPTURE_SOCKADDR;
+        break;
+      case ArgType::kArgv:
+        kind = CAPTURE_ARGV;
+        break;
+      case ArgType::kFdPair:
+        kind = CAPTURE_FD_PAIR;
+        break;
+      default:
+        continue;
+    }
+    if ((kind == CAPTURE_IN_BUF || kind == CAPTURE_SOCKADDR) &&
+        i + 1 < EVENT_ARGS) {
+      spec.len_arg[i] = i + 1;
+    }
+    spec.kind[i] = kind;
+    ++captures;
+  }
+  if (info.no_return) spec.flags |= SPEC_NO_RETURN;
+  if (info.exec) spec.flags |= SPEC_EXEC;
+  return spec;
+}
+
+absl::StatusOr<std::unique_ptr<BpfSyscallTracer>> BpfSyscallTracer::Start(
+    const KernelFilter& filter, const TraceSettings& settings) {
+  syscall_events_bpf* skel = syscall_events_bpf::open();
+  if (skel == nullptr) return LibbpfError("opening BPF object", -errno);
+  // From here on the skeleton is owned, so every error path frees it.
+  std::unique_ptr<BpfSyscallTracer> tracer(new BpfSyscallTracer(skel));
+
+  ConfigureTaskFilter(skel, filter);
+  auto* ro = skel->rodata;
+  auto select = [ro](int nr) {
+    if (nr < 0 || nr >= MAX_TRACE_NR) return;
+    const SyscallInfo* info = FindSyscall(nr);
+    syscall_spec spec = info != nullptr ? CaptureSpec(*info) : syscall_spec{};
+    spec.flags |= SPEC_SELECTED;
+    memcpy(&ro->specs[nr], &spec, sizeof(spec));
+  };
+  if (settings.all) {
+    for (int nr = 0; nr < MAX_TRACE_NR; ++nr) select(nr);
+  } else {
+    for (int nr : settings.selected) select(nr);
+  }
+  ro->trace_compat = settings.all;
+  ro->string_size = std::min<uint32_t>(settings.string_size, CAPTURE_MAX - 2);
+  ro->only_failed = settings.only_failed;
+  ro->only_successful = settings.only_successful;
+  ro->wakeup_bytes = settings.buffer_bytes / 4;
+  if (int err =
+          bpf_map__set_max_entries(skel->maps.events, settings.buffer_bytes);
+      err != 0) {
+    return LibbpfError("sizing the ring buffer", err);
+  }
+  if (int err = syscall_events_bpf::load(skel); err != 0) {
+    return LibbpfError("loading BPF programs", err);
+  }
+  RETURN_IF_ERROR(AddTrackedProcesses(skel, filter));
+  tracer->ring_ =
+      ring_buffer__new(bpf_map__fd(skel->maps.events),
+                       &BpfSyscallTracer::OnRecord, tracer.get(), nullptr);
+  if (tracer->ring_ == nullptr) {
+    return LibbpfError("opening the ring buffer", -errno);
+  }
+  if (int err = syscall_events_bpf::attach(skel); err != 0) {
+    return LibbpfError("attaching to the raw_syscalls tracepoints", err);
+  }
+  return tracer;
+}
+
+BpfSyscallTracer::~BpfSyscallTracer() {
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  syscall_events_bpf::destroy(skel_);
+}
+
+int BpfSyscallTracer::OnRecord(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<BpfSyscallTracer*>(ctx);
+  self->out_->append(static_cast<const char*>(data), size);
+  ++self->appended_;
+  return self->out_->size() >= self->max_bytes_ ? kBatchFull : 0;
+}
+
+absl::StatusOr<size_t> BpfSyscallTracer::Read(absl::Duration timeout,
+                                              size_t max_bytes,
+                                              std::string* out) {
+  if (out->size() >= max_bytes) return 0;
+  out_ = out;
+  max_bytes_ = max_bytes;
+  appended_ = 0;
+  // The programs wake us only when the buffer fills up (a quarter of it):
+  // on timeout, read whatever is there.
+  int err =
+      detached_
+          ? 0
+          : ring_buffer__poll(
+                ring_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (err >= 0 || err == -EINTR) err = ring_buffer__consume(ring_);
+  out_ = nullptr;
+  if (err < 0 && err != kBatchFull && err != -EINTR) {
+    return LibbpfError("reading the ring buffer", err);
+  }
+  return appended_;
+}
+
+void BpfSyscallTracer::Detach() {
+  if (detached_) return;
+  syscall_events_bpf::detach(skel_);
+  detached_ = true;
+  // A program that was running as the link went away may still commit a
+  // record: give it time to land before the last reads.
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+std::vector<v1::DropCounter> BpfSyscallTracer::Drops() const {
+  std::vector<v1::DropCounter> drops;
+  for (uint32_t reason = 0; reason < TRACE_DROP_REASON_COUNT; ++reason) {
+    v1::DropCounter& drop = drops.emplace_back();
+    drop.set_reason(kDropReasons[reason]);
+    drop.set_count(SumPerCpuCounter(skel_->maps.drops, reason));
+  }
+  return drops;
+}
+
+}  // namespace tracectl

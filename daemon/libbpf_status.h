@@ -1,0 +1,22 @@
+// libbpf errors and per-CPU counters, as the daemon reports them.
+#ifndef TRACECTL_DAEMON_LIBBPF_STATUS_H_
+#define TRACECTL_DAEMON_LIBBPF_STATUS_H_
+
+#include <bpf/libbpf.h>
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+
+namespace tracectl {
+
+// PERMISSION_DENIED for EPERM/EACCES, UNAVAILABLE otherwise: "what: reason".
+absl::Status LibbpfError(const char* what, int err);
+
+// The sum over CPUs of slot `index` of a per-CPU array of u64; 0 if it
+// cannot be read.
+uint64_t SumPerCpuCounter(const bpf_map* map, uint32_t index);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_LIBBPF_STATUS_H_

@@ -1,0 +1,145 @@
+#include "daemon/trace_reactor.h"
+
+#include <time.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/syscall_table.h"
+#include "daemon/status_macros.h"
+#include "daemon/syscalls_reactor.h"
+#include "syscall_events.h"
+
+namespace tracectl {
+namespace {
+
+constexpr uint32_t kDefaultStringSize = 32;
+constexpr uint32_t kMaxStringSize = CAPTURE_MAX - 2;
+constexpr uint32_t kMinBufferBytes = 4096;
+constexpr uint32_t kMaxBufferBytes = 1u << 30;
+// A batch is sent when it holds this much, or after each read timeout.
+constexpr size_t kBatchBytes = 256 << 10;
+constexpr absl::Duration kReadTimeout = absl::Milliseconds(20);
+// Batches waiting behind the write in flight.
+constexpr size_t kMaxQueuedBatches = 8;
+
+int64_t Nanos(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+absl::StatusOr<TraceSettings> ParseTraceSettings(
+    const v1::TraceRequest& request) {
+  TraceSettings settings;
+  if (!request.selection().empty()) {
+    ASSIGN_OR_RETURN(settings.selected,
+                     ParseTraceSelection(request.selection()));
+    settings.all = false;
+  }
+  if (request.has_string_size()) {
+    if (request.string_size() > kMaxStringSize) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the string size (-s) must be at most ", kMaxStringSize,
+                       ", not ", request.string_size()));
+    }
+    settings.string_size = request.string_size();
+  } else {
+    settings.string_size = kDefaultStringSize;
+  }
+  if (request.only_failed() && request.only_successful()) {
+    return absl::InvalidArgumentError(
+        "-z (only successful calls) and -Z (only failed calls) together "
+        "select nothing");
+  }
+  settings.only_failed = request.only_failed();
+  settings.only_successful = request.only_successful();
+  if (request.has_buffer_bytes()) {
+    const uint32_t bytes = request.buffer_bytes();
+    if (bytes < kMinBufferBytes || bytes > kMaxBufferBytes ||
+        (bytes & (bytes - 1)) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the buffer size must be a power of two from ", kMinBufferBytes,
+          " to ", kMaxBufferBytes, " bytes, not ", bytes));
+    }
+    settings.buffer_bytes = bytes;
+  }
+  return settings;
+}
+
+absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
+  if (!caller_.ok()) return caller_.status();
+  RETURN_IF_ERROR(ValidateWindow(request.window()));
+  if (request.window().has_interval_seconds()) {
+    return absl::InvalidArgumentError("trace takes no interval");
+  }
+  ASSIGN_OR_RETURN(TraceSettings settings, ParseTraceSettings(request));
+  ASSIGN_OR_RETURN(KernelFilter filter,
+                   authorizer_->Authorize(*caller_, request.target()));
+  ASSIGN_OR_RETURN(std::unique_ptr<SessionLimiter::Lease> lease,
+                   limiter_->Acquire(caller_->uid));
+  // Nobody is listening any more: load nothing.
+  if (Cancelled()) return absl::CancelledError("the client went away");
+  ASSIGN_OR_RETURN(std::unique_ptr<SyscallTracer> tracer,
+                   backend_->TraceSyscalls(filter, settings));
+
+  v1::TraceServerMessage started;
+  v1::TraceStarted* s = started.mutable_started();
+  s->set_backend(backend_->name());
+  s->set_scope(filter.Describe());
+  s->set_record_version(TRACE_RECORD_VERSION);
+  s->set_realtime_offset_ns(Nanos(CLOCK_REALTIME) - Nanos(CLOCK_MONOTONIC));
+  s->set_string_size(settings.string_size);
+  s->set_buffer_bytes(settings.buffer_bytes);
+  Send(std::move(started));
+
+  const absl::Time begin = absl::Now();
+  const absl::Time end =
+      request.window().has_duration_seconds()
+          ? begin + absl::Seconds(request.window().duration_seconds())
+          : absl::InfiniteFuture();
+  uint64_t records = 0;
+  // Reads one batch; sends it if there is one. False: the client is gone.
+  auto forward = [&](absl::Duration timeout) -> absl::StatusOr<size_t> {
+    v1::TraceServerMessage message;
+    std::string* batch = message.mutable_events()->mutable_records();
+    ASSIGN_OR_RETURN(size_t n, tracer->Read(timeout, kBatchBytes, batch));
+    if (n == 0) return 0;
+    message.mutable_events()->set_count(n);
+    records += n;
+    if (!SendWhenRoom(std::move(message), kMaxQueuedBatches)) {
+      return absl::CancelledError("the client went away");
+    }
+    return n;
+  };
+  for (;;) {
+    const Wake wake = WaitForStop(absl::InfinitePast());
+    if (wake == Wake::kCancelled) {
+      return absl::CancelledError("the client went away");
+    }
+    if (wake == Wake::kStop || absl::Now() >= end) break;
+    RETURN_IF_ERROR(
+        forward(std::min(kReadTimeout, end - absl::Now())).status());
+  }
+  // Stop recording, then send what the kernel still holds.
+  tracer->Detach();
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, forward(absl::ZeroDuration()));
+    if (n == 0) break;
+  }
+  v1::TraceServerMessage final_message;
+  v1::TraceSummary* summary = final_message.mutable_final();
+  summary->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - begin));
+  summary->set_records(records);
+  for (v1::DropCounter& drop : tracer->Drops()) {
+    *summary->add_drops() = std::move(drop);
+  }
+  tracer.reset();  // programs and maps gone before the client hears the end
+  Send(std::move(final_message));
+  return absl::OkStatus();
+}
+
+}  // namespace tracectl

@@ -1,0 +1,279 @@
+// End to end for tracectl trace, files and libs: a real tracectld on a
+// temporary socket, real programs, compared with strace where strace gives
+// the answer.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/harness.h"
+
+namespace tracectl::testing {
+namespace {
+
+class TraceTest : public DaemonTest {
+ protected:
+  // A file in the sandbox the test writes through -o.
+  static std::string OutputPath(const std::string& name) {
+    return sandbox_->dir() + "/" + name;
+  }
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+int CountMatching(const std::string& text, const std::string& pattern) {
+  const std::regex re(pattern);
+  int n = 0;
+  for (const std::string& line : Lines(text)) {
+    if (std::regex_search(line, re)) ++n;
+  }
+  return n;
+}
+
+// The quoted strings that look like shared objects, in lines that
+// `grep 'lib.*\.so'` selects, as the talk does.
+std::set<std::string> SharedObjectPaths(const std::string& text) {
+  const std::regex grep("lib.*\\.so");
+  const std::regex quoted("\"(/[^\"]*lib[^\"]*\\.so[^\"]*)\"");
+  std::set<std::string> paths;
+  for (const std::string& line : Lines(text)) {
+    if (!std::regex_search(line, grep)) continue;
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), quoted);
+         it != std::sregex_iterator(); ++it) {
+      paths.insert((*it)[1]);
+    }
+  }
+  return paths;
+}
+
+// "tracectl: N records lost: ring buffer full" on stderr; 0 when absent.
+uint64_t RecordsLost(const std::string& err) {
+  std::smatch m;
+  if (std::regex_search(err, m,
+                        std::regex("tracectl: ([0-9]+) records lost"))) {
+    return std::stoull(m[1]);
+  }
+  return 0;
+}
+
+const char* const kNumpyScript =
+    "import numpy; a=numpy.ones(10); b=numpy.ones(10); d=a*b";
+
+TEST_F(TraceTest, NumpyLibrariesAsStraceFindsThem) {
+  // Warm the caches, so both runs see the same files.
+  ASSERT_EQ(RunProgram({"/usr/bin/python3", "-c", kNumpyScript}).exit_code, 0);
+  RunResult traced =
+      RunTracectl({"trace", "--", "/usr/bin/python3", "-c", kNumpyScript});
+  ASSERT_EQ(traced.exit_code, 0) << traced.err.substr(0, 2000);
+  const std::string strace_out = OutputPath("numpy.strace");
+  RunResult st = RunProgram({"strace", "-f", "-o", strace_out,
+                             "/usr/bin/python3", "-c", kNumpyScript});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+
+  const std::set<std::string> ours = SharedObjectPaths(traced.err);
+  const std::set<std::string> theirs = SharedObjectPaths(ReadFile(strace_out));
+  EXPECT_GT(theirs.size(), 20u);
+  EXPECT_EQ(ours, theirs);
+  EXPECT_TRUE(ours.count("/lib/x86_64-linux-gnu/libblas.so.3"));
+  EXPECT_NE(
+      traced.err.find("openat(AT_FDCWD, \"/lib/x86_64-linux-gnu/libc.so.6\", "
+                      "O_RDONLY|O_CLOEXEC) = 3"),
+      std::string::npos);
+  EXPECT_EQ(RecordsLost(traced.err), 0u);
+}
+
+TEST_F(TraceTest, WhichProbesEveryPathDirectory) {
+  const std::vector<std::string> dirs = {"/usr/local/sbin", "/usr/local/bin",
+                                         "/usr/sbin", "/usr/bin"};
+  RunResult r = RunTracectl(
+      {"trace", "-e", "trace=file", "--", "/usr/bin/env",
+       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+       "which", "ls"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "/usr/bin/ls\n");
+  // One stat of DIR/ls per directory, up to the one that has it.
+  for (const std::string& dir : dirs) {
+    EXPECT_EQ(CountMatching(r.err, "stat[a-z0-9]*\\((AT_FDCWD, )?\"" + dir +
+                                       "/ls\", .* = "),
+              1)
+        << dir << " in\n"
+        << r.err;
+  }
+  // Only %file calls: nothing like read or mmap.
+  EXPECT_EQ(CountMatching(r.err, "^([0-9]+ )?(read|mmap|close)\\("), 0)
+      << r.err;
+}
+
+TEST_F(TraceTest, LongPathsAndCountsMatchStrace) {
+  const std::string out = OutputPath("helper.trace");
+  RunResult r = RunTracectl({"trace", "-o", out, "--", sandbox_->helper(),
+                             "--path-len", "300", "0", "7", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string strace_out = OutputPath("helper.strace");
+  ASSERT_EQ(RunProgram({"strace", "-f", "-o", strace_out, sandbox_->helper(),
+                        "--path-len", "300", "0", "7", "5"})
+                .exit_code,
+            0);
+  const std::string ours = ReadFile(out);
+  const std::string theirs = ReadFile(strace_out);
+  const std::string path =
+      "/nonexistent/tracectl-" + std::string(300 - 22, 'a');
+  const std::string openat = "openat\\(AT_FDCWD, \"" + path +
+                             "\", O_RDONLY\\) += -1 ENOENT \\(No such file or "
+                             "directory\\)$";
+  const std::string pipe2 = "pipe2\\(\\[[0-9]+, [0-9]+\\], O_CLOEXEC\\) += 0$";
+  const std::string close = "close\\([0-9]+\\) += 0$";
+  EXPECT_EQ(CountMatching(ours, openat), 7) << ours;
+  EXPECT_EQ(CountMatching(ours, pipe2), 5) << ours;
+  EXPECT_EQ(CountMatching(ours, close), 10) << ours;
+  EXPECT_EQ(CountMatching(ours, openat), CountMatching(theirs, openat));
+  EXPECT_EQ(CountMatching(ours, pipe2), CountMatching(theirs, pipe2));
+  EXPECT_EQ(CountMatching(ours, close), CountMatching(theirs, close));
+  EXPECT_EQ(CountMatching(ours, "."), CountMatching(theirs, "^[0-9]+ +[a-z]"))
+      << "every call strace saw\n"
+      << ours << "\n---\n"
+      << theirs;
+}
+
+TEST_F(TraceTest, RingBufferOverflowIsCounted) {
+  constexpr int kCalls = 30000;
+  const std::string out = OutputPath("overflow.trace");
+  RunResult r = RunTracectl(
+      {"trace", "--buffer-size", "4096", "-e", "trace=getppid", "-o", out, "--",
+       sandbox_->helper(), std::to_string(kCalls), "0", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int lines = CountMatching(ReadFile(out), "getppid\\(\\) = [0-9]+$");
+  const uint64_t lost = RecordsLost(r.err);
+  EXPECT_GT(lost, 0u) << r.err;
+  EXPECT_EQ(lines + lost, static_cast<uint64_t>(kCalls)) << r.err;
+}
+
+TEST_F(TraceTest, JsonHasOneObjectPerCallAndTheDrops) {
+  RunResult r = RunTracectl({"trace", "--json", "-e", "trace=openat,pipe2",
+                             "--", sandbox_->helper(), "0", "3", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.err,
+                          "^\\{.*\"syscall\":\"openat\".*"
+                          "\"errno\":\"ENOENT\""),
+            3)
+      << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^\\{.*\"syscall\":\"pipe2\".*\"ret\":0"), 2)
+      << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^\\{\"final\":true,.*\"drops\":\\[\\{"), 1)
+      << r.err;
+}
+
+TEST_F(TraceTest, FailedOnlyAndSuccessfulOnly) {
+  RunResult failed = RunTracectl({"trace", "-Z", "-e", "trace=openat,pipe2",
+                                  "--", sandbox_->helper(), "0", "4", "3"});
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  EXPECT_EQ(CountMatching(failed.err, "openat\\(.*ENOENT"), 4);
+  EXPECT_EQ(CountMatching(failed.err, "pipe2\\("), 0);
+  RunResult ok = RunTracectl({"trace", "-z", "-e", "trace=openat,pipe2", "--",
+                              sandbox_->helper(), "0", "4", "3"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(CountMatching(ok.err, "openat\\(.*ENOENT"), 0);
+  EXPECT_EQ(CountMatching(ok.err, "pipe2\\(.* = 0"), 3);
+}
+
+TEST_F(TraceTest, UnprivilegedCallerSeesOnlyItsOwnTasks) {
+  auto session = StartSession(
+      {"trace", "-e", "trace=getppid", "--duration", "3"}, {.as_nobody = true});
+  auto root_load = Process::Start({sandbox_->helper(), "--loop", "1"});
+  RunResult mine =
+      RunProgram({sandbox_->helper(), "555", "0", "0"}, {.as_nobody = true});
+  ASSERT_EQ(mine.exit_code, 0);
+  root_load->Wait();
+  RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
+  EXPECT_EQ(CountMatching(r.err, "getppid\\(\\) = "), 555)
+      << r.err.substr(0, 2000);
+}
+
+TEST_F(TraceTest, BadInputIsRefusedWithOneLine) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"trace", "-e", "trace=nosuchcall", "--", "/bin/true"},
+      {"trace", "-e", "signal=all", "--", "/bin/true"},
+      {"trace", "-s", "-1", "--", "/bin/true"},
+      {"trace", "-s", "100000", "--", "/bin/true"},
+      {"trace", "--buffer-size", "5000", "--", "/bin/true"},
+      {"trace", "-z", "-Z", "--", "/bin/true"},
+      {"trace", "-tttt", "--", "/bin/true"},
+      {"files", "--comm", "", "--duration", "1"},
+      {"libs", "--pid", "999999999"},
+  };
+  for (const auto& args : cases) {
+    RunResult r = RunTracectl(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_NE(r.exit_code, 0) << joined;
+    EXPECT_EQ(r.out, "") << joined;
+    EXPECT_EQ(CountMatching(r.err, "."), 1) << joined << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("tracectl: ", 0), 0u) << joined << "\n" << r.err;
+  }
+  RunResult bad =
+      RunTracectl({"trace", "-e", "trace=nosuchcall", "--", "/bin/true"});
+  EXPECT_NE(bad.err.find("nosuchcall"), std::string::npos) << bad.err;
+  EXPECT_EQ(RunTracectl({"info"}).exit_code, 0);
+}
+
+TEST_F(TraceTest, FilesSummarizesUsedAndFailedPaths) {
+  RunResult r = RunTracectl({"files", "--", "/bin/sh", "-c",
+                             "cat /etc/hostname >/dev/null; "
+                             "cat /nonexistent/tracectl.conf 2>/dev/null; "
+                             "cat /nonexistent/tracectl.conf 2>/dev/null; "
+                             "true"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Each call on its own line, then the summary.
+  EXPECT_EQ(
+      CountMatching(r.out, " openat +/nonexistent/tracectl.conf .*ENOENT"), 2)
+      << r.out;
+  const size_t used = r.out.find("/etc/hostname", r.out.rfind("\n\n"));
+  EXPECT_NE(used, std::string::npos) << r.out;
+  EXPECT_EQ(CountMatching(r.out, "/nonexistent/tracectl.conf +ENOENT x2"), 1)
+      << r.out;
+}
+
+TEST_F(TraceTest, LibsShowsWhatLddDoesNot) {
+  RunResult r =
+      RunTracectl({"libs", "--", "/usr/bin/python3", "-c", "import numpy"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      CountMatching(r.out, "_multiarray_umath\\.cpython.*\\.so .*not in ldd"),
+      1)
+      << r.out;
+  EXPECT_EQ(CountMatching(r.out, "/libblas\\.so\\.3 .*not in ldd"), 1) << r.out;
+  EXPECT_EQ(CountMatching(r.out, "/liblapack\\.so\\.3 .*not in ldd"), 1)
+      << r.out;
+  EXPECT_EQ(CountMatching(r.out, "/libc\\.so\\.6 +ldd$"), 1) << r.out;
+}
+
+TEST_F(TraceTest, ProgramsAreGoneWhenTheClientIsKilled) {
+  const int before = SettledBpfProgramCount();
+  auto session = StartSession({"trace", "-o", "/dev/null"});
+  EXPECT_GT(CountBpfPrograms(), before);
+  session->Signal(SIGKILL);
+  session->Wait();
+  EXPECT_EQ(WaitForBpfPrograms(before, 2000), before);
+}
+
+}  // namespace
+}  // namespace tracectl::testing
