@@ -344,12 +344,14 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	p->ev.args[5] = regs->r9;
 	if (!spec)
 		return 0;
-	capture_at_entry(p, spec, 0);
-	capture_at_entry(p, spec, 1);
-	capture_at_entry(p, spec, 2);
-	capture_at_entry(p, spec, 3);
-	capture_at_entry(p, spec, 4);
-	capture_at_entry(p, spec, 5);
+	if (spec->flags & SPEC_ENTRY_WORK) {
+		capture_at_entry(p, spec, 0);
+		capture_at_entry(p, spec, 1);
+		capture_at_entry(p, spec, 2);
+		capture_at_entry(p, spec, 3);
+		capture_at_entry(p, spec, 4);
+		capture_at_entry(p, spec, 5);
+	}
 	if (spec->flags & SPEC_NO_RETURN) {
 		p->ev.flags = EVENT_NO_RETURN;
 		p->armed = 0;
@@ -378,7 +380,9 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	p->ev.ret = ret;
 	p->ev.duration_ns = bpf_ktime_get_ns() - p->ev.enter_ns;
 	nr = p->ev.nr;
-	if (nr < MAX_TRACE_NR) { /* native: compat has the top bit */
+	/* Native calls only: compat ones have the top bit. */
+	if (nr < MAX_TRACE_NR &&
+	    ((specs[nr].flags & SPEC_EXIT_WORK) || p->unread)) {
 		spec = &specs[nr];
 		capture_at_exit(p, spec, 0, ret);
 		capture_at_exit(p, spec, 1, ret);

@@ -90,6 +90,8 @@ struct syscall_event {
 #define SPEC_SELECTED 0x1  /* trace this syscall */
 #define SPEC_NO_RETURN 0x2 /* emit at entry: exit, exit_group */
 #define SPEC_EXEC 0x4      /* execve/execveat: the old memory is gone at exit */
+#define SPEC_ENTRY_WORK 0x8 /* something to capture at entry */
+#define SPEC_EXIT_WORK 0x10 /* something to capture at exit */
 
 /* What to capture of each argument of one syscall, by native number. */
 struct syscall_spec {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/json.h"
+#include "client/strace_format.h"
 #include "common/syscall_names.h"
 #include "common/syscall_table.h"
 
@@ -26,28 +27,11 @@ struct PathArg {
   bool summarize = true;
 };
 
-// Control characters would break the one-line-per-call output.
+// As strace escapes them: control characters would break the
+// one-line-per-call output.
 std::string Escape(std::string_view s) {
   std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += absl::StrFormat("\\x%02x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  AppendEscaped(s, &out);
   return out;
 }
 

@@ -89,11 +89,9 @@ std::string FlagSet(uint64_t v, const Named (&table)[N],
   return out;
 }
 
-// A C string literal as strace writes one: \" \\ \n \t \r \f \v, other
-// non-printable bytes in octal, with three digits when an octal digit
-// follows.
-void AppendQuoted(std::string_view bytes, std::string* out) {
-  out->push_back('"');
+}  // namespace
+
+void AppendEscaped(std::string_view bytes, std::string* out) {
   for (size_t i = 0; i < bytes.size(); ++i) {
     const unsigned char c = bytes[i];
     switch (c) {
@@ -129,6 +127,14 @@ void AppendQuoted(std::string_view bytes, std::string* out) {
         }
     }
   }
+}
+
+namespace {
+
+// A C string literal as strace writes one.
+void AppendQuoted(std::string_view bytes, std::string* out) {
+  out->push_back('"');
+  AppendEscaped(bytes, out);
   out->push_back('"');
 }
 
@@ -1098,12 +1104,16 @@ std::string FormatEventJson(const TraceEvent& event,
   absl::StrAppend(&out, ",\"time\":", Timestamp(event, epoch));
   bool truncated = false;
   bool unread = false;
+  bool at_exit = false;
   for (const Capture& c : event.captures) {
     truncated |= (c.flags & CAPTURE_TRUNCATED) != 0;
     unread |= (c.flags & CAPTURE_UNREAD) != 0;
+    at_exit |= (c.flags & CAPTURE_AT_EXIT) != 0;
   }
   if (truncated) out += ",\"captures_truncated\":true";
   if (unread) out += ",\"unreadable\":true";
+  // A path that was not paged in at entry, read after the call.
+  if (at_exit) out += ",\"read_at_exit\":true";
   out += "}";
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "client/trace_event.h"
 #include "common/syscall_table.h"
@@ -26,6 +27,11 @@ struct FormatOptions {
   int64_t realtime_offset_ns = 0;
 };
 
+// Appends `bytes` escaped as strace escapes strings (without the quotes):
+// \" \\ \n \t \r \f \v, other non-printable bytes in octal, with three
+// digits when an octal digit follows.
+void AppendEscaped(std::string_view bytes, std::string* out);
+
 // `[pid ][timestamp ]name(args) = ret[ <duration>]`, without a newline, e.g.
 // `openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`.
 std::string FormatStraceLine(const TraceEvent& event,
@@ -34,7 +40,8 @@ std::string FormatStraceLine(const TraceEvent& event,
 // One JSON object without a newline: pid, tid, comm, syscall, nr, args (as
 // the strace line prints them), raw_args (six hex strings), ret (null for a
 // call that does not return), errno (when it failed), duration_ns, time
-// (CLOCK_REALTIME seconds), and captures_truncated / unreadable when true.
+// (CLOCK_REALTIME seconds), and captures_truncated / unreadable /
+// read_at_exit when true.
 std::string FormatEventJson(const TraceEvent& event,
                             const FormatOptions& options);
 

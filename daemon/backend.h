@@ -38,11 +38,12 @@ struct TraceSettings {
 class SyscallTracer {
  public:
   virtual ~SyscallTracer() = default;
-  // Waits up to `timeout` for records, then appends what is there to `out`
-  // (records back to back) until `out` holds at least `max_bytes`. Returns
-  // how many records it appended.
-  virtual absl::StatusOr<size_t> Read(absl::Duration timeout, size_t max_bytes,
-                                      std::string* out) = 0;
+  // Waits up to `timeout` for records (or until `wake_fd`, when >= 0, is
+  // readable), then appends what is there to `out` (records back to back)
+  // until `out` holds at least `max_bytes`. Returns how many records it
+  // appended.
+  virtual absl::StatusOr<size_t> Read(absl::Duration timeout, int wake_fd,
+                                      size_t max_bytes, std::string* out) = 0;
   // Stops recording; Read then returns what is left, then 0.
   virtual void Detach() = 0;
   // Every counter of lost or damaged data, zeros included.

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -68,6 +69,9 @@ syscall_spec CaptureSpec(const SyscallInfo& info) {
       spec.len_arg[i] = i + 1;
     }
     spec.kind[i] = kind;
+    spec.flags |= kind == CAPTURE_OUT_BUF || kind == CAPTURE_FD_PAIR
+                      ? SPEC_EXIT_WORK
+                      : SPEC_ENTRY_WORK;
     ++captures;
   }
   if (info.no_return) spec.flags |= SPEC_NO_RETURN;
@@ -135,7 +139,7 @@ int BpfSyscallTracer::OnRecord(void* ctx, void* data, size_t size) {
 }
 
 absl::StatusOr<size_t> BpfSyscallTracer::Read(absl::Duration timeout,
-                                              size_t max_bytes,
+                                              int wake_fd, size_t max_bytes,
                                               std::string* out) {
   if (out->size() >= max_bytes) return 0;
   out_ = out;
@@ -162,7 +166,7 @@ void BpfSyscallTracer::Detach() {
   detached_ = true;
   // A program that was running as the link went away may still commit a
   // record: give it time to land before the last reads.
-  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
 std::vector<v1::DropCounter> BpfSyscallTracer::Drops() const {

@@ -30,8 +30,8 @@ class BpfSyscallTracer final : public SyscallTracer {
   BpfSyscallTracer(const BpfSyscallTracer&) = delete;
   BpfSyscallTracer& operator=(const BpfSyscallTracer&) = delete;
 
-  absl::StatusOr<size_t> Read(absl::Duration timeout, size_t max_bytes,
-                              std::string* out) override;
+  absl::StatusOr<size_t> Read(absl::Duration timeout, int wake_fd,
+                              size_t max_bytes, std::string* out) override;
   void Detach() override;
   std::vector<v1::DropCounter> Drops() const override;
 

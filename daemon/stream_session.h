@@ -40,8 +40,11 @@ class StreamSession
   }
 
   void RequestStop() override ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    stop_requested_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      stop_requested_ = true;
+    }
+    OnStopOrCancel();
   }
 
   void OnReadDone(bool ok) override {
@@ -81,8 +84,11 @@ class StreamSession
   }
 
   void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+    }
+    OnStopOrCancel();
   }
 
   void OnDone() override {
@@ -97,6 +103,10 @@ class StreamSession
   // Runs on the worker thread; its status ends the call after every queued
   // write is out.
   virtual absl::Status Serve(const Request& request) = 0;
+
+  // Called after a stop request or a cancellation, on any thread: a Serve
+  // that blocks outside WaitForStop wakes itself up here.
+  virtual void OnStopOrCancel() {}
 
   // Queues a message; dropped if the call is over.
   void Send(ServerMessage message) ABSL_LOCKS_EXCLUDED(mu_) {

@@ -41,19 +41,18 @@ absl::Status ValidateWindow(const v1::Window& window) {
 }
 
 absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
-  if (!caller_.ok()) return caller_.status();
   RETURN_IF_ERROR(ValidateWindow(request.window()));
-  ASSIGN_OR_RETURN(KernelFilter filter,
-                   authorizer_->Authorize(*caller_, request.target()));
-  ASSIGN_OR_RETURN(std::unique_ptr<SessionLimiter::Lease> lease,
-                   limiter_->Acquire(caller_->uid));
+  ASSIGN_OR_RETURN(Admission admission,
+                   Admit(caller_, services_, request.target()));
+  const KernelFilter& filter = admission.filter;
   // Nobody is listening any more: load nothing.
   if (Cancelled()) return absl::CancelledError("the client went away");
-  ASSIGN_OR_RETURN(std::unique_ptr<SyscallCounter> counter,
-                   backend_->CountSyscalls(filter, request.per_process()));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<SyscallCounter> counter,
+      services_.backend->CountSyscalls(filter, request.per_process()));
 
   v1::SyscallsServerMessage started;
-  started.mutable_started()->set_backend(backend_->name());
+  started.mutable_started()->set_backend(services_.backend->name());
   started.mutable_started()->set_scope(filter.Describe());
   Send(std::move(started));
 

@@ -8,10 +8,9 @@
 #define TRACECTL_DAEMON_SYSCALLS_REACTOR_H_
 
 #include "absl/status/statusor.h"
-#include "daemon/authorizer.h"
 #include "daemon/backend.h"
 #include "daemon/caller.h"
-#include "daemon/session_limiter.h"
+#include "daemon/session_services.h"
 #include "daemon/stream_session.h"
 #include "tracectl/v1/tracectl.pb.h"
 
@@ -24,22 +23,17 @@ absl::Status ValidateWindow(const v1::Window& window);
 class SyscallsReactor final : public StreamSession<v1::SyscallsClientMessage,
                                                    v1::SyscallsServerMessage> {
  public:
-  SyscallsReactor(absl::StatusOr<Caller> caller, const Authorizer* authorizer,
-                  SessionLimiter* limiter, Backend* backend,
-                  SessionRegistry* registry)
-      : StreamSession(registry),
+  SyscallsReactor(absl::StatusOr<Caller> caller,
+                  const SessionServices& services)
+      : StreamSession(services.registry),
         caller_(std::move(caller)),
-        authorizer_(authorizer),
-        limiter_(limiter),
-        backend_(backend) {}
+        services_(services) {}
 
  private:
   absl::Status Serve(const v1::SyscallsRequest& request) override;
 
   const absl::StatusOr<Caller> caller_;
-  const Authorizer* authorizer_;
-  SessionLimiter* limiter_;
-  Backend* backend_;
+  const SessionServices services_;
 };
 
 }  // namespace tracectl

@@ -71,24 +71,22 @@ absl::StatusOr<TraceSettings> ParseTraceSettings(
 }
 
 absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
-  if (!caller_.ok()) return caller_.status();
   RETURN_IF_ERROR(ValidateWindow(request.window()));
   if (request.window().has_interval_seconds()) {
     return absl::InvalidArgumentError("trace takes no interval");
   }
   ASSIGN_OR_RETURN(TraceSettings settings, ParseTraceSettings(request));
-  ASSIGN_OR_RETURN(KernelFilter filter,
-                   authorizer_->Authorize(*caller_, request.target()));
-  ASSIGN_OR_RETURN(std::unique_ptr<SessionLimiter::Lease> lease,
-                   limiter_->Acquire(caller_->uid));
+  ASSIGN_OR_RETURN(Admission admission,
+                   Admit(caller_, services_, request.target()));
+  const KernelFilter& filter = admission.filter;
   // Nobody is listening any more: load nothing.
   if (Cancelled()) return absl::CancelledError("the client went away");
   ASSIGN_OR_RETURN(std::unique_ptr<SyscallTracer> tracer,
-                   backend_->TraceSyscalls(filter, settings));
+                   services_.backend->TraceSyscalls(filter, settings));
 
   v1::TraceServerMessage started;
   v1::TraceStarted* s = started.mutable_started();
-  s->set_backend(backend_->name());
+  s->set_backend(services_.backend->name());
   s->set_scope(filter.Describe());
   s->set_record_version(TRACE_RECORD_VERSION);
   s->set_realtime_offset_ns(Nanos(CLOCK_REALTIME) - Nanos(CLOCK_MONOTONIC));
@@ -106,7 +104,8 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
   auto forward = [&](absl::Duration timeout) -> absl::StatusOr<size_t> {
     v1::TraceServerMessage message;
     std::string* batch = message.mutable_events()->mutable_records();
-    ASSIGN_OR_RETURN(size_t n, tracer->Read(timeout, kBatchBytes, batch));
+    ASSIGN_OR_RETURN(size_t n,
+                     tracer->Read(timeout, wake_fd_, kBatchBytes, batch));
     if (n == 0) return 0;
     message.mutable_events()->set_count(n);
     records += n;

@@ -8,11 +8,13 @@
 #ifndef TRACECTL_DAEMON_TRACE_REACTOR_H_
 #define TRACECTL_DAEMON_TRACE_REACTOR_H_
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "absl/status/statusor.h"
-#include "daemon/authorizer.h"
 #include "daemon/backend.h"
 #include "daemon/caller.h"
-#include "daemon/session_limiter.h"
+#include "daemon/session_services.h"
 #include "daemon/stream_session.h"
 #include "tracectl/v1/tracectl.pb.h"
 
@@ -26,22 +28,26 @@ absl::StatusOr<TraceSettings> ParseTraceSettings(
 class TraceReactor final
     : public StreamSession<v1::TraceClientMessage, v1::TraceServerMessage> {
  public:
-  TraceReactor(absl::StatusOr<Caller> caller, const Authorizer* authorizer,
-               SessionLimiter* limiter, Backend* backend,
-               SessionRegistry* registry)
-      : StreamSession(registry),
+  TraceReactor(absl::StatusOr<Caller> caller, const SessionServices& services)
+      : StreamSession(services.registry),
         caller_(std::move(caller)),
-        authorizer_(authorizer),
-        limiter_(limiter),
-        backend_(backend) {}
+        services_(services),
+        wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  ~TraceReactor() override {
+    if (wake_fd_ >= 0) close(wake_fd_);
+  }
 
  private:
   absl::Status Serve(const v1::TraceRequest& request) override;
+  // Ends the worker's wait for records at once.
+  void OnStopOrCancel() override {
+    const uint64_t one = 1;
+    if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof(one));
+  }
 
   const absl::StatusOr<Caller> caller_;
-  const Authorizer* authorizer_;
-  SessionLimiter* limiter_;
-  Backend* backend_;
+  const SessionServices services_;
+  const int wake_fd_;  // an eventfd; -1 if none could be had (then: polls)
 };
 
 }  // namespace tracectl

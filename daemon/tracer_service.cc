@@ -55,14 +55,12 @@ grpc::ServerUnaryReactor* TracerService::GetInfo(
 
 grpc::ServerBidiReactor<v1::SyscallsClientMessage, v1::SyscallsServerMessage>*
 TracerService::Syscalls(grpc::CallbackServerContext* context) {
-  return new SyscallsReactor(peers_->CallerOf(context->peer()), authorizer_,
-                             limiter_, backend_, &registry_);
+  return new SyscallsReactor(peers_->CallerOf(context->peer()), services_);
 }
 
 grpc::ServerBidiReactor<v1::TraceClientMessage, v1::TraceServerMessage>*
 TracerService::Trace(grpc::CallbackServerContext* context) {
-  return new TraceReactor(peers_->CallerOf(context->peer()), authorizer_,
-                          limiter_, backend_, &registry_);
+  return new TraceReactor(peers_->CallerOf(context->peer()), services_);
 }
 
 }  // namespace tracectl

@@ -8,6 +8,7 @@
 #include "daemon/peer_listener.h"
 #include "daemon/session_limiter.h"
 #include "daemon/session_registry.h"
+#include "daemon/session_services.h"
 #include "tracectl/v1/tracectl.grpc.pb.h"
 
 namespace tracectl {
@@ -19,8 +20,8 @@ class TracerService final : public v1::Tracer::CallbackService {
                 SessionLimiter* limiter, Backend* backend)
       : peers_(peers),
         authorizer_(authorizer),
-        limiter_(limiter),
-        backend_(backend) {}
+        backend_(backend),
+        services_{authorizer, limiter, backend, &registry_} {}
 
   // Asks every session, running or starting, to end with its final summary.
   void StopAllSessions() { registry_.StopAll(); }
@@ -38,9 +39,9 @@ class TracerService final : public v1::Tracer::CallbackService {
  private:
   const PeerListener* peers_;
   const Authorizer* authorizer_;
-  SessionLimiter* limiter_;
   Backend* backend_;
   SessionRegistry registry_;
+  const SessionServices services_;
 };
 
 }  // namespace tracectl

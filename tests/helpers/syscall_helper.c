@@ -8,6 +8,10 @@
  *       getppid in a loop for SECONDS seconds.
  *   syscall_helper --int80 N
  *       N getppid calls through the 32-bit ABI (int 0x80, ia32 number 64).
+ *   syscall_helper --unpaged N
+ *       N openat calls that fail with ENOENT, each on a path in a page of
+ *       a fresh file mapping that nothing has touched yet: the kernel
+ *       faults it in during the call, so a tracer cannot read it at entry.
  *   syscall_helper --path-len LEN GETPPID OPENAT_ENOENT PIPE2
  *       As above, the openat path LEN bytes long (at least 32): a missing
  *       directory, then 'a's.
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +66,26 @@ int main(int argc, char **argv)
 			asm volatile("int $0x80" : "=a"(ret) : "a"(64L) : "memory");
 			if (ret != getppid())
 				return 1;
+		}
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--unpaged") == 0) {
+		static const char unpaged[] = "/nonexistent/tracectl-unpaged-path";
+		char file[] = "/tmp/tracectl-unpaged-XXXXXX";
+		long n = count_arg(argv[2]);
+		int fd = mkstemp(file);
+
+		if (fd < 0 || write(fd, unpaged, sizeof(unpaged)) != sizeof(unpaged))
+			return 1;
+		unlink(file);
+		for (i = 0; i < n; i++) {
+			char *page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+
+			if (page == MAP_FAILED)
+				return 1;
+			if (syscall(SYS_openat, AT_FDCWD, page, O_RDONLY) != -1)
+				return 1;
+			munmap(page, 4096);
 		}
 		return 0;
 	}
