@@ -3,6 +3,9 @@
 # `tracectl trace -o /dev/null`, `strace -f -o /dev/null` and
 # `perf trace -o /dev/null`, in one run, as ratios. Each traced run prints
 # one line per system call of the whole python3 run (startup included).
+# Two more rows split tracectl's cost: the loop timed while a session that
+# is already attached traces it, and a session around /bin/true (start:
+# load and attach the programs; end: detach, drain, final summary).
 #
 #   sudo bench/trace_bench.sh [ROUNDS]     (default 5 rounds, median kept)
 #
@@ -34,6 +37,10 @@ tracectl_trace() {
 
 config untraced 'timed "$PY" -c "$LOOP"'
 config "tracectl trace -o /dev/null" 'tracectl_trace'
+config "  loop only: tracectl trace --comm python3 attached first" \
+  'under_background_tracer build/bin/tracectl trace --comm python3 -o /dev/null'
+config "  fixed cost: tracectl trace -- /bin/true" \
+  'timed build/bin/tracectl trace -o /dev/null -- /bin/true'
 config "strace -f -o /dev/null" 'timed strace -f -o /dev/null "$PY" -c "$LOOP"'
 config "perf trace -o /dev/null" 'timed perf trace -o /dev/null "$PY" -c "$LOOP"'
 run_rounds "$RUNS"

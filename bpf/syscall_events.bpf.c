@@ -333,6 +333,13 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		p->ev.args[3] = (__u32)regs->si;
 		p->ev.args[4] = (__u32)regs->di;
 		p->ev.args[5] = (__u32)regs->bp;
+		/* ia32 exit and exit_group do not return. */
+		if (nr == 1 || nr == 252) {
+			p->ev.flags = EVENT_NO_RETURN;
+			p->armed = 0;
+			emit(p);
+			return 0;
+		}
 		p->armed = 1;
 		return 0;
 	}

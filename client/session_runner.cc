@@ -18,6 +18,9 @@ namespace tracectl {
 struct SessionDriver::Control {
   enum class Phase { kStarting, kRunning, kEnded };
 
+  explicit Control(bool runs_command) : runs_command(runs_command) {}
+
+  const bool runs_command;  // -- CMD, known before the command is forked
   std::mutex mu;
   std::condition_variable cv;
   Phase phase = Phase::kStarting;
@@ -51,7 +54,7 @@ struct SessionDriver::Control {
                 int count) {
     std::lock_guard<std::mutex> lock(mu);
     if (phase == Phase::kStarting) {
-      if (launcher == nullptr && count == 1) {
+      if (!runs_command && count == 1) {
         stop_pending = true;
       } else {
         cancelled = true;  // the command must not be released
@@ -72,7 +75,7 @@ struct SessionDriver::Control {
 };
 
 SessionDriver::SessionDriver(const GlobalOptions& global)
-    : global_(global), control_(std::make_shared<Control>()) {
+    : global_(global), control_(std::make_shared<Control>(global.has_command)) {
   signals_ =
       std::make_unique<SignalThread>([this](const siginfo_t& info, int count) {
         control_->OnSignal(context_, info, count);

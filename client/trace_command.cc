@@ -1,6 +1,11 @@
 // tracectl trace: one line per system call, as strace prints them, recorded
 // in the kernel and streamed through a ring buffer.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,18 +76,22 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
   if (options.timestamps > 3)
     return UsageError("-t can be given at most 3 times");
 
-  FILE* out = stderr;
-  std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, fclose);
-  if (!options.output.empty()) {
-    file.reset(fopen(options.output.c_str(), "w"));
-    if (!file) {
-      return UsageError("cannot write " + options.output + ": " +
-                        strerror(errno));
-    }
-    out = file.get();
+  // Lines go to -o FILE or to a stream of their own on stderr's fd, fully
+  // buffered and flushed after each batch; tracectl's own messages still
+  // reach stderr at once. Close-on-exec: the traced command never sees it.
+  const bool to_file = !options.output.empty();
+  const int fd = to_file ? open(options.output.c_str(),
+                                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
+                         : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  std::unique_ptr<FILE, int (*)(FILE*)> file(
+      fd >= 0 ? fdopen(fd, "w") : nullptr, fclose);
+  if (!file) {
+    return UsageError("cannot write " +
+                      (to_file ? options.output : std::string("stderr")) +
+                      ": " + strerror(errno));
   }
-  static char buffer[1 << 16];
-  setvbuf(out, buffer, _IOFBF, sizeof(buffer));
+  FILE* out = file.get();
+  setvbuf(out, nullptr, _IOFBF, 1 << 16);
 
   FormatOptions format;
   format.show_duration = options.durations;
@@ -123,7 +132,11 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
     PrintDrops(summary, stderr);
   };
   const int code = RunTraceSession(global, options.target, request, sink);
-  fflush(out);
+  if (fflush(out) != 0 || ferror(out) || fclose(file.release()) != 0) {
+    fprintf(stderr, "tracectl: writing the trace failed: %s\n",
+            strerror(errno));
+    return code != 0 ? code : 1;
+  }
   return code;
 }
 

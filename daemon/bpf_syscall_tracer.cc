@@ -147,12 +147,13 @@ absl::StatusOr<size_t> BpfSyscallTracer::Read(absl::Duration timeout,
   appended_ = 0;
   // The programs wake us only when the buffer fills up (a quarter of it):
   // on timeout, read whatever is there.
-  int err =
-      detached_
-          ? 0
-          : ring_buffer__poll(
-                ring_, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-  if (err >= 0 || err == -EINTR) err = ring_buffer__consume(ring_);
+  if (!detached_) {
+    pollfd fds[2] = {{ring_buffer__epoll_fd(ring_), POLLIN, 0},
+                     {wake_fd, POLLIN, 0}};
+    const int64_t ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(timeout));
+    poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(ms));
+  }
+  int err = ring_buffer__consume(ring_);
   out_ = nullptr;
   if (err < 0 && err != kBatchFull && err != -EINTR) {
     return LibbpfError("reading the ring buffer", err);

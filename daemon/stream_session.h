@@ -33,9 +33,8 @@ class StreamSession
   // What ends a wait in WaitForStop.
   enum class Wake { kDeadline, kStop, kCancelled };
 
-  // Registers itself in `registry` until OnDone.
+  // Registers itself in `registry` from its start until OnDone.
   explicit StreamSession(SessionRegistry* registry) : registry_(registry) {
-    registry_->Add(this);
     this->StartRead(&incoming_);
   }
 
@@ -55,6 +54,8 @@ class StreamSession
                                        "the first message must be a start"));
         return;
       }
+      // Registered once whole: a stop may come at once, and calls virtuals.
+      registry_->Add(this);
       worker_ = std::thread([this, request = incoming_.start()] {
         FinishAfterWrites(ToGrpcStatus(Serve(request)));
       });
@@ -68,19 +69,22 @@ class StreamSession
   }
 
   void OnWriteDone(bool ok) override ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    outgoing_.pop_front();
-    if (!ok) {
-      // The stream is broken: the client is gone.
-      outgoing_.clear();
-      cancelled_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      outgoing_.pop_front();
+      if (!ok) {
+        // The stream is broken: the client is gone.
+        outgoing_.clear();
+        cancelled_ = true;
+      }
+      if (!outgoing_.empty()) {
+        this->StartWrite(&outgoing_.front());
+      } else {
+        writing_ = false;
+        MaybeFinishLocked();
+      }
     }
-    if (!outgoing_.empty()) {
-      this->StartWrite(&outgoing_.front());
-      return;
-    }
-    writing_ = false;
-    MaybeFinishLocked();
+    if (!ok) OnStopOrCancel();
   }
 
   void OnCancel() override ABSL_LOCKS_EXCLUDED(mu_) {

@@ -16,7 +16,9 @@ namespace {
 
 constexpr uint32_t kDefaultStringSize = 32;
 constexpr uint32_t kMaxStringSize = CAPTURE_MAX - 2;
-constexpr uint32_t kMinBufferBytes = 4096;
+// The largest record (a header and EVENT_DATA_SIZE + CAPTURE_MAX bytes of
+// captures) must fit.
+constexpr uint32_t kMinBufferBytes = 16384;
 constexpr uint32_t kMaxBufferBytes = 1u << 30;
 // A batch is sent when it holds this much, or after each read timeout.
 constexpr size_t kBatchBytes = 256 << 10;
@@ -119,9 +121,9 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
     if (wake == Wake::kCancelled) {
       return absl::CancelledError("the client went away");
     }
-    if (wake == Wake::kStop || absl::Now() >= end) break;
-    RETURN_IF_ERROR(
-        forward(std::min(kReadTimeout, end - absl::Now())).status());
+    const absl::Time now = absl::Now();
+    if (wake == Wake::kStop || now >= end) break;
+    RETURN_IF_ERROR(forward(std::min(kReadTimeout, end - now)).status());
   }
   // Stop recording, then send what the kernel still holds.
   tracer->Detach();

@@ -177,8 +177,8 @@ TEST_F(TraceTest, RingBufferOverflowIsCounted) {
   constexpr int kCalls = 30000;
   const std::string out = OutputPath("overflow.trace");
   RunResult r = RunTracectl(
-      {"trace", "--buffer-size", "4096", "-e", "trace=getppid", "-o", out, "--",
-       sandbox_->helper(), std::to_string(kCalls), "0", "0"});
+      {"trace", "--buffer-size", "16384", "-e", "trace=getppid", "-o", out,
+       "--", sandbox_->helper(), std::to_string(kCalls), "0", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const int lines = CountMatching(ReadFile(out), "getppid\\(\\) = [0-9]+$");
   const uint64_t lost = RecordsLost(r.err);
