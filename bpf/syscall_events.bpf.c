@@ -290,7 +290,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	const volatile struct syscall_spec *spec = NULL;
 	struct pending *p;
-	bool compat;
+	bool compat, no_return;
 	__u32 nr = id;
 
 	compat = bpf_core_field_exists(task->thread_info.status) &&
@@ -334,32 +334,28 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		p->ev.args[4] = (__u32)regs->di;
 		p->ev.args[5] = (__u32)regs->bp;
 		/* ia32 exit and exit_group do not return. */
-		if (nr == 1 || nr == 252) {
-			p->ev.flags = EVENT_NO_RETURN;
-			p->armed = 0;
-			emit(p);
+		no_return = nr == 1 || nr == 252;
+	} else {
+		p->ev.args[0] = regs->di;
+		p->ev.args[1] = regs->si;
+		p->ev.args[2] = regs->dx;
+		p->ev.args[3] = regs->r10;
+		p->ev.args[4] = regs->r8;
+		p->ev.args[5] = regs->r9;
+		if (!spec)
 			return 0;
+		if (spec->flags & SPEC_ENTRY_WORK) {
+			capture_at_entry(p, spec, 0);
+			capture_at_entry(p, spec, 1);
+			capture_at_entry(p, spec, 2);
+			capture_at_entry(p, spec, 3);
+			capture_at_entry(p, spec, 4);
+			capture_at_entry(p, spec, 5);
 		}
-		p->armed = 1;
-		return 0;
+		no_return = spec->flags & SPEC_NO_RETURN;
 	}
-	p->ev.args[0] = regs->di;
-	p->ev.args[1] = regs->si;
-	p->ev.args[2] = regs->dx;
-	p->ev.args[3] = regs->r10;
-	p->ev.args[4] = regs->r8;
-	p->ev.args[5] = regs->r9;
-	if (!spec)
-		return 0;
-	if (spec->flags & SPEC_ENTRY_WORK) {
-		capture_at_entry(p, spec, 0);
-		capture_at_entry(p, spec, 1);
-		capture_at_entry(p, spec, 2);
-		capture_at_entry(p, spec, 3);
-		capture_at_entry(p, spec, 4);
-		capture_at_entry(p, spec, 5);
-	}
-	if (spec->flags & SPEC_NO_RETURN) {
+	/* Nothing will complete these at exit: send them now. */
+	if (no_return) {
 		p->ev.flags = EVENT_NO_RETURN;
 		p->armed = 0;
 		emit(p);
