@@ -25,6 +25,9 @@ void AddTraceCommand(CLI::App& app, const GlobalOptions& global,
 void AddFilesCommand(CLI::App& app, const GlobalOptions& global,
                      int* exit_code);
 void AddLibsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddFlameCommand(CLI::App& app, const GlobalOptions& global,
+                     int* exit_code);
+void AddTopCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 
 }  // namespace tracectl
 

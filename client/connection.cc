@@ -16,8 +16,11 @@ std::string DefaultSocketPath() {
 }
 
 std::unique_ptr<v1::Tracer::Stub> Connect(const std::string& socket_path) {
-  return v1::Tracer::NewStub(grpc::CreateChannel(
-      "unix:" + socket_path, grpc::InsecureChannelCredentials()));
+  // Whole profiles come as one message: no cap on what is received.
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  return v1::Tracer::NewStub(grpc::CreateCustomChannel(
+      "unix:" + socket_path, grpc::InsecureChannelCredentials(), args));
 }
 
 int ReportRpcError(const grpc::Status& status, const std::string& socket_path) {

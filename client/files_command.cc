@@ -38,7 +38,7 @@ int RunFiles(const GlobalOptions& global, const FilesOptions& options) {
       printf("\n%s", report->Summary().c_str());
     }
     fflush(stdout);
-    PrintDrops(summary, stderr);
+    PrintDrops(summary.drops(), stderr);
   };
   return RunTraceSession(global, options.target, request, sink);
 }

@@ -30,7 +30,7 @@ int RunLibs(const GlobalOptions& global, const LibsOptions& options) {
         options.json ? report.RenderJson() + "\n" : report.Render();
     fputs(text.c_str(), stdout);
     fflush(stdout);
-    PrintDrops(summary, stderr);
+    PrintDrops(summary.drops(), stderr);
   };
   return RunTraceSession(global, options.target, request, sink);
 }

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   tracectl::AddTraceCommand(app, global, &exit_code);
   tracectl::AddFilesCommand(app, global, &exit_code);
   tracectl::AddLibsCommand(app, global, &exit_code);
+  tracectl::AddFlameCommand(app, global, &exit_code);
+  tracectl::AddTopCommand(app, global, &exit_code);
   // CLI11 calls an unknown subcommand a stray argument: name it instead.
   for (int i = 1; i < parsed_argc; ++i) {
     const std::string arg = argv[i];

@@ -129,7 +129,7 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
               drops.c_str());
     }
     fflush(out);
-    PrintDrops(summary, stderr);
+    PrintDrops(summary.drops(), stderr);
   };
   const int code = RunTraceSession(global, options.target, request, sink);
   if (fflush(out) != 0 || ferror(out) || fclose(file.release()) != 0) {

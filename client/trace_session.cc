@@ -56,9 +56,10 @@ int RunTraceSession(const GlobalOptions& global, const TargetOptions& target,
   return code;
 }
 
-int PrintDrops(const v1::TraceSummary& summary, FILE* out) {
+int PrintDrops(const google::protobuf::RepeatedPtrField<v1::DropCounter>& drops,
+               FILE* out) {
   int lines = 0;
-  for (const v1::DropCounter& drop : summary.drops()) {
+  for (const v1::DropCounter& drop : drops) {
     if (drop.count() == 0) continue;
     fprintf(out, "tracectl: %llu %s\n",
             static_cast<unsigned long long>(drop.count()),

@@ -30,7 +30,8 @@ int RunTraceSession(const GlobalOptions& global, const TargetOptions& target,
 
 // One line per counter that is not zero, "tracectl: 12 records lost: ring
 // buffer full", to `out`. Returns how many lines it printed.
-int PrintDrops(const v1::TraceSummary& summary, FILE* out);
+int PrintDrops(const google::protobuf::RepeatedPtrField<v1::DropCounter>& drops,
+               FILE* out);
 
 }  // namespace tracectl
 

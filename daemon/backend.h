@@ -4,6 +4,7 @@
 #define TRACECTL_DAEMON_BACKEND_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "absl/time/time.h"
 #include "daemon/kernel_filter.h"
 #include "tracectl/v1/tracectl.pb.h"
+
+struct profile_sample;
 
 namespace tracectl {
 
@@ -50,6 +53,32 @@ class SyscallTracer {
   virtual std::vector<v1::DropCounter> Drops() const = 0;
 };
 
+// What a profile session asks the kernel for.
+struct ProfileSettings {
+  uint32_t frequency_hz = 99;
+  bool user_stacks = true;
+  bool kernel_stacks = false;
+  uint32_t buffer_bytes = 8u << 20;
+};
+
+// Samples the selected tasks on every CPU from creation to Detach(). Each
+// sample is a struct profile_sample (bpf/profile.h).
+class CpuSampler {
+ public:
+  virtual ~CpuSampler() = default;
+  // The perf event that drives sampling, e.g. "cpu-clock".
+  virtual std::string event() const = 0;
+  // Waits up to `timeout` for samples (or until `wake_fd`, when >= 0, is
+  // readable), then calls `on_sample` for each one there. Returns how many.
+  virtual absl::StatusOr<size_t> Read(
+      absl::Duration timeout, int wake_fd,
+      const std::function<void(const profile_sample&)>& on_sample) = 0;
+  // Stops sampling; Read then returns what is left, then 0.
+  virtual void Detach() = 0;
+  // Every counter of lost or damaged samples, zeros included.
+  virtual std::vector<v1::DropCounter> Drops() const = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -61,6 +90,9 @@ class Backend {
   // Starts recording calls with `filter` in place before the first one.
   virtual absl::StatusOr<std::unique_ptr<SyscallTracer>> TraceSyscalls(
       const KernelFilter& filter, const TraceSettings& settings) = 0;
+  // Starts sampling with `filter` in place before the first sample.
+  virtual absl::StatusOr<std::unique_ptr<CpuSampler>> SampleCpu(
+      const KernelFilter& filter, const ProfileSettings& settings) = 0;
 };
 
 }  // namespace tracectl

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "daemon/bpf_cpu_sampler.h"
 #include "daemon/bpf_syscall_counter.h"
 #include "daemon/bpf_syscall_tracer.h"
 
@@ -49,9 +50,14 @@ class BpfBackend final : public Backend {
  public:
   std::string name() const override { return "bpf"; }
   std::vector<std::string> features() const override {
-    return {
-        "syscalls", "trace", "tp_btf", "task_storage", "per_cpu_aggregation",
-        "ringbuf"};
+    return {"syscalls",
+            "trace",
+            "tp_btf",
+            "task_storage",
+            "per_cpu_aggregation",
+            "ringbuf",
+            "profile",
+            "dwarf_unwind"};
   }
   absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
       const KernelFilter& filter, bool per_process) override {
@@ -64,6 +70,13 @@ class BpfBackend final : public Backend {
     auto tracer = BpfSyscallTracer::Start(filter, settings);
     if (!tracer.ok()) return tracer.status();
     return std::unique_ptr<SyscallTracer>(std::move(*tracer));
+  }
+
+  absl::StatusOr<std::unique_ptr<CpuSampler>> SampleCpu(
+      const KernelFilter& filter, const ProfileSettings& settings) override {
+    auto sampler = BpfCpuSampler::Start(filter, settings);
+    if (!sampler.ok()) return sampler.status();
+    return std::unique_ptr<CpuSampler>(std::move(*sampler));
   }
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "daemon/grpc_status.h"
+#include "daemon/profile_reactor.h"
 #include "daemon/syscalls_reactor.h"
 #include "daemon/trace_reactor.h"
 
@@ -61,6 +62,11 @@ TracerService::Syscalls(grpc::CallbackServerContext* context) {
 grpc::ServerBidiReactor<v1::TraceClientMessage, v1::TraceServerMessage>*
 TracerService::Trace(grpc::CallbackServerContext* context) {
   return new TraceReactor(peers_->CallerOf(context->peer()), services_);
+}
+
+grpc::ServerBidiReactor<v1::ProfileClientMessage, v1::ProfileServerMessage>*
+TracerService::Profile(grpc::CallbackServerContext* context) {
+  return new ProfileReactor(peers_->CallerOf(context->peer()), services_);
 }
 
 }  // namespace tracectl

@@ -36,6 +36,9 @@ class TracerService final : public v1::Tracer::CallbackService {
   grpc::ServerBidiReactor<v1::TraceClientMessage, v1::TraceServerMessage>*
   Trace(grpc::CallbackServerContext* context) override;
 
+  grpc::ServerBidiReactor<v1::ProfileClientMessage, v1::ProfileServerMessage>*
+  Profile(grpc::CallbackServerContext* context) override;
+
  private:
   const PeerListener* peers_;
   const Authorizer* authorizer_;

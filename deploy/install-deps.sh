@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   # demo, tests and benchmarks
   python3 python3-numpy strace util-linux linux-perf bpftrace bc
+  # flame graph checks: a real browser, a real pprof reader, MiniDebugInfo
+  chromium chromium-driver python3-selenium golang-go elfutils xz-utils
 )
 
 missing=()

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPU sampling: a perf_event program, run by a timer event on every CPU,
+ * records the running task's kernel stack, user registers and the top of
+ * its user stack. Binaries without frame pointers cannot be walked here;
+ * tracectld unwinds the copied stack with the binaries' DWARF CFI, as
+ * `perf record --call-graph dwarf` does.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "profile.h"
+
+const volatile bool user_stacks = true;
+const volatile bool kernel_stacks = false;
+/* Wake the reader at once when this much is waiting. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} samples SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROFILE_DROP_REASON_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Processes sampled before: the first sample of a process wakes the
+ * reader at once, so that it reads the process's mappings while it lives. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} seen_tgids SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&drops, &reason);
+
+	if (count)
+		(*count)++;
+}
+
+#define TASK_FILTER_DROP_PID_MAP_FULL PROFILE_DROP_PID_MAP_FULL
+#include "task_filter.bpf.h"
+
+struct vma_end_ctx {
+	__u64 end;
+};
+
+static long read_vma_end(struct task_struct *task, struct vm_area_struct *vma,
+			 void *data)
+{
+	((struct vma_end_ctx *)data)->end = vma->vm_end;
+	return 0;
+}
+
+static __always_inline void copy_user_regs(struct profile_sample *s,
+					   struct pt_regs *regs)
+{
+	s->user_regs[0] = regs->ax;
+	s->user_regs[1] = regs->dx;
+	s->user_regs[2] = regs->cx;
+	s->user_regs[3] = regs->bx;
+	s->user_regs[4] = regs->si;
+	s->user_regs[5] = regs->di;
+	s->user_regs[6] = regs->bp;
+	s->user_regs[7] = regs->sp;
+	s->user_regs[8] = regs->r8;
+	s->user_regs[9] = regs->r9;
+	s->user_regs[10] = regs->r10;
+	s->user_regs[11] = regs->r11;
+	s->user_regs[12] = regs->r12;
+	s->user_regs[13] = regs->r13;
+	s->user_regs[14] = regs->r14;
+	s->user_regs[15] = regs->r15;
+	s->user_regs[16] = regs->ip;
+}
+
+/* Copies the user stack from sp up to the end of its mapping, at most
+ * PROFILE_USTACK_BYTES. */
+static __always_inline void copy_user_stack(struct profile_sample *s,
+					    struct task_struct *task)
+{
+	struct vma_end_ctx vma = {};
+	__u64 sp = s->user_regs[7];
+	__u64 len = PROFILE_USTACK_BYTES;
+
+	if (bpf_find_vma(task, sp, read_vma_end, &vma, 0) == 0 &&
+	    vma.end > sp && vma.end - sp < len)
+		len = vma.end - sp;
+	else if (vma.end > sp)
+		count_drop(PROFILE_DROP_USTACK_CUT);
+	/* Whole words; the verifier needs 0 < len <= the buffer. */
+	len &= ~7ULL;
+	if (len == 0 || len > PROFILE_USTACK_BYTES)
+		return;
+	if (bpf_probe_read_user(s->ustack, len, (void *)sp) == 0) {
+		s->ustack_bytes = len;
+		return;
+	}
+	count_drop(PROFILE_DROP_USTACK_UNREADABLE);
+}
+
+SEC("perf_event")
+int sample(struct bpf_perf_event_data *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct profile_sample *s;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	static const __u8 one = 1;
+
+	/* The idle task. */
+	if (tgid == 0 || !task_selected(task, tgid))
+		return 0;
+	s = bpf_ringbuf_reserve(&samples, sizeof(*s), 0);
+	if (!s) {
+		count_drop(PROFILE_DROP_RING_FULL);
+		return 0;
+	}
+	s->tgid = tgid;
+	s->tid = (__u32)pid_tgid;
+	s->time_ns = bpf_ktime_get_ns();
+	s->cpu = bpf_get_smp_processor_id();
+	s->flags = 0;
+	read_comm(task, (__u64 *)s->comm);
+	s->kstack_bytes = 0;
+	s->ustack_bytes = 0;
+	/* x86-64: kernel text is in the upper half of the address space. */
+	if ((long)ctx->regs.ip < 0)
+		s->flags |= SAMPLE_IN_KERNEL;
+	if (kernel_stacks && (s->flags & SAMPLE_IN_KERNEL)) {
+		long n = bpf_get_stack(ctx, s->kstack, sizeof(s->kstack), 0);
+
+		if (n >= 0)
+			s->kstack_bytes = n;
+		else
+			count_drop(PROFILE_DROP_KSTACK_FAILED);
+	}
+	/* Kernel threads have no user side. */
+	if (user_stacks && task->mm) {
+		copy_user_regs(s, (struct pt_regs *)bpf_task_pt_regs(task));
+		s->flags |= SAMPLE_USER_REGS;
+		copy_user_stack(s, task);
+	}
+	if (!bpf_map_lookup_elem(&seen_tgids, &tgid)) {
+		bpf_map_update_elem(&seen_tgids, &tgid, &one, BPF_ANY);
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >=
+		   wakeup_bytes) {
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
+	bpf_ringbuf_submit(s, flags);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,220 @@
+// tracectl flame: a CPU profile of the target, sampled in the kernel,
+// unwound and symbolized by the daemon, written as an interactive SVG flame
+// graph, FlameGraph's folded stacks, pprof or speedscope.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "client/commands.h"
+#include "client/connection.h"
+#include "client/flame_svg.h"
+#include "client/profile_pprof.h"
+#include "client/profile_speedscope.h"
+#include "client/profile_view.h"
+#include "client/session_runner.h"
+#include "client/target_options.h"
+#include "client/trace_session.h"
+
+namespace tracectl {
+namespace {
+
+struct FlameOptions {
+  TargetOptions target;
+  uint32_t frequency = 99;
+  std::string format;  // empty: from -o's extension, else by stdout
+  bool user_only = false;
+  bool kernel_only = false;
+  std::string output;
+};
+
+// --format, or the default: by -o's extension, else svg unless stdout is a
+// terminal (then folded: text a person can read).
+absl::StatusOr<std::string> ChooseFormat(const FlameOptions& options) {
+  if (!options.format.empty()) {
+    for (const char* known : {"svg", "folded", "pprof", "speedscope"}) {
+      if (options.format == known) return options.format;
+    }
+    return absl::InvalidArgumentError(
+        "--format must be svg, folded, pprof or speedscope, not " +
+        options.format);
+  }
+  const std::string& out = options.output;
+  if (!out.empty()) {
+    if (absl::EndsWith(out, ".folded") || absl::EndsWith(out, ".txt")) {
+      return std::string("folded");
+    }
+    if (absl::EndsWith(out, ".pb.gz") || absl::EndsWith(out, ".pprof")) {
+      return std::string("pprof");
+    }
+    if (absl::EndsWith(out, ".json")) return std::string("speedscope");
+    return std::string("svg");
+  }
+  return std::string(isatty(STDOUT_FILENO) ? "folded" : "svg");
+}
+
+std::string Describe(const v1::ProfileStarted& started,
+                     const v1::ProfileData& data) {
+  return absl::StrFormat(
+      "%s; %d samples in %.1f s at %u Hz (%s)", started.scope(), data.samples(),
+      data.elapsed_seconds(), data.frequency_hz(), started.event());
+}
+
+absl::StatusOr<std::string> Render(const std::string& format,
+                                   const v1::ProfileStarted& started,
+                                   const v1::ProfileData& data) {
+  const ProfileView view = BuildProfileView(data);
+  if (format == "folded") return RenderFolded(view);
+  if (format == "pprof") return RenderPprof(view);
+  if (format == "speedscope") {
+    return RenderSpeedscope(view, "tracectl flame: " + started.scope());
+  }
+  FlameSvgOptions svg;
+  svg.title = "tracectl flame";
+  svg.subtitle = Describe(started, data);
+  return RenderFlameSvg(view, svg);
+}
+
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += n;
+  }
+  return true;
+}
+
+int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
+  v1::ProfileClientMessage start;
+  v1::ProfileRequest* request = start.mutable_start();
+  if (int code = BuildTarget(options.target, global, request->mutable_target(),
+                             request->mutable_window());
+      code != 0) {
+    return code;
+  }
+  absl::StatusOr<std::string> format = ChooseFormat(options);
+  if (!format.ok()) return UsageError(std::string(format.status().message()));
+  if (options.user_only && options.kernel_only) {
+    return UsageError("--user-only and --kernel-only exclude each other");
+  }
+  if (options.frequency == 0 || options.frequency > 10000) {
+    return UsageError("--frequency must be from 1 to 10000 Hz");
+  }
+  if (*format == "pprof" && options.output.empty() && isatty(STDOUT_FILENO)) {
+    return UsageError("pprof output is binary: give -o FILE or redirect");
+  }
+  request->set_frequency_hz(options.frequency);
+  request->set_stacks(options.user_only ? v1::ProfileRequest::USER_ONLY
+                      : options.kernel_only
+                          ? v1::ProfileRequest::KERNEL_ONLY
+                          : v1::ProfileRequest::USER_AND_KERNEL);
+  // Open the output first: a bad path fails before anything is sampled.
+  int fd = STDOUT_FILENO;
+  if (!options.output.empty()) {
+    fd = open(options.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+              0666);
+    if (fd < 0) {
+      return UsageError("cannot write " + options.output + ": " +
+                        strerror(errno));
+    }
+  }
+  const bool progress_in_place = isatty(STDERR_FILENO);
+  v1::ProfileStarted started;
+  std::optional<v1::ProfileData> final_data;
+  int write_error = 0;
+  const int code =
+      RunSession<v1::ProfileClientMessage, v1::ProfileServerMessage>(
+          global, start, request->mutable_target(), &v1::Tracer::Stub::Profile,
+          [&](const v1::ProfileServerMessage& message) {
+            started = message.started();
+            fprintf(stderr, "tracectl: sampling %s at %u Hz (%s%s%s)\n",
+                    started.scope().c_str(), started.frequency_hz(),
+                    started.event().c_str(),
+                    started.user_stacks() ? ", user stacks" : "",
+                    started.kernel_stacks() ? ", kernel stacks" : "");
+          },
+          [&](const v1::ProfileServerMessage& message) {
+            if (message.has_progress()) {
+              const v1::ProfileProgress& p = message.progress();
+              fprintf(stderr,
+                      "%stracectl: %.0f s, %llu samples, %llu dropped%s",
+                      progress_in_place ? "\r" : "", p.elapsed_seconds(),
+                      static_cast<unsigned long long>(p.samples()),
+                      static_cast<unsigned long long>(p.dropped()),
+                      progress_in_place ? "   " : "\n");
+              fflush(stderr);
+            } else if (message.has_final()) {
+              final_data = message.final();
+              return true;
+            }
+            return false;
+          },
+          [&] {
+            if (progress_in_place) fputc('\n', stderr);
+            const v1::ProfileData& data = *final_data;
+            fprintf(stderr, "tracectl: %s\n", Describe(started, data).c_str());
+            if (data.unresolved_frames() > 0) {
+              fprintf(
+                  stderr,
+                  "tracectl: %llu frames unresolved (shown as "
+                  "[module+0xoffset])\n",
+                  static_cast<unsigned long long>(data.unresolved_frames()));
+            }
+            PrintDrops(data.drops(), stderr);
+            // Written now, not when a -- CMD that outlives --duration exits.
+            absl::StatusOr<std::string> rendered =
+                Render(*format, started, data);
+            if (!rendered.ok()) {
+              fprintf(stderr, "tracectl: %s\n",
+                      std::string(rendered.status().message()).c_str());
+              write_error = 1;
+            } else if (!WriteAll(fd, *rendered)) {
+              fprintf(stderr, "tracectl: writing the profile failed: %s\n",
+                      strerror(errno));
+              write_error = 1;
+            }
+          });
+  int result = code != 0 ? code : write_error;
+  if (fd != STDOUT_FILENO && close(fd) != 0 && result == 0) result = 1;
+  return result;
+}
+
+}  // namespace
+
+void AddFlameCommand(CLI::App& app, const GlobalOptions& global,
+                     int* exit_code) {
+  CLI::App* cmd = app.add_subcommand(
+      "flame",
+      "Sample CPU stacks (user and, for admins, kernel) system-wide, for "
+      "--pid/--comm/--uid, or for [-- CMD ARGS...], and write a flame graph");
+  auto o = std::make_shared<FlameOptions>();
+  AddTargetOptions(cmd, &o->target);
+  cmd->add_option("-F,--frequency", o->frequency,
+                  "samples per second on each CPU")
+      ->capture_default_str();
+  cmd->add_option("--format", o->format,
+                  "svg (interactive flame graph), folded (FlameGraph's "
+                  "stacks), pprof (gzipped profile.proto) or speedscope "
+                  "(JSON); default: from -o's extension, else svg when "
+                  "stdout is not a terminal, folded when it is");
+  cmd->add_flag("--user-only", o->user_only, "only user stacks");
+  cmd->add_flag("--kernel-only", o->kernel_only,
+                "only kernel stacks (root and the admin group)");
+  cmd->add_option("-o,--output", o->output, "write to this file");
+  cmd->footer(
+      "Samples until Ctrl-C, --duration, or the end of -- CMD ARGS (which "
+      "runs as you; tracectl exits with its status). Progress goes to "
+      "stderr.");
+  cmd->callback([&global, exit_code, o] { *exit_code = RunFlame(global, *o); });
+}
+
+}  // namespace tracectl

@@ -1,0 +1,126 @@
+#include "client/profile_view.h"
+
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tracectl {
+namespace {
+
+FrameKind KindOf(v1::ModuleKind kind) {
+  switch (kind) {
+    case v1::MODULE_KERNEL:
+      return FrameKind::kKernel;
+    case v1::MODULE_EXECUTABLE:
+      return FrameKind::kExecutable;
+    case v1::MODULE_LIBRARY:
+      return FrameKind::kLibrary;
+    case v1::MODULE_JIT:
+      return FrameKind::kJit;
+    default:
+      return FrameKind::kUnknown;
+  }
+}
+
+ViewFrame ToViewFrame(const v1::Frame& frame) {
+  ViewFrame out;
+  out.module = frame.module().empty() ? "[unknown]" : frame.module();
+  out.kind = KindOf(frame.kind());
+  if (frame.function().empty()) {
+    out.resolved = false;
+    out.name = absl::StrFormat("[%s+0x%x]", out.module, frame.offset());
+  } else {
+    out.name = frame.function();
+  }
+  if (!frame.file().empty()) {
+    out.source = frame.line() > 0
+                     ? absl::StrCat(frame.file(), ":", frame.line())
+                     : frame.file();
+  }
+  return out;
+}
+
+// Folded lines are split on ';' and on the last space; names keep spaces
+// (C++ signatures have them) but lose ';' and line breaks.
+std::string FoldedName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    if (c == ';') c = ':';
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* FrameKindName(FrameKind kind) {
+  switch (kind) {
+    case FrameKind::kProcess:
+      return "process";
+    case FrameKind::kKernel:
+      return "kernel";
+    case FrameKind::kExecutable:
+      return "executable";
+    case FrameKind::kLibrary:
+      return "library";
+    case FrameKind::kJit:
+      return "jit";
+    case FrameKind::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+ProfileView BuildProfileView(const v1::ProfileData& data) {
+  ProfileView view;
+  view.frequency_hz = data.frequency_hz();
+  view.elapsed_seconds = data.elapsed_seconds();
+  using Key = std::tuple<std::string, std::string, FrameKind>;
+  std::map<Key, uint32_t> index;
+  auto intern = [&](ViewFrame frame) {
+    Key key{frame.name, frame.module, frame.kind};
+    auto [it, inserted] = index.emplace(
+        std::move(key), static_cast<uint32_t>(view.frames.size()));
+    if (inserted) view.frames.push_back(std::move(frame));
+    return it->second;
+  };
+  std::vector<uint32_t> remap(data.frames_size());
+  for (int i = 0; i < data.frames_size(); ++i) {
+    remap[i] = intern(ToViewFrame(data.frames(i)));
+  }
+  // Stacks that become equal after merging frames are merged too.
+  std::map<std::vector<uint32_t>, size_t> stack_index;
+  for (const v1::Stack& stack : data.stacks()) {
+    ViewFrame process;
+    process.name = stack.comm().empty() ? "[unknown]" : stack.comm();
+    process.kind = FrameKind::kProcess;
+    std::vector<uint32_t> frames = {intern(std::move(process))};
+    for (uint32_t f : stack.frames()) {
+      if (f < remap.size()) frames.push_back(remap[f]);
+    }
+    auto [it, inserted] = stack_index.emplace(frames, view.stacks.size());
+    if (inserted) {
+      view.stacks.push_back({std::move(frames), 0, stack.pid()});
+    }
+    view.stacks[it->second].samples += stack.samples();
+    view.total_samples += stack.samples();
+  }
+  return view;
+}
+
+std::string RenderFolded(const ProfileView& view) {
+  std::string out;
+  for (const ViewStack& stack : view.stacks) {
+    for (size_t i = 0; i < stack.frames.size(); ++i) {
+      if (i > 0) out += ';';
+      out += FoldedName(view.frames[stack.frames[i]].name);
+    }
+    absl::StrAppend(&out, " ", stack.samples, "\n");
+  }
+  return out;
+}
+
+}  // namespace tracectl

@@ -1,0 +1,68 @@
+// A profile as the renderers see it: frames named for display, each stack a
+// path from the process down to the sampled leaf.
+#ifndef TRACECTL_CLIENT_PROFILE_VIEW_H_
+#define TRACECTL_CLIENT_PROFILE_VIEW_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tracectl/v1/tracectl.pb.h"
+
+namespace tracectl {
+
+// How a frame is coloured and grouped: the daemon's module kinds plus the
+// process node every stack starts at.
+enum class FrameKind {
+  kProcess,
+  kKernel,
+  kExecutable,
+  kLibrary,
+  kJit,
+  kUnknown
+};
+
+// "kernel", "executable", "library", "jit", "unknown" or "process".
+const char* FrameKindName(FrameKind kind);
+
+struct ViewFrame {
+  // The function ("hot_a", "std::vector<int>::push_back"), a process's comm,
+  // or "[libfoo.so+0x1a2b]" for a frame the daemon could not resolve.
+  std::string name;
+  // "libc.so.6", "[kernel.kallsyms]", ... ; empty for a process frame.
+  std::string module;
+  FrameKind kind = FrameKind::kUnknown;
+  bool resolved = true;
+  // "file.c:12" when known, else empty.
+  std::string source;
+};
+
+struct ViewStack {
+  // Indices into ProfileView::frames, root first: frames[0] is the process.
+  std::vector<uint32_t> frames;
+  uint64_t samples = 0;
+  int32_t pid = 0;
+};
+
+struct ProfileView {
+  std::vector<ViewFrame> frames;  // Unique by (name, module, kind).
+  std::vector<ViewStack> stacks;
+  uint64_t total_samples = 0;
+  uint32_t frequency_hz = 0;
+  double elapsed_seconds = 0;
+};
+
+// Builds the view of `data`. Frames with the same name and module are merged
+// (the daemon may send one per address); a process frame named after the
+// stack's comm is put at the root of each stack. Empty stacks keep just the
+// process frame.
+ProfileView BuildProfileView(const v1::ProfileData& data);
+
+// FlameGraph's folded format: one line per distinct stack, root first,
+// frames joined by ';', a space and the sample count. ';' and newlines
+// inside names are replaced so that every line parses back.
+std::string RenderFolded(const ProfileView& view);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_CLIENT_PROFILE_VIEW_H_

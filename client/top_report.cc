@@ -1,0 +1,55 @@
+#include "client/top_report.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_format.h"
+
+namespace tracectl {
+
+std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit) {
+  using Key = std::tuple<uint32_t, uint32_t>;  // (frame, process frame)
+  std::map<Key, HotFunction> rows;
+  for (const ViewStack& stack : view.stacks) {
+    if (stack.frames.size() < 2) continue;  // the process alone
+    const uint32_t process = stack.frames[0];
+    std::set<uint32_t> seen;
+    for (size_t i = 1; i < stack.frames.size(); ++i) {
+      const uint32_t f = stack.frames[i];
+      HotFunction& row = rows[{f, process}];
+      if (row.function.empty()) {
+        row.function = view.frames[f].name;
+        row.module = view.frames[f].module;
+        row.process = view.frames[process].name;
+      }
+      if (seen.insert(f).second) row.total += stack.samples;
+      if (i + 1 == stack.frames.size()) row.self += stack.samples;
+    }
+  }
+  std::vector<HotFunction> out;
+  out.reserve(rows.size());
+  for (auto& [key, row] : rows) out.push_back(std::move(row));
+  std::stable_sort(
+      out.begin(), out.end(), [](const HotFunction& a, const HotFunction& b) {
+        return std::tie(b.self, b.total) < std::tie(a.self, a.total);
+      });
+  if (limit > 0 && out.size() > limit) out.resize(limit);
+  return out;
+}
+
+std::string RenderTopTable(const ProfileView& view,
+                           const std::vector<HotFunction>& rows) {
+  const double total = std::max<uint64_t>(view.total_samples, 1);
+  std::string out = absl::StrFormat("%7s %7s  %-40s %-24s %s\n", "SELF%",
+                                    "TOTAL%", "FUNCTION", "MODULE", "PROCESS");
+  for (const HotFunction& row : rows) {
+    absl::StrAppendFormat(&out, "%6.2f%% %6.2f%%  %-40s %-24s %s\n",
+                          100.0 * row.self / total, 100.0 * row.total / total,
+                          row.function, row.module, row.process);
+  }
+  return out;
+}
+
+}  // namespace tracectl

@@ -1,0 +1,74 @@
+// Sums a session's samples into named stacks: each sample is unwound and
+// symbolized as it arrives (while its process most likely still lives), and
+// counted under (process, comm, frames).
+#ifndef TRACECTL_DAEMON_PROFILE_AGGREGATOR_H_
+#define TRACECTL_DAEMON_PROFILE_AGGREGATOR_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "daemon/symbolizer.h"
+#include "tracectl/v1/tracectl.pb.h"
+
+struct profile_sample;
+
+namespace tracectl {
+
+class ProfileAggregator {
+ public:
+  // Stacks deeper than this are cut at the root end.
+  static constexpr size_t kMaxUserFrames = 256;
+
+  ProfileAggregator(bool user_stacks, bool kernel_stacks, bool keep_total)
+      : user_stacks_(user_stacks),
+        kernel_stacks_(kernel_stacks),
+        keep_total_(keep_total) {}
+
+  void Add(const profile_sample& sample);
+
+  uint64_t samples() const { return samples_; }
+  // The samples added since the last call, as a profile.
+  v1::ProfileData TakeInterval();
+  // Every sample of the session (keep_total only).
+  v1::ProfileData Total() const;
+  // Counters of damaged stacks, for the session's drops.
+  std::vector<v1::DropCounter> Drops() const;
+
+ private:
+  using StackKey = std::tuple<pid_t, std::string, std::vector<uint32_t>>;
+  using Stacks = std::map<StackKey, uint64_t>;
+  struct Counts {
+    uint64_t samples = 0;
+    uint64_t unresolved = 0;
+  };
+
+  uint32_t Intern(const SymbolizedFrame& frame);
+  ProcessImage& Image(pid_t tgid);
+  v1::ProfileData Build(const Stacks& stacks, const Counts& counts) const;
+
+  const bool user_stacks_;
+  const bool kernel_stacks_;
+  const bool keep_total_;
+  absl::flat_hash_map<pid_t, std::unique_ptr<ProcessImage>> images_;
+  std::vector<SymbolizedFrame> frames_;
+  absl::flat_hash_map<std::string, uint32_t> frame_index_;
+  Stacks interval_;
+  Stacks total_;
+  Counts interval_counts_;
+  Counts total_counts_;
+  uint64_t samples_ = 0;
+  uint64_t partial_user_stacks_ = 0;
+  uint64_t missing_user_stacks_ = 0;
+  std::vector<UserPc> pcs_;  // scratch
+};
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_PROFILE_AGGREGATOR_H_

@@ -1,0 +1,175 @@
+#include "daemon/profile_reactor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "daemon/profile_aggregator.h"
+#include "daemon/status_macros.h"
+#include "daemon/syscalls_reactor.h"
+#include "profile.h"
+
+namespace tracectl {
+namespace {
+
+constexpr uint32_t kDefaultFrequency = 99;
+constexpr uint32_t kMaxFrequency = 10000;
+// The programs wake the daemon for a new process or a quarter-full buffer;
+// otherwise it reads this often.
+constexpr absl::Duration kReadTimeout = absl::Milliseconds(100);
+constexpr absl::Duration kProgressInterval = absl::Seconds(1);
+constexpr size_t kMaxQueuedSnapshots = 8;
+
+}  // namespace
+
+absl::StatusOr<ProfileSettings> ParseProfileSettings(
+    const v1::ProfileRequest& request, bool admin) {
+  ProfileSettings settings;
+  settings.frequency_hz =
+      request.frequency_hz() == 0 ? kDefaultFrequency : request.frequency_hz();
+  if (settings.frequency_hz > kMaxFrequency) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the frequency must be from 1 to ", kMaxFrequency,
+                     " Hz, not ", settings.frequency_hz));
+  }
+  switch (request.stacks()) {
+    case v1::ProfileRequest::USER_ONLY:
+      settings.kernel_stacks = false;
+      break;
+    case v1::ProfileRequest::KERNEL_ONLY:
+      if (!admin) {
+        return absl::PermissionDeniedError(
+            "kernel stacks are shown only to root and the daemon's admin "
+            "group");
+      }
+      settings.user_stacks = false;
+      settings.kernel_stacks = true;
+      break;
+    default:
+      settings.kernel_stacks = admin;
+      break;
+  }
+  return settings;
+}
+
+absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
+  RETURN_IF_ERROR(ValidateWindow(request.window()));
+  if (request.snapshots_only() && !request.window().has_interval_seconds()) {
+    return absl::InvalidArgumentError("snapshots_only needs an interval");
+  }
+  ASSIGN_OR_RETURN(Admission admission,
+                   Admit(caller_, services_, request.target()));
+  const KernelFilter& filter = admission.filter;
+  ASSIGN_OR_RETURN(ProfileSettings settings,
+                   ParseProfileSettings(request, !filter.owner.has_value()));
+  if (Cancelled()) return absl::CancelledError("the client went away");
+  ASSIGN_OR_RETURN(std::unique_ptr<CpuSampler> sampler,
+                   services_.backend->SampleCpu(filter, settings));
+
+  v1::ProfileServerMessage started;
+  v1::ProfileStarted* s = started.mutable_started();
+  s->set_backend(services_.backend->name());
+  s->set_scope(filter.Describe());
+  s->set_event(sampler->event());
+  s->set_frequency_hz(settings.frequency_hz);
+  s->set_user_stacks(settings.user_stacks);
+  s->set_kernel_stacks(settings.kernel_stacks);
+  s->set_user_stack_bytes(settings.user_stacks ? PROFILE_USTACK_BYTES : 0);
+  Send(std::move(started));
+
+  ProfileAggregator aggregator(settings.user_stacks, settings.kernel_stacks,
+                               !request.snapshots_only());
+  auto on_sample = [&](const profile_sample& sample) {
+    aggregator.Add(sample);
+  };
+  auto all_drops = [&]() {
+    std::vector<v1::DropCounter> drops = sampler->Drops();
+    for (v1::DropCounter& drop : aggregator.Drops()) {
+      drops.push_back(std::move(drop));
+    }
+    return drops;
+  };
+  auto dropped = [&]() {
+    uint64_t total = 0;
+    // Lost samples only: damaged stacks are still counted samples.
+    for (const v1::DropCounter& drop : sampler->Drops()) {
+      if (absl::StartsWith(drop.reason(), "samples lost")) {
+        total += drop.count();
+      }
+    }
+    return total;
+  };
+
+  const absl::Time begin = absl::Now();
+  const absl::Time end =
+      request.window().has_duration_seconds()
+          ? begin + absl::Seconds(request.window().duration_seconds())
+          : absl::InfiniteFuture();
+  const absl::Duration interval =
+      request.window().has_interval_seconds()
+          ? absl::Seconds(request.window().interval_seconds())
+          : absl::InfiniteDuration();
+  absl::Time next_snapshot = begin + interval;
+  absl::Time interval_begin = begin;
+  absl::Time next_progress = begin + kProgressInterval;
+  for (;;) {
+    const Wake wake = WaitForStop(absl::InfinitePast());
+    if (wake == Wake::kCancelled) {
+      return absl::CancelledError("the client went away");
+    }
+    absl::Time now = absl::Now();
+    if (wake == Wake::kStop || now >= end) break;
+    const absl::Time deadline = std::min({end, next_snapshot, next_progress});
+    RETURN_IF_ERROR(sampler
+                        ->Read(std::clamp(deadline - now, absl::ZeroDuration(),
+                                          kReadTimeout),
+                               wake_fd_, on_sample)
+                        .status());
+    now = absl::Now();
+    if (now >= next_progress) {
+      v1::ProfileServerMessage progress;
+      v1::ProfileProgress* p = progress.mutable_progress();
+      p->set_elapsed_seconds(absl::ToDoubleSeconds(now - begin));
+      p->set_samples(aggregator.samples());
+      p->set_dropped(dropped());
+      SendReplaceable(std::move(progress));
+      next_progress = now + kProgressInterval;
+    }
+    if (now >= next_snapshot) {
+      v1::ProfileServerMessage snapshot;
+      *snapshot.mutable_snapshot() = aggregator.TakeInterval();
+      snapshot.mutable_snapshot()->set_elapsed_seconds(
+          absl::ToDoubleSeconds(now - interval_begin));
+      snapshot.mutable_snapshot()->set_frequency_hz(settings.frequency_hz);
+      for (v1::DropCounter& drop : all_drops()) {
+        *snapshot.mutable_snapshot()->add_drops() = std::move(drop);
+      }
+      if (!SendWhenRoom(std::move(snapshot), kMaxQueuedSnapshots)) {
+        return absl::CancelledError("the client went away");
+      }
+      interval_begin = now;
+      next_snapshot = now + interval;
+    }
+  }
+  // Stop sampling, then take in what the kernel still holds.
+  sampler->Detach();
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n,
+                     sampler->Read(absl::ZeroDuration(), -1, on_sample));
+    if (n == 0) break;
+  }
+  v1::ProfileServerMessage final_message;
+  v1::ProfileData* data = final_message.mutable_final();
+  if (!request.snapshots_only()) *data = aggregator.Total();
+  data->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - begin));
+  data->set_frequency_hz(settings.frequency_hz);
+  for (v1::DropCounter& drop : all_drops())
+    *data->add_drops() = std::move(drop);
+  sampler.reset();  // programs gone before the client hears the end
+  Send(std::move(final_message));
+  return absl::OkStatus();
+}
+
+}  // namespace tracectl

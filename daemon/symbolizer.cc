@@ -1,0 +1,350 @@
+#include "daemon/symbolizer.h"
+
+#include <cxxabi.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "profile.h"
+
+namespace tracectl {
+namespace {
+
+// How often a live process's maps may be read again.
+constexpr absl::Duration kReportInterval = absl::Milliseconds(200);
+// x86-64: the copied rsp is DWARF register 7.
+constexpr int kSpRegister = 7;
+constexpr int kPcRegister = 16;
+
+std::string Demangle(const char* name) {
+  if (name[0] != '_' || name[1] != 'Z') return name;
+  int status = 0;
+  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  if (status != 0 || out == nullptr) return name;
+  std::string demangled(out);
+  free(out);
+  return demangled;
+}
+
+std::string BaseName(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  return std::string(slash == absl::string_view::npos ? path
+                                                      : path.substr(slash + 1));
+}
+
+// The pid the process has in its own pid namespace: the name of its JIT map.
+pid_t NamespacePid(pid_t tgid) {
+  std::ifstream status(absl::StrCat("/proc/", tgid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "NSpid:")) {
+      std::vector<absl::string_view> ids = absl::StrSplit(
+          line.substr(6), absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      int id = 0;
+      if (!ids.empty() && absl::SimpleAtoi(ids.back(), &id)) return id;
+    }
+  }
+  return tgid;
+}
+
+// The process whose modules libdw may open on this thread now: the
+// find_elf callback has no argument of its own.
+thread_local pid_t current_tgid = 0;
+
+class ScopedTgid {
+ public:
+  explicit ScopedTgid(pid_t tgid) : saved_(current_tgid) {
+    current_tgid = tgid;
+  }
+  ~ScopedTgid() { current_tgid = saved_; }
+
+ private:
+  const pid_t saved_;
+};
+
+// Opens a module's file as the process sees it (/proc/PID/root/...), or at
+// its path here once the process is gone.
+int FindElf(Dwfl_Module* mod, void** userdata, const char* name,
+            Dwarf_Addr base, char** file_name, Elf** elfp) {
+  if (name != nullptr && name[0] == '/' && current_tgid > 0) {
+    const std::string path =
+        absl::StrCat("/proc/", current_tgid, "/root", name);
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      *file_name = strdup(name);
+      return fd;
+    }
+  }
+  return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+}
+
+}  // namespace
+
+// libdw's view of the sample being unwound: one thread, its registers, and
+// the stack bytes copied by the kernel.
+struct UnwindCallbacks {
+  static pid_t NextThread(Dwfl*, void* arg, void** thread_arg) {
+    auto* image = static_cast<ProcessImage*>(arg);
+    if (*thread_arg != nullptr) return 0;
+    *thread_arg = arg;
+    return static_cast<pid_t>(image->sample_->tid);
+  }
+  static bool GetThread(Dwfl*, pid_t, void* arg, void** thread_arg) {
+    *thread_arg = arg;
+    return true;
+  }
+  static bool MemoryRead(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result,
+                         void* arg) {
+    const profile_sample& s = *static_cast<ProcessImage*>(arg)->sample_;
+    const uint64_t sp = s.user_regs[kSpRegister];
+    if (addr < sp || addr - sp + sizeof(*result) > s.ustack_bytes) {
+      return false;
+    }
+    memcpy(result, s.ustack + (addr - sp), sizeof(*result));
+    return true;
+  }
+  static bool SetInitialRegisters(Dwfl_Thread* thread, void* arg) {
+    const profile_sample& s = *static_cast<ProcessImage*>(arg)->sample_;
+    Dwarf_Word regs[PROFILE_USER_REGS];
+    for (int i = 0; i < PROFILE_USER_REGS; ++i) regs[i] = s.user_regs[i];
+    dwfl_thread_state_register_pc(thread, s.user_regs[kPcRegister]);
+    return dwfl_thread_state_registers(thread, 0, kPcRegister, regs);
+  }
+  static constexpr Dwfl_Thread_Callbacks kCallbacks = {
+      &NextThread,          &GetThread, &MemoryRead,
+      &SetInitialRegisters, nullptr,    nullptr};
+};
+
+struct FrameWalk {
+  std::vector<UserPc>* pcs;
+  size_t max_frames;
+};
+
+static int OnFrame(Dwfl_Frame* frame, void* arg) {
+  auto* walk = static_cast<FrameWalk*>(arg);
+  Dwarf_Addr pc = 0;
+  bool activation = false;
+  if (!dwfl_frame_pc(frame, &pc, &activation)) return DWARF_CB_ABORT;
+  walk->pcs->push_back({pc, activation});
+  return walk->pcs->size() >= walk->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+void ProcessImage::DwflDeleter::operator()(Dwfl* dwfl) const { dwfl_end(dwfl); }
+
+ProcessImage::ProcessImage(pid_t tgid) : tgid_(tgid) { Report(); }
+
+ProcessImage::~ProcessImage() = default;
+
+bool ProcessImage::Report() {
+  ScopedTgid scoped(tgid_);
+  static char* debuginfo_path = nullptr;
+  static const Dwfl_Callbacks callbacks = {
+      &FindElf, &dwfl_standard_find_debuginfo, nullptr, &debuginfo_path};
+  last_report_ = absl::Now();
+  std::unique_ptr<Dwfl, DwflDeleter> dwfl(dwfl_begin(&callbacks));
+  if (dwfl == nullptr) return false;
+  if (dwfl_linux_proc_report(dwfl.get(), tgid_) != 0) return false;
+  char exe[4096];
+  const ssize_t n = readlink(absl::StrCat("/proc/", tgid_, "/exe").c_str(), exe,
+                             sizeof(exe) - 1);
+  if (n > 0) exe_path_.assign(exe, n);
+  if (dwfl_report_end(dwfl.get(), nullptr, nullptr) != 0) return false;
+  dwfl_ = std::move(dwfl);
+  attached_ = dwfl_attach_state(dwfl_.get(), nullptr, tgid_,
+                                &UnwindCallbacks::kCallbacks, this);
+  cache_.clear();
+  return true;
+}
+
+bool ProcessImage::MaybeReport() {
+  if (absl::Now() - last_report_ < kReportInterval) return false;
+  if (access(absl::StrCat("/proc/", tgid_, "/maps").c_str(), R_OK) != 0) {
+    last_report_ = absl::Now();
+    return false;
+  }
+  return Report();
+}
+
+bool ProcessImage::Unwind(const profile_sample& sample, size_t max_frames,
+                          std::vector<UserPc>* pcs) {
+  ScopedTgid scoped(tgid_);
+  const uint64_t ip = sample.user_regs[kPcRegister];
+  const size_t first = pcs->size();
+  auto walk_once = [&]() -> bool {
+    pcs->resize(first);
+    if (dwfl_ == nullptr || !attached_) {
+      pcs->push_back({ip, true});
+      return false;
+    }
+    sample_ = &sample;
+    FrameWalk walk{pcs, first + max_frames};
+    const int err =
+        dwfl_getthread_frames(dwfl_.get(), sample.tid, &OnFrame, &walk);
+    sample_ = nullptr;
+    if (pcs->size() == first) pcs->push_back({ip, true});
+    return err == 0 || pcs->size() >= first + max_frames;
+  };
+  if (walk_once()) return true;
+  // Stopped early at code the modules we know do not cover: read the maps
+  // again (at most every kReportInterval) and retry.
+  const UserPc last = pcs->back();
+  if (dwfl_ == nullptr ||
+      dwfl_addrmodule(dwfl_.get(), last.pc - (last.interrupted ? 0 : 1)) ==
+          nullptr) {
+    if (MaybeReport()) return walk_once();
+  }
+  return false;
+}
+
+void ProcessImage::LoadJitMap() {
+  last_jit_load_ = absl::Now();
+  std::ifstream in(absl::StrCat("/proc/", tgid_, "/root/tmp/perf-",
+                                NamespacePid(tgid_), ".map"));
+  if (!in) return;
+  std::vector<JitSymbol> symbols;
+  std::string line;
+  while (std::getline(in, line)) {
+    // START SIZE name, the first two in hex.
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(line, absl::MaxSplits(' ', 2));
+    if (parts.size() < 3) continue;
+    JitSymbol symbol;
+    if (!absl::SimpleHexAtoi(parts[0], &symbol.start) ||
+        !absl::SimpleHexAtoi(parts[1], &symbol.size)) {
+      continue;
+    }
+    symbol.name = std::string(parts[2]);
+    symbols.push_back(std::move(symbol));
+  }
+  std::sort(
+      symbols.begin(), symbols.end(),
+      [](const JitSymbol& a, const JitSymbol& b) { return a.start < b.start; });
+  jit_ = std::move(symbols);
+}
+
+const ProcessImage::JitSymbol* ProcessImage::FindJit(uint64_t pc) {
+  auto find = [&]() -> const JitSymbol* {
+    auto it = std::upper_bound(
+        jit_.begin(), jit_.end(), pc,
+        [](uint64_t a, const JitSymbol& s) { return a < s.start; });
+    if (it == jit_.begin()) return nullptr;
+    --it;
+    return pc < it->start + it->size ? &*it : nullptr;
+  };
+  if (const JitSymbol* symbol = find()) return symbol;
+  if (absl::Now() - last_jit_load_ >= kReportInterval) {
+    LoadJitMap();
+    return find();
+  }
+  return nullptr;
+}
+
+SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
+  const uint64_t key = user_pc.pc << 1 | (user_pc.interrupted ? 1 : 0);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  // A return address is just past its call: look up the call itself.
+  const uint64_t pc = user_pc.interrupted ? user_pc.pc : user_pc.pc - 1;
+  ScopedTgid scoped(tgid_);
+  SymbolizedFrame frame;
+  Dwfl_Module* mod =
+      dwfl_ != nullptr ? dwfl_addrmodule(dwfl_.get(), pc) : nullptr;
+  if (mod != nullptr) {
+    Dwarf_Addr start = 0;
+    const char* name = dwfl_module_info(mod, nullptr, &start, nullptr, nullptr,
+                                        nullptr, nullptr, nullptr);
+    frame.module = name != nullptr ? BaseName(name) : "[unknown]";
+    Dwarf_Addr bias = 0;
+    Elf* elf = dwfl_module_getelf(mod, &bias);
+    frame.offset = pc - (elf != nullptr ? bias : start);
+    frame.kind = name != nullptr && name == exe_path_ ? v1::MODULE_EXECUTABLE
+                                                      : v1::MODULE_LIBRARY;
+    GElf_Off offset = 0;
+    GElf_Sym sym;
+    const char* symbol =
+        dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr);
+    if (symbol != nullptr && symbol[0] != '\0') {
+      // Symbol versions ("memcpy@@GLIBC_2.14") are not part of the name.
+      std::string plain(symbol, strcspn(symbol, "@"));
+      frame.function = Demangle(plain.empty() ? symbol : plain.c_str());
+    }
+    if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc); line != nullptr) {
+      int lineno = 0;
+      const char* file =
+          dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+      if (file != nullptr) {
+        frame.file = file;
+        frame.line = lineno > 0 ? lineno : 0;
+      }
+    }
+  } else if (const JitSymbol* jit = FindJit(pc); jit != nullptr) {
+    frame.function = jit->name;
+    frame.module = "[jit]";
+    frame.kind = v1::MODULE_JIT;
+    frame.offset = pc - jit->start;
+  } else {
+    frame.module = "[unknown]";
+    frame.offset = pc;
+  }
+  cache_.emplace(key, frame);
+  return frame;
+}
+
+KernelSymbols::KernelSymbols() {
+  std::ifstream in("/proc/kallsyms");
+  std::string line;
+  while (std::getline(in, line)) {
+    // ADDRESS TYPE NAME [MODULE]
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (parts.size() < 3 || parts[1].size() != 1) continue;
+    const char type = parts[1][0] | 0x20;  // lower case
+    if (type != 't' && type != 'w') continue;
+    Symbol symbol;
+    if (!absl::SimpleHexAtoi(parts[0], &symbol.address) ||
+        symbol.address == 0) {
+      continue;
+    }
+    symbol.name = std::string(parts[2]);
+    if (parts.size() >= 4 && parts[3].size() > 2) {
+      symbol.module = std::string(parts[3].substr(1, parts[3].size() - 2));
+    } else {
+      symbol.module = "[kernel.kallsyms]";
+    }
+    symbols_.push_back(std::move(symbol));
+  }
+  std::sort(
+      symbols_.begin(), symbols_.end(),
+      [](const Symbol& a, const Symbol& b) { return a.address < b.address; });
+}
+
+const KernelSymbols& KernelSymbols::Get() {
+  static const KernelSymbols* symbols = new KernelSymbols();
+  return *symbols;
+}
+
+SymbolizedFrame KernelSymbols::Resolve(uint64_t address) const {
+  SymbolizedFrame frame;
+  frame.kind = v1::MODULE_KERNEL;
+  frame.module = "[kernel.kallsyms]";
+  auto it = std::upper_bound(
+      symbols_.begin(), symbols_.end(), address,
+      [](uint64_t a, const Symbol& s) { return a < s.address; });
+  if (it != symbols_.begin()) {
+    --it;
+    frame.function = it->name;
+    frame.module = it->module;
+  }
+  return frame;
+}
+
+}  // namespace tracectl

@@ -1,0 +1,108 @@
+// Turns sampled stacks into named frames: DWARF CFI unwinding of copied user
+// stacks with libdw, symbol lookup in each process's modules (.symtab,
+// .dynsym, debuglink and build-id files under /usr/lib/debug, MiniDebugInfo),
+// JIT maps (/tmp/perf-PID.map) and kernel symbols (/proc/kallsyms).
+//
+// A process's modules are read from /proc/PID/maps at its first sample and
+// kept after it exits, so that its last samples are still named.
+#ifndef TRACECTL_DAEMON_SYMBOLIZER_H_
+#define TRACECTL_DAEMON_SYMBOLIZER_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "tracectl/v1/tracectl.pb.h"
+
+struct profile_sample;
+struct Dwfl;
+
+namespace tracectl {
+
+struct SymbolizedFrame {
+  std::string function;  // empty: unresolved
+  std::string module;
+  v1::ModuleKind kind = v1::MODULE_UNKNOWN;
+  uint64_t offset = 0;
+  std::string file;
+  uint32_t line = 0;
+};
+
+// An address in the user code of a process: where it returns to (call
+// sites, looked up at pc - 1) or where it was interrupted (pc itself).
+struct UserPc {
+  uint64_t pc = 0;
+  bool interrupted = false;
+};
+
+// /proc/kallsyms, loaded once.
+class KernelSymbols {
+ public:
+  static const KernelSymbols& Get();
+  SymbolizedFrame Resolve(uint64_t address) const;
+  size_t size() const { return symbols_.size(); }
+
+ private:
+  KernelSymbols();
+  struct Symbol {
+    uint64_t address;
+    std::string name;
+    std::string module;  // "[kernel.kallsyms]" or the module's name
+  };
+  std::vector<Symbol> symbols_;  // by address
+};
+
+// One process's address space, as the daemon saw it.
+class ProcessImage {
+ public:
+  explicit ProcessImage(pid_t tgid);
+  ~ProcessImage();
+  ProcessImage(const ProcessImage&) = delete;
+  ProcessImage& operator=(const ProcessImage&) = delete;
+
+  // Unwinds the sample's copied user stack with DWARF CFI, leaf first, at
+  // most `max_frames`. Returns false when unwinding stopped early (an
+  // address outside every module, or CFI that reads beyond the copy).
+  bool Unwind(const profile_sample& sample, size_t max_frames,
+              std::vector<UserPc>* pcs);
+  SymbolizedFrame Resolve(const UserPc& pc);
+
+ private:
+  struct JitSymbol {
+    uint64_t start;
+    uint64_t size;
+    std::string name;
+  };
+  // (Re)reads /proc/PID/maps; false when the process is gone.
+  bool Report();
+  // Reads the process's modules again if it lives and was not re-read in
+  // the last little while: for code mapped since (dlopen, exec).
+  bool MaybeReport();
+  void LoadJitMap();
+  const JitSymbol* FindJit(uint64_t pc);
+
+  const pid_t tgid_;
+  std::string exe_path_;  // what /proc/PID/exe pointed to
+  struct DwflDeleter {
+    void operator()(::Dwfl* dwfl) const;
+  };
+  std::unique_ptr<::Dwfl, DwflDeleter> dwfl_;
+  bool attached_ = false;
+  absl::Time last_report_ = absl::InfinitePast();
+  std::vector<JitSymbol> jit_;  // by start
+  absl::Time last_jit_load_ = absl::InfinitePast();
+  absl::flat_hash_map<uint64_t, SymbolizedFrame> cache_;
+  // The sample being unwound, for the libdw callbacks.
+  const profile_sample* sample_ = nullptr;
+
+  friend struct UnwindCallbacks;
+};
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_SYMBOLIZER_H_
