@@ -29,14 +29,15 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* Processes sampled before: the first sample of a process wakes the
- * reader at once, so that it reads the process's mappings while it lives. */
+/* Address spaces sampled before: the first sample of a process, and the
+ * first after each exec, wakes the reader at once, so that it reads the
+ * process's mappings while it lives. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, __u8);
-} seen_tgids SEC(".maps");
+} seen_mms SEC(".maps");
 
 static __always_inline void count_drop(__u32 reason)
 {
@@ -48,17 +49,6 @@ static __always_inline void count_drop(__u32 reason)
 
 #define TASK_FILTER_DROP_PID_MAP_FULL PROFILE_DROP_PID_MAP_FULL
 #include "task_filter.bpf.h"
-
-struct vma_end_ctx {
-	__u64 end;
-};
-
-static long read_vma_end(struct task_struct *task, struct vm_area_struct *vma,
-			 void *data)
-{
-	((struct vma_end_ctx *)data)->end = vma->vm_end;
-	return 0;
-}
 
 static __always_inline void copy_user_regs(struct profile_sample *s,
 					   struct pt_regs *regs)
@@ -82,29 +72,25 @@ static __always_inline void copy_user_regs(struct profile_sample *s,
 	s->user_regs[16] = regs->ip;
 }
 
-/* Copies the user stack from sp up to the end of its mapping, at most
- * PROFILE_USTACK_BYTES. */
-static __always_inline void copy_user_stack(struct profile_sample *s,
-					    struct task_struct *task)
+/* Copies the user stack page by page from the page holding sp, up to the
+ * first page that cannot be read: the end of the stack's mapping, or a page
+ * the process never touched (exec leaves a random gap below the argument
+ * strings). Whole pages keep every size and offset constant. */
+static __always_inline void copy_user_stack(struct profile_sample *s)
 {
-	struct vma_end_ctx vma = {};
-	__u64 sp = s->user_regs[7];
-	__u64 len = PROFILE_USTACK_BYTES;
+	__u64 page = s->user_regs[7] & ~(__u64)(PROFILE_PAGE_SIZE - 1);
 
-	if (bpf_find_vma(task, sp, read_vma_end, &vma, 0) == 0 &&
-	    vma.end > sp && vma.end - sp < len)
-		len = vma.end - sp;
-	else if (vma.end > sp)
-		count_drop(PROFILE_DROP_USTACK_CUT);
-	/* Whole words; the verifier needs 0 < len <= the buffer. */
-	len &= ~7ULL;
-	if (len == 0 || len > PROFILE_USTACK_BYTES)
-		return;
-	if (bpf_probe_read_user(s->ustack, len, (void *)sp) == 0) {
-		s->ustack_bytes = len;
-		return;
+	s->ustack_addr = page;
+#pragma unroll
+	for (int i = 0; i < PROFILE_USTACK_PAGES; i++) {
+		if (bpf_probe_read_user(s->ustack + i * PROFILE_PAGE_SIZE,
+					PROFILE_PAGE_SIZE,
+					(void *)(page + i * PROFILE_PAGE_SIZE)))
+			break;
+		s->ustack_bytes += PROFILE_PAGE_SIZE;
 	}
-	count_drop(PROFILE_DROP_USTACK_UNREADABLE);
+	if (!s->ustack_bytes)
+		count_drop(PROFILE_DROP_USTACK_UNREADABLE);
 }
 
 SEC("perf_event")
@@ -131,6 +117,7 @@ int sample(struct bpf_perf_event_data *ctx)
 	s->cpu = bpf_get_smp_processor_id();
 	s->flags = 0;
 	read_comm(task, (__u64 *)s->comm);
+	s->mm_id = (__u64)task->mm;
 	s->kstack_bytes = 0;
 	s->ustack_bytes = 0;
 	/* x86-64: kernel text is in the upper half of the address space. */
@@ -148,10 +135,10 @@ int sample(struct bpf_perf_event_data *ctx)
 	if (user_stacks && task->mm) {
 		copy_user_regs(s, (struct pt_regs *)bpf_task_pt_regs(task));
 		s->flags |= SAMPLE_USER_REGS;
-		copy_user_stack(s, task);
+		copy_user_stack(s);
 	}
-	if (!bpf_map_lookup_elem(&seen_tgids, &tgid)) {
-		bpf_map_update_elem(&seen_tgids, &tgid, &one, BPF_ANY);
+	if (!bpf_map_lookup_elem(&seen_mms, &s->mm_id)) {
+		bpf_map_update_elem(&seen_mms, &s->mm_id, &one, BPF_ANY);
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >=
 		   wakeup_bytes) {

@@ -13,8 +13,11 @@
 #endif
 
 #define PROFILE_KSTACK_DEPTH 127
-/* Bytes of user stack copied from the stack pointer up. */
-#define PROFILE_USTACK_BYTES 16384
+/* User stack copied in whole pages from the one holding the stack pointer
+ * up: at least 16 KiB above the stack pointer, when mapped. */
+#define PROFILE_PAGE_SIZE 4096
+#define PROFILE_USTACK_PAGES 5
+#define PROFILE_USTACK_BYTES (PROFILE_USTACK_PAGES * PROFILE_PAGE_SIZE)
 /* x86-64 DWARF registers 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip. */
 #define PROFILE_USER_REGS 17
 
@@ -25,7 +28,6 @@
 enum profile_drop_reason {
 	PROFILE_DROP_RING_FULL,
 	PROFILE_DROP_USTACK_UNREADABLE,
-	PROFILE_DROP_USTACK_CUT,
 	PROFILE_DROP_KSTACK_FAILED,
 	PROFILE_DROP_PID_MAP_FULL,
 	PROFILE_DROP_REASON_COUNT,
@@ -38,10 +40,14 @@ struct profile_sample {
 	__u32 cpu;
 	__u32 flags;
 	char comm[16];
+	/* Which address space: changes at exec. Never leaves the daemon. */
+	__u64 mm_id;
 	/* Bytes of kstack that hold addresses, leaf first. */
 	__u32 kstack_bytes;
-	/* Bytes of ustack copied from user_regs[7] (rsp) up. */
+	/* Bytes of ustack copied, from ustack_addr: the start of the page that
+	 * holds user_regs[7] (rsp). */
 	__u32 ustack_bytes;
+	__u64 ustack_addr;
 	__u64 user_regs[PROFILE_USER_REGS];
 	__u64 kstack[PROFILE_KSTACK_DEPTH];
 	__u8 ustack[PROFILE_USTACK_BYTES];

@@ -26,7 +26,6 @@ namespace {
 constexpr const char* kDropReasons[PROFILE_DROP_REASON_COUNT] = {
     "samples lost: ring buffer full",
     "user stacks not copied: memory unreadable",
-    "user stacks cut at the copy limit (their mapping was not found)",
     "kernel stacks not read",
     "followed children not added: pid map full",
 };

@@ -8,8 +8,8 @@
 
 namespace tracectl {
 
-ProcessImage& ProfileAggregator::Image(pid_t tgid) {
-  std::unique_ptr<ProcessImage>& image = images_[tgid];
+ProcessImage& ProfileAggregator::Image(pid_t tgid, uint64_t mm_id) {
+  std::unique_ptr<ProcessImage>& image = images_[{tgid, mm_id}];
   if (image == nullptr) image = std::make_unique<ProcessImage>(tgid);
   return *image;
 }
@@ -32,7 +32,7 @@ void ProfileAggregator::Add(const profile_sample& sample) {
   std::vector<uint32_t> frames;
   uint64_t unresolved = 0;
   if (user_stacks_ && (sample.flags & SAMPLE_USER_REGS)) {
-    ProcessImage& image = Image(sample.tgid);
+    ProcessImage& image = Image(sample.tgid, sample.mm_id);
     pcs_.clear();
     if (sample.ustack_bytes == 0) {
       ++missing_user_stacks_;

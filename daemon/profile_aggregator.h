@@ -50,13 +50,16 @@ class ProfileAggregator {
   };
 
   uint32_t Intern(const SymbolizedFrame& frame);
-  ProcessImage& Image(pid_t tgid);
+  // The image of the address space `mm_id` of process `tgid`: a process
+  // that execs gets a new one.
+  ProcessImage& Image(pid_t tgid, uint64_t mm_id);
   v1::ProfileData Build(const Stacks& stacks, const Counts& counts) const;
 
   const bool user_stacks_;
   const bool kernel_stacks_;
   const bool keep_total_;
-  absl::flat_hash_map<pid_t, std::unique_ptr<ProcessImage>> images_;
+  absl::flat_hash_map<std::pair<pid_t, uint64_t>, std::unique_ptr<ProcessImage>>
+      images_;
   std::vector<SymbolizedFrame> frames_;
   absl::flat_hash_map<std::string, uint32_t> frame_index_;
   Stacks interval_;

@@ -76,7 +76,8 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
   s->set_frequency_hz(settings.frequency_hz);
   s->set_user_stacks(settings.user_stacks);
   s->set_kernel_stacks(settings.kernel_stacks);
-  s->set_user_stack_bytes(settings.user_stacks ? PROFILE_USTACK_BYTES : 0);
+  s->set_user_stack_bytes(
+      settings.user_stacks ? PROFILE_USTACK_BYTES - PROFILE_PAGE_SIZE : 0);
   Send(std::move(started));
 
   ProfileAggregator aggregator(settings.user_stacks, settings.kernel_stacks,

@@ -22,8 +22,6 @@ namespace {
 
 // How often a live process's maps may be read again.
 constexpr absl::Duration kReportInterval = absl::Milliseconds(200);
-// x86-64: the copied rsp is DWARF register 7.
-constexpr int kSpRegister = 7;
 constexpr int kPcRegister = 16;
 
 std::string Demangle(const char* name) {
@@ -106,11 +104,11 @@ struct UnwindCallbacks {
   static bool MemoryRead(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result,
                          void* arg) {
     const profile_sample& s = *static_cast<ProcessImage*>(arg)->sample_;
-    const uint64_t sp = s.user_regs[kSpRegister];
-    if (addr < sp || addr - sp + sizeof(*result) > s.ustack_bytes) {
+    if (addr < s.ustack_addr ||
+        addr - s.ustack_addr + sizeof(*result) > s.ustack_bytes) {
       return false;
     }
-    memcpy(result, s.ustack + (addr - sp), sizeof(*result));
+    memcpy(result, s.ustack + (addr - s.ustack_addr), sizeof(*result));
     return true;
   }
   static bool SetInitialRegisters(Dwfl_Thread* thread, void* arg) {

@@ -68,6 +68,7 @@ class Sandbox {
   std::string tracectl() const { return dir_ + "/tracectl"; }
   std::string tracectld() const { return dir_ + "/tracectld"; }
   std::string helper() const { return dir_ + "/syscall_helper"; }
+  std::string hot_helper() const { return dir_ + "/hot_helper"; }
 
  private:
   std::string dir_;

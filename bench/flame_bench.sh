@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# The cost of CPU profiling: a fixed amount of CPU-bound work (a C program of
+# the shape of tests/helpers/hot_helper.c, main -> work -> hot_a 3/4 and
+# hot_b 1/4, built -O2 -fomit-frame-pointer, so only DWARF CFI unwinds it),
+# untraced, under `tracectl flame` and under `perf record --call-graph dwarf`,
+# in one run, as ratios. Both profilers sample at 99 Hz on cpu-clock.
+# tracectld unwinds online; perf copies stacks and unwinds later, in
+# `perf script`, timed as a row of its own. A session around /bin/true is
+# tracectl's fixed cost (start: load and attach; end: detach, final profile).
+#
+# Besides wall times it reports the program's own time for its loop (it
+# prints it), tracectld's CPU (utime+stime from /proc/PID/stat) per second
+# of each round, and the sample counts both profilers print.
+#
+#   sudo bench/flame_bench.sh [ROUNDS]     (default 5 rounds, or $ROUNDS; median kept)
+#   FLAME_WORK=N                           work() calls (default 900000, about 4 s)
+#   TRACECTL_BIN=DIR                       tracectl and tracectld from DIR, not
+#                                          build/bin (then nothing is built)
+#
+# Prints Markdown tables for bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-${ROUNDS:-5}}
+WORK_CALLS=${FLAME_WORK:-900000}
+if [[ -z "${TRACECTL_BIN:-}" ]]; then
+  deploy/build.sh >/dev/null
+  TRACECTL_BIN=build/bin
+fi
+BIN=$(cd "$TRACECTL_BIN" && pwd)
+command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+
+source bench/lib.sh
+source deploy/temp-daemon.sh
+
+TMP=$(mktemp -d /tmp/flame_bench.XXXXXX)
+chmod 755 "$TMP"
+trap 'temp_daemon_stop; rm -rf "$TMP"' EXIT
+
+# temp_daemon_start, with the daemon from $BIN.
+daemon_start() {
+  TEMP_DAEMON_DIR=$(mktemp -d /tmp/tracectl.XXXXXX)
+  chmod 755 "$TEMP_DAEMON_DIR"
+  export TRACECTL_SOCKET="$TEMP_DAEMON_DIR/tracectld.sock"
+  "$BIN/tracectld" --socket "$TRACECTL_SOCKET" 2>"$TEMP_DAEMON_DIR/tracectld.log" &
+  TEMP_DAEMON_PID=$!
+  for _ in $(seq 100); do
+    "$BIN/tracectl" info >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "tracectld did not start:" >&2
+  cat "$TEMP_DAEMON_DIR/tracectld.log" >&2
+  return 1
+}
+
+# The workload: the same shape as hot_helper, but a fixed number of calls
+# instead of a fixed wall time. It prints the seconds its loop took.
+cat >"$TMP/fixed_work.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static volatile unsigned long sink;
+
+/* One multiply-add per step, each depending on the last: time ~ steps. */
+static inline __attribute__((always_inline)) unsigned long churn(unsigned long steps,
+								 unsigned long x)
+{
+	while (steps--)
+		x = x * 2862933555777941757UL + 3037000493UL;
+	return x;
+}
+
+__attribute__((noinline)) unsigned long hot_a(unsigned long x) { return churn(3000, x) + 1; }
+__attribute__((noinline)) unsigned long hot_b(unsigned long x) { return churn(1000, x) + 2; }
+
+/* Not a tail call to hot_b: work stays on the stack in both. */
+__attribute__((noinline)) unsigned long work(unsigned long x)
+{
+	unsigned long a = hot_a(x);
+	unsigned long b = hot_b(a);
+
+	return a ^ b;
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	long calls = argc > 1 ? atol(argv[1]) : 900000;
+	unsigned long x = 1;
+	double start = seconds();
+
+	for (long i = 0; i < calls; i++)
+		x = work(x);
+	sink = x;
+	printf("%.6f\n", seconds() - start);
+	return 0;
+}
+EOF
+gcc -O2 -fomit-frame-pointer -g -o "$TMP/fixed_work" "$TMP/fixed_work.c"
+PROG=("$TMP/fixed_work" "$WORK_CALLS")
+
+daemon_start
+DAEMON_PID=$TEMP_DAEMON_PID
+TICK=$(getconf CLK_TCK)
+# tracectld's utime+stime, in clock ticks (fields 14 and 15; the comm in
+# parentheses is cut first).
+daemon_ticks() { sed 's/^.*) //' "/proc/$DAEMON_PID/stat" | awk '{print $12 + $13}'; }
+
+# measure KEY COMMAND...: runs it and prints its wall seconds. It appends,
+# to files in $TMP named by KEY (run_rounds runs it in a subshell): the
+# program's own loop seconds (its stdout's last line), tracectld's CPU
+# seconds, the wall seconds, and the sample count the profiler printed.
+measure() {
+  local key=$1 t0 t1 c0 c1 w
+  shift
+  c0=$(daemon_ticks)
+  t0=$(now)
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  t1=$(now)
+  c1=$(daemon_ticks)
+  w=$(echo "$t1 - $t0" | bc -l)
+  echo "$w" >>"$TMP/$key.wall"
+  tail -n1 "$TMP/out" >>"$TMP/$key.own"
+  echo "($c1 - $c0) / $TICK" | bc -l >>"$TMP/$key.daemon"
+  # tracectl: "...; N samples in S s at 99 Hz"; perf: "... (N samples) ]".
+  { grep -oE '[0-9]+ samples in|\([0-9]+ samples\)' "$TMP/err" | grep -oE '[0-9]+' | tail -n1; } >>"$TMP/$key.samples" || true
+  echo "$w"
+}
+
+config untraced 'measure untraced "${PROG[@]}"'
+config "tracectl flame -F 99 --format folded -o /dev/null" \
+  'measure tracectl "$BIN/tracectl" flame --frequency 99 --format folded -o /dev/null -- "${PROG[@]}"'
+config "  fixed cost: tracectl flame -- /bin/true" \
+  'measure fixed "$BIN/tracectl" flame --frequency 99 --format folded -o /dev/null -- /bin/true'
+config "perf record -e cpu-clock -F 99 --call-graph dwarf" \
+  'measure perf perf record -e cpu-clock -F 99 --call-graph dwarf -o "$TMP/perf.data" -- "${PROG[@]}"'
+config "  perf script (unwinding, after the run)" \
+  'measure perfscript sh -c "perf script -i \"$TMP/perf.data\" >/dev/null"'
+run_rounds "$RUNS"
+print_table "$TMP/fixed_work $WORK_CALLS (gcc -O2 -fomit-frame-pointer -g), sampled at 99 Hz on cpu-clock"
+
+# Sum, median and list of what measure kept for KEY (own, daemon, wall, samples).
+sum_of() { awk '{s += $1} END {printf "%.3f", s}' "$TMP/$1.$2"; }
+median_of() { median <"$TMP/$1.$2"; }
+list_of() { xargs printf "$3 " <"$TMP/$1.$2"; }
+pct() { printf '%.2f' "$(echo "100 * $1 / $2" | bc -l)"; }
+
+echo
+echo "The program's own time for its loop (it prints it; session start and end left out), median:"
+echo
+echo "| run | loop seconds | ratio to untraced | runs |"
+echo "|---|---|---|---|"
+base=$(median_of untraced own)
+for key in untraced tracectl perf; do
+  m=$(median_of "$key" own)
+  printf '| %s | %s | %.3fx | %s|\n' "$key" "$m" "$(echo "$m / $base" | bc -l)" \
+    "$(list_of "$key" own %.3f)"
+done
+
+echo
+echo "tracectld's CPU (utime+stime from /proc/PID/stat, $TICK ticks a second) over the rounds' wall time:"
+echo
+echo "| rounds | daemon CPU s, all rounds | wall s, all rounds | % of one core | daemon CPU s per round |"
+echo "|---|---|---|---|---|"
+for key in untraced tracectl fixed perf; do
+  c=$(sum_of "$key" daemon)
+  w=$(sum_of "$key" wall)
+  printf '| %s | %s | %s | %s%% | %s|\n' "$key" "$c" "$w" "$(pct "$c" "$w")" \
+    "$(list_of "$key" daemon %.2f)"
+done
+# The fixed cost taken out: what the daemon spends while the program runs.
+c=$(echo "$(sum_of tracectl daemon) - $(sum_of fixed daemon)" | bc -l)
+echo
+echo "Less the fixed cost (tracectl rounds minus /bin/true rounds, over the program's own loop time):" \
+  "$(pct "$c" "$(sum_of tracectl own)")% of one core"
+echo
+echo "Samples per round: tracectl flame: $(list_of tracectl samples %s); perf record: $(list_of perf samples %s)" \
+  "(99 Hz over a loop of $base s is about $(printf '%.0f' "$(echo "99 * $base" | bc -l)"))"

@@ -1,0 +1,338 @@
+// tracectl flame and top against a real tracectld: known proportions in a
+// frame-pointer-less C program, Python's interpreter stacks, the SVG in a
+// real browser, pprof read by `go tool pprof`, and what unprivileged callers
+// may see.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/harness.h"
+
+namespace tracectl::testing {
+namespace {
+
+// One folded line: frames root first, and the count.
+struct FoldedStack {
+  std::vector<std::string> frames;
+  uint64_t samples = 0;
+};
+
+std::vector<FoldedStack> ParseFolded(const std::string& text) {
+  std::vector<FoldedStack> stacks;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    const size_t space = line.rfind(' ');
+    FoldedStack stack;
+    EXPECT_NE(space, absl::string_view::npos) << line;
+    if (space == absl::string_view::npos) continue;
+    EXPECT_TRUE(absl::SimpleAtoi(line.substr(space + 1), &stack.samples))
+        << line;
+    stack.frames = absl::StrSplit(line.substr(0, space), ';');
+    stacks.push_back(std::move(stack));
+  }
+  return stacks;
+}
+
+// Samples whose stack holds `chain` as consecutive frames, ending at the
+// leaf when `at_leaf`.
+uint64_t SamplesWith(const std::vector<FoldedStack>& stacks,
+                     const std::vector<std::string>& chain, bool at_leaf) {
+  uint64_t n = 0;
+  for (const FoldedStack& s : stacks) {
+    if (s.frames.size() < chain.size()) continue;
+    for (size_t i = 0; i + chain.size() <= s.frames.size(); ++i) {
+      if (at_leaf && i + chain.size() != s.frames.size()) continue;
+      if (std::equal(chain.begin(), chain.end(), s.frames.begin() + i)) {
+        n += s.samples;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+uint64_t Total(const std::vector<FoldedStack>& stacks) {
+  uint64_t n = 0;
+  for (const FoldedStack& s : stacks) n += s.samples;
+  return n;
+}
+
+// "; 297 samples in 3.0 s" from tracectl flame's summary on stderr.
+uint64_t ReportedSamples(const std::string& err) {
+  std::smatch m;
+  if (!std::regex_search(err, m, std::regex("; ([0-9]+) samples in "))) {
+    ADD_FAILURE() << "no sample count in: " << err;
+    return 0;
+  }
+  return std::stoull(m[1]);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class FlameTest : public DaemonTest {
+ protected:
+  std::string Path(const std::string& name) {
+    return sandbox_->dir() + "/" + name;
+  }
+};
+
+TEST_F(FlameTest, KnownProportionsWithoutFramePointers) {
+  RunResult r = RunTracectl(
+      {"flame", "--format", "folded", "--", sandbox_->hot_helper(), "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "tracectl: 1 s, ")) << r.err;
+  const std::vector<FoldedStack> stacks = ParseFolded(r.out);
+  // Whole chains from libc's start down to the leaf: CFI, not frame
+  // pointers (the helper has none).
+  const uint64_t a = SamplesWith(
+      stacks, {"__libc_start_call_main", "main", "work", "hot_a"}, true);
+  const uint64_t b = SamplesWith(
+      stacks, {"__libc_start_call_main", "main", "work", "hot_b"}, true);
+  const uint64_t total = Total(stacks);
+  EXPECT_EQ(total, ReportedSamples(r.err));
+  // 3 s of CPU at 99 Hz is 297; less when other work shares the CPUs.
+  EXPECT_GE(total, 100u) << r.out;
+  EXPECT_GE(a + b, total * 9 / 10) << r.out;
+  ASSERT_GT(a + b, 0u) << r.out;
+  const double share_a = 100.0 * a / (a + b);
+  EXPECT_NEAR(share_a, 75.0, 5.0) << "hot_a " << a << ", hot_b " << b;
+  // Every stack starts at the process.
+  for (const FoldedStack& s : stacks) EXPECT_EQ(s.frames[0], "hot_helper");
+}
+
+TEST_F(FlameTest, PythonStacksReachMainThroughTheEvalLoop) {
+  const std::string script = Path("loop.py");
+  std::ofstream(script) << "import time\n"
+                           "def spin():\n"
+                           "    x = 0\n"
+                           "    end = time.monotonic() + 2\n"
+                           "    while time.monotonic() < end:\n"
+                           "        x += 1\n"
+                           "spin()\n";
+  RunResult r = RunTracectl(
+      {"flame", "--format", "folded", "--", "/usr/bin/python3", script});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<FoldedStack> stacks = ParseFolded(r.out);
+  uint64_t deep = 0;
+  for (const FoldedStack& s : stacks) {
+    auto at = [&](const std::string& name) {
+      return std::find(s.frames.begin(), s.frames.end(), name) -
+             s.frames.begin();
+    };
+    const auto main = std::min(at("main"), at("Py_BytesMain"));
+    const auto eval = at("_PyEval_EvalFrameDefault");
+    if (main < static_cast<long>(s.frames.size()) &&
+        eval < static_cast<long>(s.frames.size()) && main < eval) {
+      deep += s.samples;
+    }
+  }
+  const uint64_t total = Total(stacks);
+  ASSERT_GE(total, 60u) << r.err;
+  // Nearly all of the run is the loop; startup may be a few samples.
+  EXPECT_GE(deep, total * 85 / 100) << r.out;
+}
+
+TEST_F(FlameTest, SvgWorksInChromium) {
+  const std::string svg = Path("hot.svg");
+  // Not a terminal: SVG is the default.
+  RunResult r =
+      RunTracectl({"flame", "-o", svg, "--", sandbox_->hot_helper(), "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string text = ReadFile(svg);
+  ASSERT_TRUE(absl::StrContains(text, "<svg")) << text.substr(0, 200);
+  RunResult check =
+      RunProgram({"/usr/bin/python3",
+                  std::string(TESTS_SOURCE_DIR) + "/browser/check_flame_svg.py",
+                  svg, "hot_a", "--expect-percent", "75", "--tolerance", "8"},
+                 {.timeout_ms = 90000});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_TRUE(absl::StrContains(check.out, "all checks passed")) << check.out;
+}
+
+TEST_F(FlameTest, StdoutDefaultsToSvgAndFormatsAgree) {
+  RunResult r = RunTracectl({"flame", "--", sandbox_->hot_helper(), "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StartsWith(r.out, "<?xml")) << r.out.substr(0, 100);
+
+  const std::string json = Path("hot.speedscope.json");
+  r = RunTracectl({"flame", "-o", json, "--", sandbox_->hot_helper(), "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const uint64_t samples = ReportedSamples(r.err);
+  RunResult py = RunProgram(
+      {"/usr/bin/python3", "-c",
+       "import json,sys\n"
+       "d=json.load(open(sys.argv[1]))\n"
+       "assert d['$schema'].startswith('https://www.speedscope.app/')\n"
+       "names=[f['name'] for f in d['shared']['frames']]\n"
+       "assert 'hot_a' in names and 'work' in names, names\n"
+       "print(sum(sum(p['weights']) for p in d['profiles']))\n",
+       json});
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  EXPECT_EQ(py.out, absl::StrCat(samples, "\n"));
+}
+
+TEST_F(FlameTest, PprofIsReadByGoToolPprofWithTheSameTotals) {
+  const std::string file = Path("hot.pb.gz");
+  RunResult r = RunTracectl({"flame", "--format", "pprof", "-o", file, "--",
+                             sandbox_->hot_helper(), "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const uint64_t samples = ReportedSamples(r.err);
+  ASSERT_GT(samples, 50u);
+  const std::string home = Path("gohome");
+  mkdir(home.c_str(), 0755);
+  RunResult go =
+      RunProgram({"/usr/bin/env", "-i", "PATH=/usr/bin:/bin", "HOME=" + home,
+                  "GOCACHE=" + home + "/cache", "GOPATH=" + home + "/path",
+                  "PPROF_TMPDIR=" + home, "GOTOOLCHAIN=local", "GOPROXY=off",
+                  "/usr/bin/go", "tool", "pprof", "-top",
+                  "-sample_index=samples", "-nodecount=50", file},
+                 {.timeout_ms = 120000});
+  ASSERT_EQ(go.exit_code, 0) << go.err;
+  // "Showing nodes accounting for 197, 100% of 197 total"
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(go.out, m, std::regex("of ([0-9]+) total")))
+      << go.out;
+  EXPECT_EQ(std::stoull(m[1]), samples) << go.out;
+  // hot_a's flat samples: about 3/4 of them.
+  ASSERT_TRUE(std::regex_search(
+      go.out, m,
+      std::regex("\\n\\s*([0-9]+)\\s+[0-9.]+%\\s+[0-9.]+%\\s+[0-9]+"
+                 "\\s+[0-9.]+%\\s+hot_a\\n")))
+      << go.out;
+  EXPECT_NEAR(100.0 * std::stoull(m[1]) / samples, 75.0, 7.0) << go.out;
+}
+
+TEST_F(FlameTest, KernelStacksForRootOnly) {
+  // A loop of getppid: most of its time is in the kernel's entry code.
+  const std::vector<std::string> busy = {sandbox_->helper(), "--loop", "2"};
+  RunResult r = RunTracectl([&] {
+    std::vector<std::string> a = {"flame", "--format", "speedscope", "--"};
+    a.insert(a.end(), busy.begin(), busy.end());
+    return a;
+  }());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"file\":\"[kernel.kallsyms]\""))
+      << r.out.substr(0, 2000);
+
+  RunOptions nobody{.as_nobody = true};
+  r = RunTracectl(
+      [&] {
+        std::vector<std::string> a = {"flame", "--format", "speedscope", "--"};
+        a.insert(a.end(), busy.begin(), busy.end());
+        return a;
+      }(),
+      nobody);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "syscall_helper")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "kernel")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "0xffff")) << r.out;
+
+  r = RunTracectl({"flame", "--kernel-only", "--duration", "1"}, nobody);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(r.err, "kernel stacks")) << r.err;
+}
+
+TEST_F(FlameTest, UnprivilegedCallersSeeOnlyTheirOwnProcesses) {
+  // root's busy process, sampled system-wide by nobody: not shown.
+  auto rooted = Process::Start({sandbox_->hot_helper(), "3"});
+  RunResult r = RunTracectl({"flame", "--format", "folded", "--duration", "2"},
+                            {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(absl::StrContains(r.out, "hot_a")) << r.out;
+  rooted->Wait();
+  // Its own program: shown, with its stacks.
+  r = RunTracectl(
+      {"flame", "--format", "folded", "--", sandbox_->hot_helper(), "1"},
+      {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(SamplesWith(ParseFolded(r.out), {"main", "work", "hot_a"}, true),
+            0u)
+      << r.out;
+}
+
+TEST_F(FlameTest, ShortLivedProcessesAreStillSymbolized) {
+  // Ten processes of 0.1 s each: most exit before the session ends, and
+  // some before the daemon reads their first samples' batch.
+  const std::string cmd = absl::StrCat("for i in 1 2 3 4 5 6 7 8 9 10; do ",
+                                       sandbox_->hot_helper(), " 0.1; done");
+  RunResult r =
+      RunTracectl({"flame", "--format", "folded", "--", "/bin/sh", "-c", cmd});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<FoldedStack> stacks = ParseFolded(r.out);
+  uint64_t helper = 0;
+  for (const FoldedStack& s : stacks) {
+    if (s.frames[0] == "hot_helper") helper += s.samples;
+  }
+  const uint64_t named = SamplesWith(stacks, {"main", "work"}, false);
+  ASSERT_GE(helper, 30u) << r.out;
+  EXPECT_GE(named, helper * 9 / 10) << r.out;
+}
+
+TEST_F(FlameTest, TopShowsTheHottestFunctions) {
+  RunResult r = RunTracectl(
+      {"top", "--interval", "0.5", "--", sandbox_->hot_helper(), "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Snapshots, one after another: at least three, each led by hot_a.
+  std::vector<std::string> blocks =
+      absl::StrSplit(r.out, "--- ", absl::SkipEmpty());
+  ASSERT_GE(blocks.size(), 3u) << r.out;
+  int led_by_hot_a = 0;
+  for (const std::string& block : blocks) {
+    std::vector<std::string> lines = absl::StrSplit(block, '\n');
+    if (lines.size() < 3) continue;
+    EXPECT_TRUE(absl::StartsWith(lines[1], "  SELF%")) << block;
+    if (absl::StrContains(lines[2], " hot_a ")) {
+      ++led_by_hot_a;
+      double self = 0;
+      const std::string first = lines[2].substr(0, lines[2].find('%'));
+      ASSERT_TRUE(absl::SimpleAtod(first, &self)) << lines[2];
+      EXPECT_NEAR(self, 75.0, 15.0) << block;
+      EXPECT_TRUE(absl::StrContains(lines[2], "hot_helper")) << lines[2];
+    }
+  }
+  EXPECT_GE(led_by_hot_a, 2) << r.out;
+}
+
+TEST_F(FlameTest, BadInputIsRefused) {
+  RunResult r = RunTracectl({"flame", "--format", "png", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--format must be")) << r.err;
+  r = RunTracectl({"flame", "--frequency", "0", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--frequency")) << r.err;
+  r = RunTracectl({"flame", "--user-only", "--kernel-only", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = RunTracectl(
+      {"flame", "-o", Path("no/such/dir/out.svg"), "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "cannot write")) << r.err;
+  r = RunTracectl({"top", "--interval", "0", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(FlameTest, ProgramsDoNotOutliveTheSession) {
+  const int before = SettledBpfProgramCount();
+  RunResult r = RunTracectl(
+      {"flame", "--format", "folded", "--", sandbox_->hot_helper(), "0.5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(WaitForBpfPrograms(before, 2000), before);
+}
+
+}  // namespace
+}  // namespace tracectl::testing
