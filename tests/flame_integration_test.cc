@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "tests/harness.h"
 
@@ -332,6 +334,100 @@ TEST_F(FlameTest, ProgramsDoNotOutliveTheSession) {
       {"flame", "--format", "folded", "--", sandbox_->hot_helper(), "0.5"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(WaitForBpfPrograms(before, 2000), before);
+}
+
+// Runs `sh -c script` as root and fails the test if it fails.
+void Shell(const std::string& script) {
+  RunResult r = RunProgram({"/bin/sh", "-ec", script});
+  ASSERT_EQ(r.exit_code, 0) << script << "\n" << r.out << r.err;
+}
+
+// Copies of the helper whose symbols only a debug file holds: next to it
+// through .gnu_debuglink, under /usr/lib/debug/.build-id, or compressed in
+// .gnu_debugdata (MiniDebugInfo). A plain stripped copy is the control.
+TEST_F(FlameTest, SymbolsFromDebugFilesAndMiniDebugInfo) {
+  const std::string dir = Path("debug");
+  const std::string hot = sandbox_->hot_helper();
+  Shell(absl::StrCat(
+      "mkdir -p ", dir, "; cd ", dir, "; cp ", hot, " full\n",
+      // control
+      "strip --strip-all -o stripped full\n",
+      // debuglink
+      "objcopy --only-keep-debug full linked.debug\n",
+      "strip --strip-all -o linked full\n",
+      "objcopy --add-gnu-debuglink=linked.debug linked\n",
+      // MiniDebugInfo, as Fedora builds it: the function symbols that
+      // .dynsym lacks, in an xz-compressed ELF section
+      "nm -D full --format=posix --defined-only | awk '{print $1}' | sort "
+      "> dynsyms\n",
+      "nm full --format=posix --defined-only | awk '$2 ~ /[Tt]/ {print $1}' "
+      "| sort > funcsyms\n",
+      "comm -13 dynsyms funcsyms > keep\n",
+      "objcopy --only-keep-debug full mini.debug\n",
+      "objcopy -S --remove-section .gdb_index --remove-section .comment "
+      "--keep-symbols=keep mini.debug mini.symbols\n",
+      "xz -f mini.symbols\n", "strip --strip-all -o mini full\n",
+      "objcopy --add-section .gnu_debugdata=mini.symbols.xz mini\n",
+      "chmod 755 stripped linked mini\n"));
+  // build-id: a stripped copy with no debuglink, its debug file where
+  // distributions put them.
+  RunResult id = RunProgram(
+      {"/bin/sh", "-c",
+       absl::StrCat("readelf -n ", hot,
+                    " | sed -n 's/.*Build ID: \\([0-9a-f]*\\).*/\\1/p'")});
+  std::string build_id(absl::StripAsciiWhitespace(id.out));
+  ASSERT_GT(build_id.size(), 2u) << id.out << id.err;
+  const std::string debug_dir =
+      "/usr/lib/debug/.build-id/" + build_id.substr(0, 2);
+  const std::string debug_file =
+      debug_dir + "/" + build_id.substr(2) + ".debug";
+  const bool existed = access(debug_file.c_str(), F_OK) == 0;
+  Shell(absl::StrCat("cd ", dir, "; mkdir -p ", debug_dir,
+                     "; objcopy --only-keep-debug full ", debug_file,
+                     "; strip --strip-all -o by_id full; chmod 755 by_id"));
+
+  auto profile = [&](const std::string& binary) {
+    RunResult r = RunTracectl(
+        {"flame", "--format", "folded", "--", dir + "/" + binary, "1"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  };
+  for (const char* binary : {"linked", "by_id", "mini"}) {
+    RunResult r = profile(binary);
+    EXPECT_GT(SamplesWith(ParseFolded(r.out), {"main", "work", "hot_a"}, true),
+              0u)
+        << binary << ":\n"
+        << r.out << r.err;
+  }
+  if (!existed) unlink(debug_file.c_str());
+  RunResult r = profile("stripped");
+  EXPECT_FALSE(absl::StrContains(r.out, "hot_a")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "[stripped+0x")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "frames unresolved")) << r.err;
+}
+
+TEST_F(FlameTest, CppNamesAreDemangled) {
+  RunResult r = RunTracectl({"flame", "--format", "folded", "--",
+                             sandbox_->dir() + "/hot_cpp_helper", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(SamplesWith(ParseFolded(r.out),
+                        {"main",
+                         "demo::Spinner<unsigned long>::Spin(unsigned "
+                         "long)"},
+                        true),
+            0u)
+      << r.out;
+}
+
+TEST_F(FlameTest, JitFramesComeFromThePerfMap) {
+  const std::string svg = Path("jit.svg");
+  RunResult r = RunTracectl({"flame", "--format", "folded", "--",
+                             sandbox_->dir() + "/jit_helper", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<FoldedStack> stacks = ParseFolded(r.out);
+  const uint64_t jitted =
+      SamplesWith(stacks, {"jitted_counting_loop"}, /*at_leaf=*/true);
+  EXPECT_GE(jitted, Total(stacks) / 2) << r.out;
 }
 
 }  // namespace
