@@ -31,7 +31,12 @@ ViewFrame ToViewFrame(const v1::Frame& frame) {
   out.kind = KindOf(frame.kind());
   if (frame.function().empty()) {
     out.resolved = false;
-    out.name = absl::StrFormat("[%s+0x%x]", out.module, frame.offset());
+    // "[libfoo.so+0x1a2b]", and "[unknown+0x7f..]" rather than "[[unknown]+..".
+    absl::string_view module = out.module;
+    if (module.size() > 2 && module.front() == '[' && module.back() == ']') {
+      module = module.substr(1, module.size() - 2);
+    }
+    out.name = absl::StrFormat("[%s+0x%x]", module, frame.offset());
   } else {
     out.name = frame.function();
   }

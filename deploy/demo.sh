@@ -18,3 +18,5 @@ run() {
 }
 run build/bin/tracectl info
 run build/bin/tracectl syscalls --top 15 -- /usr/bin/python3 examples/sample.py
+run build/bin/tracectl flame -o build/demo-flame.svg -- /usr/bin/python3 examples/busy.py
+echo "(open build/demo-flame.svg in a browser: hover, click to zoom, Search)"
