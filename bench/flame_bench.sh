@@ -144,7 +144,7 @@ config "perf record -e cpu-clock -F 99 --call-graph dwarf" \
 config "  perf script (unwinding, after the run)" \
   'measure perfscript sh -c "perf script -i \"$TMP/perf.data\" >/dev/null"'
 run_rounds "$RUNS"
-print_table "$TMP/fixed_work $WORK_CALLS (gcc -O2 -fomit-frame-pointer -g), sampled at 99 Hz on cpu-clock"
+print_table "fixed_work $WORK_CALLS (gcc -O2 -fomit-frame-pointer -g), sampled at 99 Hz on cpu-clock"
 
 # Sum, median and list of what measure kept for KEY (own, daemon, wall, samples).
 sum_of() { awk '{s += $1} END {printf "%.3f", s}' "$TMP/$1.$2"; }

@@ -34,9 +34,9 @@ void ProfileAggregator::Add(const profile_sample& sample) {
   if (user_stacks_ && (sample.flags & SAMPLE_USER_REGS)) {
     ProcessImage& image = Image(sample.tgid, sample.mm_id);
     pcs_.clear();
-    if (sample.ustack_bytes == 0) {
-      ++missing_user_stacks_;
-    } else if (!image.Unwind(sample, kMaxUserFrames, &pcs_)) {
+    // Nothing copied (counted by the kernel side): the interrupted pc only.
+    if (sample.ustack_bytes > 0 &&
+        !image.Unwind(sample, kMaxUserFrames, &pcs_)) {
       ++partial_user_stacks_;
     }
     if (pcs_.empty()) {
@@ -115,13 +115,11 @@ v1::ProfileData ProfileAggregator::Total() const {
 }
 
 std::vector<v1::DropCounter> ProfileAggregator::Drops() const {
-  std::vector<v1::DropCounter> drops(2);
+  std::vector<v1::DropCounter> drops(1);
   drops[0].set_reason(
       "user stacks unwound in part (code outside known modules, or CFI "
       "beyond the copied stack)");
   drops[0].set_count(partial_user_stacks_);
-  drops[1].set_reason("user stacks missing (nothing copied)");
-  drops[1].set_count(missing_user_stacks_);
   return drops;
 }
 

@@ -68,7 +68,6 @@ class ProfileAggregator {
   Counts total_counts_;
   uint64_t samples_ = 0;
   uint64_t partial_user_stacks_ = 0;
-  uint64_t missing_user_stacks_ = 0;
   std::vector<UserPc> pcs_;  // scratch
 };
 
