@@ -2,6 +2,7 @@
 // unwound and symbolized by the daemon, written as an interactive SVG flame
 // graph, FlameGraph's folded stacks, pprof or speedscope.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -117,11 +118,26 @@ int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
                       : options.kernel_only
                           ? v1::ProfileRequest::KERNEL_ONLY
                           : v1::ProfileRequest::USER_AND_KERNEL);
-  // Open the output first: a bad path fails before anything is sampled.
+  // Open the output first: a bad path fails before anything is sampled. A
+  // regular file is written aside and renamed into place at the end, so
+  // that a failed session leaves the old one as it was.
   int fd = STDOUT_FILENO;
+  std::string temp_path;
   if (!options.output.empty()) {
-    fd = open(options.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-              0666);
+    struct stat st;
+    const bool special =
+        stat(options.output.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+    if (special) {
+      fd = open(options.output.c_str(), O_WRONLY | O_CLOEXEC);
+    } else {
+      temp_path = options.output + ".tracectl-XXXXXX";
+      fd = mkostemp(temp_path.data(), O_CLOEXEC);
+      if (fd >= 0) {
+        const mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+      }
+    }
     if (fd < 0) {
       return UsageError("cannot write " + options.output + ": " +
                         strerror(errno));
@@ -185,6 +201,19 @@ int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
           });
   int result = code != 0 ? code : write_error;
   if (fd != STDOUT_FILENO && close(fd) != 0 && result == 0) result = 1;
+  if (!temp_path.empty()) {
+    const bool keep = final_data && write_error == 0;
+    if (keep && rename(temp_path.c_str(), options.output.c_str()) == 0) {
+      return result;
+    }
+    const int err = errno;
+    unlink(temp_path.c_str());
+    if (keep) {
+      fprintf(stderr, "tracectl: cannot write %s: %s\n", options.output.c_str(),
+              strerror(err));
+      return result != 0 ? result : 1;
+    }
+  }
   return result;
 }
 

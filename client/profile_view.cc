@@ -25,9 +25,30 @@ FrameKind KindOf(v1::ModuleKind kind) {
   }
 }
 
+// Names come from files and comms that users control: no control
+// characters (C0, DEL, and C1 as UTF-8) reach a terminal or a file.
+std::string Printable(absl::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (size_t i = 0; i < name.size(); ++i) {
+    const unsigned char c = name[i];
+    if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else if (c == 0xc2 && i + 1 < name.size() &&
+               static_cast<unsigned char>(name[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(name[i + 1]) <= 0x9f) {
+      out += '?';
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 ViewFrame ToViewFrame(const v1::Frame& frame) {
   ViewFrame out;
-  out.module = frame.module().empty() ? "[unknown]" : frame.module();
+  out.module = frame.module().empty() ? "[unknown]" : Printable(frame.module());
   out.kind = KindOf(frame.kind());
   if (frame.function().empty()) {
     out.resolved = false;
@@ -38,23 +59,22 @@ ViewFrame ToViewFrame(const v1::Frame& frame) {
     }
     out.name = absl::StrFormat("[%s+0x%x]", module, frame.offset());
   } else {
-    out.name = frame.function();
+    out.name = Printable(frame.function());
   }
   if (!frame.file().empty()) {
     out.source = frame.line() > 0
-                     ? absl::StrCat(frame.file(), ":", frame.line())
-                     : frame.file();
+                     ? absl::StrCat(Printable(frame.file()), ":", frame.line())
+                     : Printable(frame.file());
   }
   return out;
 }
 
 // Folded lines are split on ';' and on the last space; names keep spaces
-// (C++ signatures have them) but lose ';' and line breaks.
+// (C++ signatures have them) but not ';' (line breaks are gone already).
 std::string FoldedName(const std::string& name) {
   std::string out = name;
   for (char& c : out) {
     if (c == ';') c = ':';
-    if (c == '\n' || c == '\r') c = ' ';
   }
   return out;
 }
@@ -100,7 +120,7 @@ ProfileView BuildProfileView(const v1::ProfileData& data) {
   std::map<std::vector<uint32_t>, size_t> stack_index;
   for (const v1::Stack& stack : data.stacks()) {
     ViewFrame process;
-    process.name = stack.comm().empty() ? "[unknown]" : stack.comm();
+    process.name = stack.comm().empty() ? "[unknown]" : Printable(stack.comm());
     process.kind = FrameKind::kProcess;
     std::vector<uint32_t> frames = {intern(std::move(process))};
     for (uint32_t f : stack.frames()) {

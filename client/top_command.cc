@@ -92,7 +92,13 @@ int RunTop(const GlobalOptions& global, const TopOptions& options) {
         }
         return false;
       },
-      [&] { PrintDrops(final_data->drops(), stderr); });
+      [&] {
+        // The last interval, cut short by the end of the session.
+        if (final_data->samples() > 0) {
+          PrintSnapshot(*final_data, scope, options, terminal);
+        }
+        PrintDrops(final_data->drops(), stderr);
+      });
 }
 
 }  // namespace

@@ -9,9 +9,17 @@
 namespace tracectl {
 
 ProcessImage& ProfileAggregator::Image(pid_t tgid, uint64_t mm_id) {
-  std::unique_ptr<ProcessImage>& image = images_[{tgid, mm_id}];
-  if (image == nullptr) image = std::make_unique<ProcessImage>(tgid);
-  return *image;
+  ImageEntry& entry = images_[{tgid, mm_id}];
+  if (entry.image == nullptr)
+    entry.image = std::make_unique<ProcessImage>(tgid);
+  entry.last_used = absl::Now();
+  return *entry.image;
+}
+
+void ProfileAggregator::Prune(absl::Time before) {
+  absl::erase_if(images_, [before](const auto& entry) {
+    return entry.second.last_used < before;
+  });
 }
 
 uint32_t ProfileAggregator::Intern(const SymbolizedFrame& frame) {

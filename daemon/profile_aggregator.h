@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
 #include "daemon/symbolizer.h"
 #include "tracectl/v1/tracectl.pb.h"
 
@@ -38,6 +39,10 @@ class ProfileAggregator {
   v1::ProfileData TakeInterval();
   // Every sample of the session (keep_total only).
   v1::ProfileData Total() const;
+  // Forgets the address spaces not sampled since `before` (processes that
+  // exited or exec'd, most of them): a long session's memory follows what
+  // runs, not what ran. One sampled again is read anew.
+  void Prune(absl::Time before);
   // Counters of damaged stacks, for the session's drops.
   std::vector<v1::DropCounter> Drops() const;
 
@@ -58,8 +63,11 @@ class ProfileAggregator {
   const bool user_stacks_;
   const bool kernel_stacks_;
   const bool keep_total_;
-  absl::flat_hash_map<std::pair<pid_t, uint64_t>, std::unique_ptr<ProcessImage>>
-      images_;
+  struct ImageEntry {
+    std::unique_ptr<ProcessImage> image;
+    absl::Time last_used;
+  };
+  absl::flat_hash_map<std::pair<pid_t, uint64_t>, ImageEntry> images_;
   std::vector<SymbolizedFrame> frames_;
   absl::flat_hash_map<std::string, uint32_t> frame_index_;
   Stacks interval_;

@@ -1,5 +1,7 @@
 #include "daemon/profile_reactor.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -9,6 +11,7 @@
 #include "daemon/profile_aggregator.h"
 #include "daemon/status_macros.h"
 #include "daemon/syscalls_reactor.h"
+#include "daemon/thread_credentials.h"
 #include "profile.h"
 
 namespace tracectl {
@@ -21,6 +24,8 @@ constexpr uint32_t kMaxFrequency = 10000;
 constexpr absl::Duration kReadTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kProgressInterval = absl::Seconds(1);
 constexpr size_t kMaxQueuedSnapshots = 8;
+// A process image not used for this long is dropped.
+constexpr absl::Duration kImageIdleTime = absl::Seconds(10);
 
 }  // namespace
 
@@ -80,6 +85,13 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
       settings.user_stacks ? PROFILE_USTACK_BYTES - PROFILE_PAGE_SIZE : 0);
   Send(std::move(started));
 
+  // From here on this thread opens the files that sampled processes name
+  // (their binaries, debug links, JIT maps): for a user, only as that user.
+  std::unique_ptr<ScopedThreadCredentials> lowered;
+  if (filter.owner) {
+    RETURN_IF_ERROR(ScopedThreadCredentials::Lower(
+        filter.owner->uid, filter.owner->gid, &lowered));
+  }
   ProfileAggregator aggregator(settings.user_stacks, settings.kernel_stacks,
                                !request.snapshots_only());
   auto on_sample = [&](const profile_sample& sample) {
@@ -137,6 +149,7 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
       p->set_dropped(dropped());
       SendReplaceable(std::move(progress));
       next_progress = now + kProgressInterval;
+      aggregator.Prune(now - kImageIdleTime);
     }
     if (now >= next_snapshot) {
       v1::ProfileServerMessage snapshot;
@@ -163,13 +176,23 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
   }
   v1::ProfileServerMessage final_message;
   v1::ProfileData* data = final_message.mutable_final();
-  if (!request.snapshots_only()) *data = aggregator.Total();
-  data->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - begin));
+  // The whole session, or for snapshot sessions the interval cut short.
+  if (request.snapshots_only()) {
+    *data = aggregator.TakeInterval();
+    data->set_elapsed_seconds(
+        absl::ToDoubleSeconds(absl::Now() - interval_begin));
+  } else {
+    *data = aggregator.Total();
+    data->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - begin));
+  }
   data->set_frequency_hz(settings.frequency_hz);
   for (v1::DropCounter& drop : all_drops())
     *data->add_drops() = std::move(drop);
   sampler.reset();  // programs gone before the client hears the end
   Send(std::move(final_message));
+  // Process images can be large: give their memory back to the system.
+  lowered.reset();
+  malloc_trim(0);
   return absl::OkStatus();
 }
 

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,20 +71,78 @@ class ScopedTgid {
   const pid_t saved_;
 };
 
-// Opens a module's file as the process sees it (/proc/PID/root/...), or at
-// its path here once the process is gone.
+// Opens `path` for reading if it is a regular file: never blocks on a FIFO
+// or reads a device that a sampled process put in place of a file.
+int OpenRegular(const std::string& path, bool nofollow = false) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+                                        (nofollow ? O_NOFOLLOW : 0));
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// `path` as the current process sees it (/proc/PID/root/...), else here.
+int OpenInProcessRoot(const std::string& path, char** file_name) {
+  int fd = -1;
+  if (current_tgid > 0) {
+    fd = OpenRegular(absl::StrCat("/proc/", current_tgid, "/root", path));
+  }
+  if (fd < 0) fd = OpenRegular(path);
+  if (fd >= 0 && file_name != nullptr) *file_name = strdup(path.c_str());
+  return fd;
+}
+
+// Opens a module's file as the process sees it, or at its path here once
+// the process is gone. Files only: no FIFOs, no devices.
 int FindElf(Dwfl_Module* mod, void** userdata, const char* name,
             Dwarf_Addr base, char** file_name, Elf** elfp) {
-  if (name != nullptr && name[0] == '/' && current_tgid > 0) {
-    const std::string path =
-        absl::StrCat("/proc/", current_tgid, "/root", name);
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      *file_name = strdup(name);
+  if (name != nullptr && name[0] == '/') {
+    return OpenInProcessRoot(name, file_name);
+  }
+  // [vdso]: read from the process's memory.
+  return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+}
+
+// Debug files: by build-id under /usr/lib/debug/.build-id, then by the
+// .gnu_debuglink name (a bare file name, never a path) next to the file, in
+// its .debug directory, and under /usr/lib/debug.
+int FindDebuginfo(Dwfl_Module* mod, void**, const char*, Dwarf_Addr,
+                  const char* file_name, const char* debuglink_file, GElf_Word,
+                  char** debuginfo_file_name) {
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len > 1) {
+    std::string path = "/usr/lib/debug/.build-id/";
+    absl::StrAppend(&path, absl::Hex(bits[0], absl::kZeroPad2), "/");
+    for (int i = 1; i < len; ++i) {
+      absl::StrAppend(&path, absl::Hex(bits[i], absl::kZeroPad2));
+    }
+    path += ".debug";
+    if (int fd = OpenInProcessRoot(path, debuginfo_file_name); fd >= 0) {
       return fd;
     }
   }
-  return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+  if (debuglink_file == nullptr || file_name == nullptr ||
+      strchr(debuglink_file, '/') != nullptr || debuglink_file[0] == '.') {
+    return -1;
+  }
+  const std::string file(file_name);
+  const std::string dir = file.substr(0, file.rfind('/'));
+  for (const std::string& path :
+       {absl::StrCat(dir, "/", debuglink_file),
+        absl::StrCat(dir, "/.debug/", debuglink_file),
+        absl::StrCat("/usr/lib/debug", dir, "/", debuglink_file)}) {
+    if (path == file) continue;
+    if (int fd = OpenInProcessRoot(path, debuginfo_file_name); fd >= 0) {
+      return fd;
+    }
+  }
+  return -1;
 }
 
 }  // namespace
@@ -104,8 +163,8 @@ struct UnwindCallbacks {
   static bool MemoryRead(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result,
                          void* arg) {
     const profile_sample& s = *static_cast<ProcessImage*>(arg)->sample_;
-    if (addr < s.ustack_addr ||
-        addr - s.ustack_addr + sizeof(*result) > s.ustack_bytes) {
+    if (s.ustack_bytes < sizeof(*result) || addr < s.ustack_addr ||
+        addr - s.ustack_addr > s.ustack_bytes - sizeof(*result)) {
       return false;
     }
     memcpy(result, s.ustack + (addr - s.ustack_addr), sizeof(*result));
@@ -146,8 +205,8 @@ ProcessImage::~ProcessImage() = default;
 bool ProcessImage::Report() {
   ScopedTgid scoped(tgid_);
   static char* debuginfo_path = nullptr;
-  static const Dwfl_Callbacks callbacks = {
-      &FindElf, &dwfl_standard_find_debuginfo, nullptr, &debuginfo_path};
+  static const Dwfl_Callbacks callbacks = {&FindElf, &FindDebuginfo, nullptr,
+                                           &debuginfo_path};
   last_report_ = absl::Now();
   std::unique_ptr<Dwfl, DwflDeleter> dwfl(dwfl_begin(&callbacks));
   if (dwfl == nullptr) return false;
@@ -157,6 +216,14 @@ bool ProcessImage::Report() {
                              sizeof(exe) - 1);
   if (n > 0) exe_path_.assign(exe, n);
   if (dwfl_report_end(dwfl.get(), nullptr, nullptr) != 0) return false;
+  // A process that became a zombie has no maps: keep what we had.
+  if (dwfl_ != nullptr && dwfl_getmodules(
+                              dwfl.get(),
+                              [](Dwfl_Module*, void**, const char*, Dwarf_Addr,
+                                 void*) -> int { return DWARF_CB_ABORT; },
+                              nullptr, 0) == 0) {
+    return false;
+  }
   dwfl_ = std::move(dwfl);
   attached_ = dwfl_attach_state(dwfl_.get(), nullptr, tgid_,
                                 &UnwindCallbacks::kCallbacks, this);
@@ -206,12 +273,40 @@ bool ProcessImage::Unwind(const profile_sample& sample, size_t max_frames,
 
 void ProcessImage::LoadJitMap() {
   last_jit_load_ = absl::Now();
-  std::ifstream in(absl::StrCat("/proc/", tgid_, "/root/tmp/perf-",
-                                NamespacePid(tgid_), ".map"));
-  if (!in) return;
+  // As perf takes it: a regular file (not a link, FIFO or device) owned by
+  // the process's user or root, here at most 64 MiB, read again only when
+  // it changed.
+  constexpr off_t kMaxJitMapBytes = 64 << 20;
+  const std::string proc = absl::StrCat("/proc/", tgid_);
+  struct stat owner;
+  if (stat(proc.c_str(), &owner) != 0) return;
+  const int fd = OpenRegular(
+      absl::StrCat(proc, "/root/tmp/perf-", NamespacePid(tgid_), ".map"),
+      /*nofollow=*/true);
+  if (fd < 0) return;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (st.st_uid != owner.st_uid && st.st_uid != 0) ||
+      st.st_size > kMaxJitMapBytes ||
+      (st.st_size == jit_map_size_ &&
+       st.st_mtim.tv_sec == jit_map_mtime_.tv_sec &&
+       st.st_mtim.tv_nsec == jit_map_mtime_.tv_nsec)) {
+    close(fd);
+    return;
+  }
+  jit_map_size_ = st.st_size;
+  jit_map_mtime_ = st.st_mtim;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(fdopen(fd, "r"), fclose);
+  if (file == nullptr) {
+    close(fd);
+    return;
+  }
   std::vector<JitSymbol> symbols;
-  std::string line;
-  while (std::getline(in, line)) {
+  char* buffer = nullptr;
+  size_t capacity = 0;
+  ssize_t n;
+  while ((n = getline(&buffer, &capacity, file.get())) > 0) {
+    std::string line(buffer, n);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
     // START SIZE name, the first two in hex.
     std::vector<absl::string_view> parts =
         absl::StrSplit(line, absl::MaxSplits(' ', 2));
@@ -224,6 +319,7 @@ void ProcessImage::LoadJitMap() {
     symbol.name = std::string(parts[2]);
     symbols.push_back(std::move(symbol));
   }
+  free(buffer);
   std::sort(
       symbols.begin(), symbols.end(),
       [](const JitSymbol& a, const JitSymbol& b) { return a.start < b.start; });

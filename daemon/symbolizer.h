@@ -9,6 +9,7 @@
 #define TRACECTL_DAEMON_SYMBOLIZER_H_
 
 #include <sys/types.h>
+#include <time.h>
 
 #include <cstdint>
 #include <memory>
@@ -96,6 +97,9 @@ class ProcessImage {
   absl::Time last_report_ = absl::InfinitePast();
   std::vector<JitSymbol> jit_;  // by start
   absl::Time last_jit_load_ = absl::InfinitePast();
+  // The map as last read: read again only when it changed.
+  int64_t jit_map_size_ = -1;
+  struct timespec jit_map_mtime_ = {};
   absl::flat_hash_map<uint64_t, SymbolizedFrame> cache_;
   // The sample being unwound, for the libdw callbacks.
   const profile_sample* sample_ = nullptr;

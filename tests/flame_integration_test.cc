@@ -406,6 +406,32 @@ TEST_F(FlameTest, SymbolsFromDebugFilesAndMiniDebugInfo) {
   EXPECT_TRUE(absl::StrContains(r.err, "frames unresolved")) << r.err;
 }
 
+// A user's process may name any file as its debug file (a symlink next to
+// its binary): the daemon must open it as that user, or it would read
+// root's files for them.
+TEST_F(FlameTest, DebugFilesAreOpenedAsTheCaller) {
+  const std::string dir = Path("mine");
+  const std::string secret = Path("secret");
+  Shell(absl::StrCat(
+      "mkdir -p ", dir, " ", secret, "; chmod 700 ", secret,
+      "; objcopy --only-keep-debug ", sandbox_->hot_helper(), " ", secret,
+      "/full.debug; chmod 600 ", secret, "/full.debug",
+      "; strip --strip-all -o ", dir, "/linked ", sandbox_->hot_helper(),
+      "; objcopy --add-gnu-debuglink=", secret, "/full.debug ", dir,
+      "/linked; ln -sf ", secret, "/full.debug ", dir,
+      "/full.debug; chmod 755 ", dir, "/linked; chown -R 65534:65534 ", dir));
+  const std::vector<std::string> args = {"flame", "--format",      "folded",
+                                         "--",    dir + "/linked", "1"};
+  RunResult r = RunTracectl(args, {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(absl::StrContains(r.out, "hot_a")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "[linked+0x")) << r.out;
+  // root may read it: the same profile is named.
+  r = RunTracectl(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "hot_a")) << r.out;
+}
+
 TEST_F(FlameTest, CppNamesAreDemangled) {
   RunResult r = RunTracectl({"flame", "--format", "folded", "--",
                              sandbox_->dir() + "/hot_cpp_helper", "1"});
