@@ -97,8 +97,8 @@ bool WriteAll(int fd, const std::string& data) {
 int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
   v1::ProfileClientMessage start;
   v1::ProfileRequest* request = start.mutable_start();
-  if (int code = BuildTarget(options.target, global, request->mutable_target(),
-                             request->mutable_window());
+  if (int code = BuildProfileRequest(options.target, global, options.frequency,
+                                     request);
       code != 0) {
     return code;
   }
@@ -107,13 +107,9 @@ int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
   if (options.user_only && options.kernel_only) {
     return UsageError("--user-only and --kernel-only exclude each other");
   }
-  if (options.frequency == 0 || options.frequency > 10000) {
-    return UsageError("--frequency must be from 1 to 10000 Hz");
-  }
   if (*format == "pprof" && options.output.empty() && isatty(STDOUT_FILENO)) {
     return UsageError("pprof output is binary: give -o FILE or redirect");
   }
-  request->set_frequency_hz(options.frequency);
   request->set_stacks(options.user_only ? v1::ProfileRequest::USER_ONLY
                       : options.kernel_only
                           ? v1::ProfileRequest::KERNEL_ONLY

@@ -37,4 +37,19 @@ int BuildTarget(const TargetOptions& options, const GlobalOptions& global,
   return 0;
 }
 
+int BuildProfileRequest(const TargetOptions& options,
+                        const GlobalOptions& global, uint32_t frequency,
+                        v1::ProfileRequest* request) {
+  if (int code = BuildTarget(options, global, request->mutable_target(),
+                             request->mutable_window());
+      code != 0) {
+    return code;
+  }
+  if (frequency == 0 || frequency > 10000) {
+    return UsageError("--frequency must be from 1 to 10000 Hz");
+  }
+  request->set_frequency_hz(frequency);
+  return 0;
+}
+
 }  // namespace tracectl

@@ -29,6 +29,12 @@ void AddTargetOptions(CLI::App* cmd, TargetOptions* options);
 int BuildTarget(const TargetOptions& options, const GlobalOptions& global,
                 v1::Target* target, v1::Window* window);
 
+// For flame and top: the target and window as BuildTarget fills them, and
+// the sampling frequency, checked (1 to 10000 Hz). Returns 0 or 2.
+int BuildProfileRequest(const TargetOptions& options,
+                        const GlobalOptions& global, uint32_t frequency,
+                        v1::ProfileRequest* request);
+
 }  // namespace tracectl
 
 #endif  // TRACECTL_CLIENT_TARGET_OPTIONS_H_

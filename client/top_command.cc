@@ -63,17 +63,13 @@ void PrintSnapshot(const v1::ProfileData& data, const std::string& scope,
 int RunTop(const GlobalOptions& global, const TopOptions& options) {
   v1::ProfileClientMessage start;
   v1::ProfileRequest* request = start.mutable_start();
-  if (int code = BuildTarget(options.target, global, request->mutable_target(),
-                             request->mutable_window());
+  if (int code = BuildProfileRequest(options.target, global, options.frequency,
+                                     request);
       code != 0) {
     return code;
   }
   if (!(options.interval > 0)) return UsageError("--interval must be > 0");
-  if (options.frequency == 0 || options.frequency > 10000) {
-    return UsageError("--frequency must be from 1 to 10000 Hz");
-  }
   request->mutable_window()->set_interval_seconds(options.interval);
-  request->set_frequency_hz(options.frequency);
   request->set_snapshots_only(true);
   const bool terminal = isatty(STDOUT_FILENO);
   std::string scope;

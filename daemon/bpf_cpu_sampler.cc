@@ -169,17 +169,11 @@ absl::StatusOr<size_t> BpfCpuSampler::Read(
     const std::function<void(const profile_sample&)>& on_sample) {
   on_sample_ = &on_sample;
   read_ = 0;
-  if (!detached_) {
-    pollfd fds[2] = {{ring_buffer__epoll_fd(ring_), POLLIN, 0},
-                     {wake_fd, POLLIN, 0}};
-    const int64_t ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(timeout));
-    poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(ms));
-  }
-  const int err = ring_buffer__consume(ring_);
+  const int err =
+      PollAndConsume(ring_, detached_ ? absl::ZeroDuration() : timeout,
+                     detached_ ? -1 : wake_fd);
   on_sample_ = nullptr;
-  if (err < 0 && err != -EINTR) {
-    return LibbpfError("reading the ring buffer", err);
-  }
+  if (err < 0) return LibbpfError("reading the ring buffer", err);
   return read_;
 }
 

@@ -147,15 +147,11 @@ absl::StatusOr<size_t> BpfSyscallTracer::Read(absl::Duration timeout,
   appended_ = 0;
   // The programs wake us only when the buffer fills up (a quarter of it):
   // on timeout, read whatever is there.
-  if (!detached_) {
-    pollfd fds[2] = {{ring_buffer__epoll_fd(ring_), POLLIN, 0},
-                     {wake_fd, POLLIN, 0}};
-    const int64_t ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(timeout));
-    poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(ms));
-  }
-  int err = ring_buffer__consume(ring_);
+  const int err =
+      PollAndConsume(ring_, detached_ ? absl::ZeroDuration() : timeout,
+                     detached_ ? -1 : wake_fd);
   out_ = nullptr;
-  if (err < 0 && err != kBatchFull && err != -EINTR) {
+  if (err < 0 && err != kBatchFull) {
     return LibbpfError("reading the ring buffer", err);
   }
   return appended_;

@@ -1,5 +1,8 @@
 #include "daemon/libbpf_status.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -27,6 +30,15 @@ uint64_t SumPerCpuCounter(const bpf_map* map, uint32_t index) {
     for (uint64_t c : per_cpu) total += c;
   }
   return total;
+}
+
+int PollAndConsume(ring_buffer* ring, absl::Duration timeout, int wake_fd) {
+  pollfd fds[2] = {{ring_buffer__epoll_fd(ring), POLLIN, 0},
+                   {wake_fd, POLLIN, 0}};
+  const int64_t ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(timeout));
+  poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(ms));
+  const int err = ring_buffer__consume(ring);
+  return err == -EINTR ? 0 : err;
 }
 
 }  // namespace tracectl

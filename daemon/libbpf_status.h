@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace tracectl {
 
@@ -16,6 +17,11 @@ absl::Status LibbpfError(const char* what, int err);
 // The sum over CPUs of slot `index` of a per-CPU array of u64; 0 if it
 // cannot be read.
 uint64_t SumPerCpuCounter(const bpf_map* map, uint32_t index);
+
+// Waits up to `timeout` until `ring` has data or `wake_fd` (when >= 0) is
+// readable, then consumes what is there through the ring's callback.
+// Returns ring_buffer__consume's result (EINTR counts as nothing read).
+int PollAndConsume(ring_buffer* ring, absl::Duration timeout, int wake_fd);
 
 }  // namespace tracectl
 
