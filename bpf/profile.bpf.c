@@ -32,10 +32,17 @@ struct {
 /* Address spaces sampled before: the first sample of a process, and the
  * first after each exec, wakes the reader at once, so that it reads the
  * process's mappings while it lives. */
+/* Keyed by process and mm: a freed mm_struct's address comes back. */
+struct sampled_space {
+	__u64 mm;
+	__u32 tgid;
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
-	__type(key, __u64);
+	__type(key, struct sampled_space);
 	__type(value, __u8);
 } seen_mms SEC(".maps");
 
@@ -101,6 +108,7 @@ int sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = pid_tgid >> 32;
 	struct profile_sample *s;
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	struct sampled_space space = {};
 	static const __u8 one = 1;
 
 	/* The idle task. */
@@ -137,8 +145,10 @@ int sample(struct bpf_perf_event_data *ctx)
 		s->flags |= SAMPLE_USER_REGS;
 		copy_user_stack(s);
 	}
-	if (!bpf_map_lookup_elem(&seen_mms, &s->mm_id)) {
-		bpf_map_update_elem(&seen_mms, &s->mm_id, &one, BPF_ANY);
+	space.mm = s->mm_id;
+	space.tgid = tgid;
+	if (!bpf_map_lookup_elem(&seen_mms, &space)) {
+		bpf_map_update_elem(&seen_mms, &space, &one, BPF_ANY);
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >=
 		   wakeup_bytes) {

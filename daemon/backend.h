@@ -69,7 +69,8 @@ class CpuSampler {
   // The perf event that drives sampling, e.g. "cpu-clock".
   virtual std::string event() const = 0;
   // Waits up to `timeout` for samples (or until `wake_fd`, when >= 0, is
-  // readable), then calls `on_sample` for each one there. Returns how many.
+  // readable), then calls `on_sample` for the samples there, for about
+  // `timeout` (at least 50 ms) at most. Returns how many.
   virtual absl::StatusOr<size_t> Read(
       absl::Duration timeout, int wake_fd,
       const std::function<void(const profile_sample&)>& on_sample) = 0;

@@ -30,6 +30,11 @@ constexpr const char* kDropReasons[PROFILE_DROP_REASON_COUNT] = {
     "followed children not added: pid map full",
 };
 
+// Returned by OnRecord to stop consuming: Read's time is up.
+constexpr int kBudgetSpent = -ETIME;
+// Read goes on consuming at least this long.
+constexpr absl::Duration kConsumeBudget = absl::Milliseconds(50);
+
 // The CPUs online now, from "0-3,5".
 std::vector<int> OnlineCpus() {
   std::ifstream in("/sys/devices/system/cpu/online");
@@ -159,9 +164,14 @@ BpfCpuSampler::~BpfCpuSampler() {
 int BpfCpuSampler::OnRecord(void* ctx, void* data, size_t size) {
   auto* self = static_cast<BpfCpuSampler*>(ctx);
   if (size < sizeof(profile_sample)) return 0;
+  // The budget starts with the first sample, after the wait.
+  if (self->read_ == 0)
+    self->consume_deadline_ = absl::Now() + self->consume_budget_;
   (*self->on_sample_)(*static_cast<const profile_sample*>(data));
   ++self->read_;
-  return 0;
+  // Leave the rest for the next Read: the session checks its deadlines in
+  // between.
+  return absl::Now() >= self->consume_deadline_ ? kBudgetSpent : 0;
 }
 
 absl::StatusOr<size_t> BpfCpuSampler::Read(
@@ -169,11 +179,14 @@ absl::StatusOr<size_t> BpfCpuSampler::Read(
     const std::function<void(const profile_sample&)>& on_sample) {
   on_sample_ = &on_sample;
   read_ = 0;
+  consume_budget_ = std::max(timeout, kConsumeBudget);
   const int err =
       PollAndConsume(ring_, detached_ ? absl::ZeroDuration() : timeout,
                      detached_ ? -1 : wake_fd);
   on_sample_ = nullptr;
-  if (err < 0) return LibbpfError("reading the ring buffer", err);
+  if (err < 0 && err != kBudgetSpent) {
+    return LibbpfError("reading the ring buffer", err);
+  }
   return read_;
 }
 

@@ -46,6 +46,8 @@ class BpfCpuSampler final : public CpuSampler {
   // Valid during Read.
   const std::function<void(const profile_sample&)>* on_sample_ = nullptr;
   size_t read_ = 0;
+  absl::Duration consume_budget_;
+  absl::Time consume_deadline_;
 };
 
 }  // namespace tracectl

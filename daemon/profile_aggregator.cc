@@ -11,7 +11,7 @@ namespace tracectl {
 ProcessImage& ProfileAggregator::Image(pid_t tgid, uint64_t mm_id) {
   ImageEntry& entry = images_[{tgid, mm_id}];
   if (entry.image == nullptr)
-    entry.image = std::make_unique<ProcessImage>(tgid);
+    entry.image = std::make_unique<ProcessImage>(tgid, &symbol_tables_);
   entry.last_used = absl::Now();
   return *entry.image;
 }

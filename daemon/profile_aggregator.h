@@ -68,6 +68,7 @@ class ProfileAggregator {
     absl::Time last_used;
   };
   absl::flat_hash_map<std::pair<pid_t, uint64_t>, ImageEntry> images_;
+  SymbolTables symbol_tables_;
   std::vector<SymbolizedFrame> frames_;
   absl::flat_hash_map<std::string, uint32_t> frame_index_;
   Stacks interval_;

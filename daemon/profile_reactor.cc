@@ -24,6 +24,8 @@ constexpr uint32_t kMaxFrequency = 10000;
 constexpr absl::Duration kReadTimeout = absl::Milliseconds(100);
 constexpr absl::Duration kProgressInterval = absl::Seconds(1);
 constexpr size_t kMaxQueuedSnapshots = 8;
+// After the session, the samples still queued are unwound for this long.
+constexpr absl::Duration kMaxDrain = absl::Seconds(2);
 // A process image not used for this long is dropped.
 constexpr absl::Duration kImageIdleTime = absl::Seconds(10);
 
@@ -94,9 +96,8 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
   }
   ProfileAggregator aggregator(settings.user_stacks, settings.kernel_stacks,
                                !request.snapshots_only());
-  auto on_sample = [&](const profile_sample& sample) {
-    aggregator.Add(sample);
-  };
+  const std::function<void(const profile_sample&)> on_sample =
+      [&](const profile_sample& sample) { aggregator.Add(sample); };
   auto all_drops = [&]() {
     std::vector<v1::DropCounter> drops = sampler->Drops();
     for (v1::DropCounter& drop : aggregator.Drops()) {
@@ -169,9 +170,15 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
   }
   // Stop sampling, then take in what the kernel still holds.
   sampler->Detach();
+  const absl::Time drain_end = absl::Now() + kMaxDrain;
+  uint64_t unprocessed = 0;
+  const std::function<void(const profile_sample&)> count_only =
+      [&](const profile_sample&) { ++unprocessed; };
   for (;;) {
-    ASSIGN_OR_RETURN(size_t n,
-                     sampler->Read(absl::ZeroDuration(), -1, on_sample));
+    // Past the drain's time, samples are counted, not unwound.
+    const bool late = absl::Now() >= drain_end;
+    ASSIGN_OR_RETURN(size_t n, sampler->Read(absl::ZeroDuration(), -1,
+                                             late ? count_only : on_sample));
     if (n == 0) break;
   }
   v1::ProfileServerMessage final_message;
@@ -188,6 +195,9 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
   data->set_frequency_hz(settings.frequency_hz);
   for (v1::DropCounter& drop : all_drops())
     *data->add_drops() = std::move(drop);
+  v1::DropCounter* late = data->add_drops();
+  late->set_reason("samples not unwound: still queued when the session ended");
+  late->set_count(unprocessed);
   sampler.reset();  // programs gone before the client hears the end
   Send(std::move(final_message));
   // Process images can be large: give their memory back to the system.

@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <tuple>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -198,7 +200,74 @@ static int OnFrame(Dwfl_Frame* frame, void* arg) {
 
 void ProcessImage::DwflDeleter::operator()(Dwfl* dwfl) const { dwfl_end(dwfl); }
 
-ProcessImage::ProcessImage(pid_t tgid) : tgid_(tgid) { Report(); }
+ProcessImage::ProcessImage(pid_t tgid, SymbolTables* tables)
+    : tgid_(tgid), tables_(tables) {
+  Report();
+}
+
+SymbolTable::SymbolTable(std::vector<Symbol> symbols)
+    : symbols_(std::move(symbols)) {
+  std::sort(symbols_.begin(), symbols_.end(),
+            [](const Symbol& a, const Symbol& b) {
+              // At one address: the longest, then by name, for a
+              // stable choice among aliases.
+              return std::tie(a.start, b.size, a.name) <
+                     std::tie(b.start, a.size, b.name);
+            });
+}
+
+const SymbolTable::Symbol* SymbolTable::Find(uint64_t address) const {
+  auto it =
+      std::upper_bound(symbols_.begin(), symbols_.end(), address,
+                       [](uint64_t a, const Symbol& s) { return a < s.start; });
+  // The nearest symbol at or below that covers the address; one without a
+  // size covers up to the next.
+  for (int tries = 0; it != symbols_.begin() && tries < 16; ++tries) {
+    --it;
+    if (it->size == 0 || address - it->start < it->size) return &*it;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// Every function symbol libdwfl finds for `mod` (.symtab, else .dynsym and
+// MiniDebugInfo; the debug file's when there is one), at file addresses.
+std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod,
+                                               Dwarf_Addr bias) {
+  std::vector<SymbolTable::Symbol> symbols;
+  const int n = dwfl_module_getsymtab(mod);
+  for (int i = 1; i < n; ++i) {
+    GElf_Sym sym;
+    GElf_Addr addr = 0;
+    const char* name =
+        dwfl_module_getsym_info(mod, i, &sym, &addr, nullptr, nullptr, nullptr);
+    if (name == nullptr || name[0] == '\0' || sym.st_shndx == SHN_UNDEF) {
+      continue;
+    }
+    const int type = GELF_ST_TYPE(sym.st_info);
+    if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
+    // Symbol versions ("memcpy@@GLIBC_2.14") are not part of the name.
+    const std::string plain(name, strcspn(name, "@"));
+    symbols.push_back({addr - bias, sym.st_size,
+                       Demangle(plain.empty() ? name : plain.c_str())});
+  }
+  return std::make_shared<const SymbolTable>(std::move(symbols));
+}
+
+// The file's identity for sharing its table: build-id, else its path.
+std::string FileKey(Dwfl_Module* mod, const char* name) {
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len > 0) {
+    return absl::StrCat("id:", absl::BytesToHexString(absl::string_view(
+                                   reinterpret_cast<const char*>(bits), len)));
+  }
+  return absl::StrCat("path:", name != nullptr ? name : "");
+}
+
+}  // namespace
 
 ProcessImage::~ProcessImage() = default;
 
@@ -362,14 +431,13 @@ SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
     frame.offset = pc - (elf != nullptr ? bias : start);
     frame.kind = name != nullptr && name == exe_path_ ? v1::MODULE_EXECUTABLE
                                                       : v1::MODULE_LIBRARY;
-    GElf_Off offset = 0;
-    GElf_Sym sym;
-    const char* symbol =
-        dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr);
-    if (symbol != nullptr && symbol[0] != '\0') {
-      // Symbol versions ("memcpy@@GLIBC_2.14") are not part of the name.
-      std::string plain(symbol, strcspn(symbol, "@"));
-      frame.function = Demangle(plain.empty() ? symbol : plain.c_str());
+    if (elf != nullptr) {
+      std::shared_ptr<const SymbolTable>& table =
+          (*tables_)[FileKey(mod, name)];
+      if (table == nullptr) table = ReadSymbols(mod, bias);
+      if (const SymbolTable::Symbol* symbol = table->Find(frame.offset)) {
+        frame.function = symbol->name;
+      }
     }
     if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc); line != nullptr) {
       int lineno = 0;

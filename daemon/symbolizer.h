@@ -58,10 +58,34 @@ class KernelSymbols {
   std::vector<Symbol> symbols_;  // by address
 };
 
+// The function symbols of one ELF file (and its debug file or
+// MiniDebugInfo), by file address, looked up by binary search: libdwfl's own
+// lookup walks every symbol.
+class SymbolTable {
+ public:
+  struct Symbol {
+    uint64_t start;  // file address
+    uint64_t size;
+    std::string name;  // demangled, without a symbol version
+  };
+  explicit SymbolTable(std::vector<Symbol> symbols);
+  // The function holding `address` (a file address), or nullptr.
+  const Symbol* Find(uint64_t address) const;
+
+ private:
+  std::vector<Symbol> symbols_;  // by start
+};
+
+// Symbol tables by file (build-id, else path), shared by the processes of
+// one session: a program run a thousand times is read once.
+using SymbolTables =
+    absl::flat_hash_map<std::string, std::shared_ptr<const SymbolTable>>;
+
 // One process's address space, as the daemon saw it.
 class ProcessImage {
  public:
-  explicit ProcessImage(pid_t tgid);
+  // `tables` outlives the image.
+  ProcessImage(pid_t tgid, SymbolTables* tables);
   ~ProcessImage();
   ProcessImage(const ProcessImage&) = delete;
   ProcessImage& operator=(const ProcessImage&) = delete;
@@ -88,6 +112,7 @@ class ProcessImage {
   const JitSymbol* FindJit(uint64_t pc);
 
   const pid_t tgid_;
+  SymbolTables* const tables_;
   std::string exe_path_;  // what /proc/PID/exe pointed to
   struct DwflDeleter {
     void operator()(::Dwfl* dwfl) const;
