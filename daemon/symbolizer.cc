@@ -248,9 +248,9 @@ std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod,
     const int type = GELF_ST_TYPE(sym.st_info);
     if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
     // Symbol versions ("memcpy@@GLIBC_2.14") are not part of the name.
-    const std::string plain(name, strcspn(name, "@"));
+    const size_t len = strcspn(name, "@");
     symbols.push_back({addr - bias, sym.st_size,
-                       Demangle(plain.empty() ? name : plain.c_str())});
+                       std::string(name, len > 0 ? len : strlen(name))});
   }
   return std::make_shared<const SymbolTable>(std::move(symbols));
 }
@@ -436,7 +436,7 @@ SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
           (*tables_)[FileKey(mod, name)];
       if (table == nullptr) table = ReadSymbols(mod, bias);
       if (const SymbolTable::Symbol* symbol = table->Find(frame.offset)) {
-        frame.function = symbol->name;
+        frame.function = Demangle(symbol->name.c_str());
       }
     }
     if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc); line != nullptr) {

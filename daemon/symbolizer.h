@@ -66,7 +66,7 @@ class SymbolTable {
   struct Symbol {
     uint64_t start;  // file address
     uint64_t size;
-    std::string name;  // demangled, without a symbol version
+    std::string name;  // as in the file, without a symbol version
   };
   explicit SymbolTable(std::vector<Symbol> symbols);
   // The function holding `address` (a file address), or nullptr.
