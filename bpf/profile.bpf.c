@@ -31,8 +31,8 @@ struct {
 
 /* Address spaces sampled before: the first sample of a process, and the
  * first after each exec, wakes the reader at once, so that it reads the
- * process's mappings while it lives. */
-/* Keyed by process and mm: a freed mm_struct's address comes back. */
+ * process's mappings while it lives. Keyed by process and mm: a freed
+ * mm_struct's address comes back. */
 struct sampled_space {
 	__u64 mm;
 	__u32 tgid;
