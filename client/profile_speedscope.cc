@@ -52,9 +52,9 @@ std::string RenderSpeedscope(const ProfileView& view, const std::string& name) {
     shared[i] = next;
     const ViewFrame& frame = view.frames[i];
     absl::StrAppend(&out, next == 0 ? "" : ",",
-                    "{\"name\":", JsonString(frame.name));
+                    "{\"name\":", JsonText(frame.name));
     if (!frame.module.empty()) {
-      absl::StrAppend(&out, ",\"file\":", JsonString(frame.module));
+      absl::StrAppend(&out, ",\"file\":", JsonText(frame.module));
     }
     out += "}";
     ++next;
@@ -72,7 +72,7 @@ std::string RenderSpeedscope(const ProfileView& view, const std::string& name) {
   for (size_t g = 0; g < groups.size(); ++g) {
     const Group& group = *groups[g];
     absl::StrAppend(&out, g == 0 ? "" : ",", "{\"type\":\"sampled\",\"name\":",
-                    JsonString(view.frames[group.process].name),
+                    JsonText(view.frames[group.process].name),
                     ",\"unit\":\"none\",\"startValue\":0,\"endValue\":",
                     group.total, ",\"samples\":[");
     for (size_t s = 0; s < group.stacks.size(); ++s) {
@@ -89,7 +89,7 @@ std::string RenderSpeedscope(const ProfileView& view, const std::string& name) {
     }
     out += "]}";
   }
-  absl::StrAppend(&out, "],\"name\":", JsonString(name),
+  absl::StrAppend(&out, "],\"name\":", JsonText(name),
                   ",\"activeProfileIndex\":0,\"exporter\":\"tracectl\"}\n");
   return out;
 }

@@ -93,6 +93,10 @@ TEST(SyscallsReportTest, JsonKeepsNumbersAsNumbersAndListsEveryDropCounter) {
 
 TEST(JsonStringTest, Escapes) {
   EXPECT_EQ(JsonString("a\"b\\c\n\x01\xff"), R"("a\"b\\c\n\u0001\u00ff")");
+  // Text: valid UTF-8 kept, stray bytes replaced, controls escaped.
+  EXPECT_EQ(JsonText("caf\xc3\xa9 \xe2\x82\xac\x01\xff\xc3"),
+            "\"caf\xc3\xa9 \xe2\x82\xac\\u0001\\ufffd\\ufffd\"");
+  EXPECT_EQ(JsonText("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");
 }
 
 }  // namespace
