@@ -109,22 +109,26 @@ int FindElf(Dwfl_Module* mod, void** userdata, const char* name,
   return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
 }
 
+// The module's GNU build-id in lower-case hex, or empty.
+std::string BuildIdHex(Dwfl_Module* mod) {
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len <= 0) return "";
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bits), len));
+}
+
 // Debug files: by build-id under /usr/lib/debug/.build-id, then by the
 // .gnu_debuglink name (a bare file name, never a path) next to the file, in
 // its .debug directory, and under /usr/lib/debug.
 int FindDebuginfo(Dwfl_Module* mod, void**, const char*, Dwarf_Addr,
                   const char* file_name, const char* debuglink_file, GElf_Word,
                   char** debuginfo_file_name) {
-  const unsigned char* bits = nullptr;
-  GElf_Addr vaddr = 0;
-  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
-  if (len > 1) {
-    std::string path = "/usr/lib/debug/.build-id/";
-    absl::StrAppend(&path, absl::Hex(bits[0], absl::kZeroPad2), "/");
-    for (int i = 1; i < len; ++i) {
-      absl::StrAppend(&path, absl::Hex(bits[i], absl::kZeroPad2));
-    }
-    path += ".debug";
+  if (const std::string id = BuildIdHex(mod); id.size() > 2) {
+    const std::string path =
+        absl::StrCat("/usr/lib/debug/.build-id/", id.substr(0, 2), "/",
+                     id.substr(2), ".debug");
     if (int fd = OpenInProcessRoot(path, debuginfo_file_name); fd >= 0) {
       return fd;
     }
@@ -257,12 +261,8 @@ std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod,
 
 // The file's identity for sharing its table: build-id, else its path.
 std::string FileKey(Dwfl_Module* mod, const char* name) {
-  const unsigned char* bits = nullptr;
-  GElf_Addr vaddr = 0;
-  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
-  if (len > 0) {
-    return absl::StrCat("id:", absl::BytesToHexString(absl::string_view(
-                                   reinterpret_cast<const char*>(bits), len)));
+  if (const std::string id = BuildIdHex(mod); !id.empty()) {
+    return absl::StrCat("id:", id);
   }
   return absl::StrCat("path:", name != nullptr ? name : "");
 }
@@ -302,11 +302,7 @@ bool ProcessImage::Report() {
 
 bool ProcessImage::MaybeReport() {
   if (absl::Now() - last_report_ < kReportInterval) return false;
-  if (access(absl::StrCat("/proc/", tgid_, "/maps").c_str(), R_OK) != 0) {
-    last_report_ = absl::Now();
-    return false;
-  }
-  return Report();
+  return Report();  // fails, and keeps the image, if the process is gone
 }
 
 bool ProcessImage::Unwind(const profile_sample& sample, size_t max_frames,
@@ -369,45 +365,35 @@ void ProcessImage::LoadJitMap() {
     close(fd);
     return;
   }
-  std::vector<JitSymbol> symbols;
+  std::vector<SymbolTable::Symbol> symbols;
   char* buffer = nullptr;
   size_t capacity = 0;
   ssize_t n;
   while ((n = getline(&buffer, &capacity, file.get())) > 0) {
     std::string line(buffer, n);
     if (!line.empty() && line.back() == '\n') line.pop_back();
-    // START SIZE name, the first two in hex.
+    // START SIZE name, the first two in hex. An entry without a size
+    // covers nothing.
     std::vector<absl::string_view> parts =
         absl::StrSplit(line, absl::MaxSplits(' ', 2));
     if (parts.size() < 3) continue;
-    JitSymbol symbol;
+    SymbolTable::Symbol symbol;
     if (!absl::SimpleHexAtoi(parts[0], &symbol.start) ||
-        !absl::SimpleHexAtoi(parts[1], &symbol.size)) {
+        !absl::SimpleHexAtoi(parts[1], &symbol.size) || symbol.size == 0) {
       continue;
     }
     symbol.name = std::string(parts[2]);
     symbols.push_back(std::move(symbol));
   }
   free(buffer);
-  std::sort(
-      symbols.begin(), symbols.end(),
-      [](const JitSymbol& a, const JitSymbol& b) { return a.start < b.start; });
-  jit_ = std::move(symbols);
+  jit_ = SymbolTable(std::move(symbols));
 }
 
-const ProcessImage::JitSymbol* ProcessImage::FindJit(uint64_t pc) {
-  auto find = [&]() -> const JitSymbol* {
-    auto it = std::upper_bound(
-        jit_.begin(), jit_.end(), pc,
-        [](uint64_t a, const JitSymbol& s) { return a < s.start; });
-    if (it == jit_.begin()) return nullptr;
-    --it;
-    return pc < it->start + it->size ? &*it : nullptr;
-  };
-  if (const JitSymbol* symbol = find()) return symbol;
+const SymbolTable::Symbol* ProcessImage::FindJit(uint64_t pc) {
+  if (const SymbolTable::Symbol* symbol = jit_.Find(pc)) return symbol;
   if (absl::Now() - last_jit_load_ >= kReportInterval) {
     LoadJitMap();
-    return find();
+    return jit_.Find(pc);
   }
   return nullptr;
 }
@@ -448,7 +434,7 @@ SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
         frame.line = lineno > 0 ? lineno : 0;
       }
     }
-  } else if (const JitSymbol* jit = FindJit(pc); jit != nullptr) {
+  } else if (const SymbolTable::Symbol* jit = FindJit(pc); jit != nullptr) {
     frame.function = jit->name;
     frame.module = "[jit]";
     frame.kind = v1::MODULE_JIT;

@@ -68,7 +68,7 @@ class SymbolTable {
     uint64_t size;
     std::string name;  // as in the file, without a symbol version
   };
-  explicit SymbolTable(std::vector<Symbol> symbols);
+  explicit SymbolTable(std::vector<Symbol> symbols = {});
   // The function holding `address` (a file address), or nullptr.
   const Symbol* Find(uint64_t address) const;
 
@@ -98,18 +98,15 @@ class ProcessImage {
   SymbolizedFrame Resolve(const UserPc& pc);
 
  private:
-  struct JitSymbol {
-    uint64_t start;
-    uint64_t size;
-    std::string name;
-  };
   // (Re)reads /proc/PID/maps; false when the process is gone.
   bool Report();
   // Reads the process's modules again if it lives and was not re-read in
   // the last little while: for code mapped since (dlopen, exec).
   bool MaybeReport();
   void LoadJitMap();
-  const JitSymbol* FindJit(uint64_t pc);
+  // The JIT map's symbol holding `pc` (absolute addresses), reading the
+  // map again if it may have grown.
+  const SymbolTable::Symbol* FindJit(uint64_t pc);
 
   const pid_t tgid_;
   SymbolTables* const tables_;
@@ -120,7 +117,7 @@ class ProcessImage {
   std::unique_ptr<::Dwfl, DwflDeleter> dwfl_;
   bool attached_ = false;
   absl::Time last_report_ = absl::InfinitePast();
-  std::vector<JitSymbol> jit_;  // by start
+  SymbolTable jit_;  // from /tmp/perf-PID.map
   absl::Time last_jit_load_ = absl::InfinitePast();
   // The map as last read: read again only when it changed.
   int64_t jit_map_size_ = -1;
