@@ -78,6 +78,8 @@ class CpuSampler {
   virtual void Detach() = 0;
   // Every counter of lost or damaged samples, zeros included.
   virtual std::vector<v1::DropCounter> Drops() const = 0;
+  // Samples lost outright (not damaged): for progress reports.
+  virtual uint64_t LostSamples() const = 0;
 };
 
 class Backend {

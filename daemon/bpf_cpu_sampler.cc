@@ -212,4 +212,8 @@ std::vector<v1::DropCounter> BpfCpuSampler::Drops() const {
   return drops;
 }
 
+uint64_t BpfCpuSampler::LostSamples() const {
+  return SumPerCpuCounter(skel_->maps.drops, PROFILE_DROP_RING_FULL);
+}
+
 }  // namespace tracectl

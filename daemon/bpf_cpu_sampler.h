@@ -31,6 +31,7 @@ class BpfCpuSampler final : public CpuSampler {
       const std::function<void(const profile_sample&)>& on_sample) override;
   void Detach() override;
   std::vector<v1::DropCounter> Drops() const override;
+  uint64_t LostSamples() const override;
 
  private:
   explicit BpfCpuSampler(profile_bpf* skel) : skel_(skel) {}

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "daemon/profile_aggregator.h"
@@ -105,16 +104,6 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
     }
     return drops;
   };
-  auto dropped = [&]() {
-    uint64_t total = 0;
-    // Lost samples only: damaged stacks are still counted samples.
-    for (const v1::DropCounter& drop : sampler->Drops()) {
-      if (absl::StartsWith(drop.reason(), "samples lost")) {
-        total += drop.count();
-      }
-    }
-    return total;
-  };
 
   const absl::Time begin = absl::Now();
   const absl::Time end =
@@ -147,7 +136,7 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
       v1::ProfileProgress* p = progress.mutable_progress();
       p->set_elapsed_seconds(absl::ToDoubleSeconds(now - begin));
       p->set_samples(aggregator.samples());
-      p->set_dropped(dropped());
+      p->set_dropped(sampler->LostSamples());
       SendReplaceable(std::move(progress));
       next_progress = now + kProgressInterval;
       aggregator.Prune(now - kImageIdleTime);
