@@ -478,7 +478,16 @@ void AppendHeader(std::string* out, double height) {
       kImageWidth, height, kImageWidth, height);
 }
 
-void AppendTitles(std::string* out, const FlameSvgOptions& options) {
+// What follows the <svg> tag in every graph: the style sheet, the
+// background and the titles.
+void AppendPrologue(std::string* out, const FlameSvgOptions& options,
+                    double height) {
+  absl::StrAppend(out, "<style type=\"text/css\"><![CDATA[", kStyle,
+                  "]]></style>\n");
+  absl::StrAppendFormat(out,
+                        "<rect class=\"background\" x=\"0\" y=\"0\" "
+                        "width=\"%.0f\" height=\"%.0f\"/>\n",
+                        kImageWidth, height);
   absl::StrAppendFormat(out,
                         "<text id=\"title\" class=\"title\" x=\"%.0f\" "
                         "y=\"%.0f\">%s</text>\n",
@@ -499,13 +508,8 @@ std::string RenderEmpty(const FlameSvgOptions& options) {
   const double height = frames_top + 50;
   std::string out;
   AppendHeader(&out, height);
-  absl::StrAppend(&out, ">\n<style type=\"text/css\"><![CDATA[", kStyle,
-                  "]]></style>\n");
-  absl::StrAppendFormat(&out,
-                        "<rect class=\"background\" x=\"0\" y=\"0\" "
-                        "width=\"%.0f\" height=\"%.0f\"/>\n",
-                        kImageWidth, height);
-  AppendTitles(&out, options);
+  out += ">\n";
+  AppendPrologue(&out, options, height);
   absl::StrAppendFormat(
       &out, "<text id=\"no-samples\" x=\"%.0f\" y=\"%.0f\">no samples</text>\n",
       kImageWidth / 2, frames_top + 24);
@@ -572,13 +576,7 @@ std::string RenderFlameSvg(const ProfileView& view,
                         "data-plot-width=\"%.0f\" data-char-width=\"%.2f\" "
                         "data-text-pad=\"%.0f\">\n",
                         total, kSidePad, kPlotWidth, kCharWidth, kTextPad);
-  absl::StrAppend(&out, "<style type=\"text/css\"><![CDATA[", kStyle,
-                  "]]></style>\n");
-  absl::StrAppendFormat(&out,
-                        "<rect class=\"background\" x=\"0\" y=\"0\" "
-                        "width=\"%.0f\" height=\"%.0f\"/>\n",
-                        kImageWidth, height);
-  AppendTitles(&out, options);
+  AppendPrologue(&out, options, height);
   absl::StrAppendFormat(&out,
                         "<text id=\"reset-zoom\" class=\"control disabled\" "
                         "x=\"%.0f\" y=\"%.0f\">Reset Zoom</text>\n",
