@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The cost of CPU profiling: a fixed amount of CPU-bound work (a C program of
-# the shape of tests/helpers/hot_helper.c, main -> work -> hot_a 3/4 and
-# hot_b 1/4, built -O2 -fomit-frame-pointer, so only DWARF CFI unwinds it),
+# The cost of CPU profiling: a fixed amount of CPU-bound work
+# (tests/helpers/hot_helper.c --calls N: main -> work -> hot_a 3/4 and hot_b
+# 1/4, built -O2 -fomit-frame-pointer, so only DWARF CFI unwinds it),
 # untraced, under `tracectl flame` and under `perf record --call-graph dwarf`,
 # in one run, as ratios. Both profilers sample at 99 Hz on cpu-clock.
 # tracectld unwinds online; perf copies stacks and unwinds later, in
@@ -14,8 +14,9 @@
 #
 #   sudo bench/flame_bench.sh [ROUNDS]     (default 5 rounds, or $ROUNDS; median kept)
 #   FLAME_WORK=N                           work() calls (default 900000, about 4 s)
-#   TRACECTL_BIN=DIR                       tracectl and tracectld from DIR, not
-#                                          build/bin (then nothing is built)
+#   TRACECTL_BIN=DIR                       tracectl, tracectld and hot_helper
+#                                          from DIR, not build/bin (then
+#                                          nothing is built)
 #
 # Prints Markdown tables for bench/RESULTS.md.
 set -euo pipefail
@@ -36,77 +37,10 @@ TMP=$(mktemp -d /tmp/flame_bench.XXXXXX)
 chmod 755 "$TMP"
 trap 'temp_daemon_stop; rm -rf "$TMP"' EXIT
 
-# temp_daemon_start, with the daemon from $BIN.
-daemon_start() {
-  TEMP_DAEMON_DIR=$(mktemp -d /tmp/tracectl.XXXXXX)
-  chmod 755 "$TEMP_DAEMON_DIR"
-  export TRACECTL_SOCKET="$TEMP_DAEMON_DIR/tracectld.sock"
-  "$BIN/tracectld" --socket "$TRACECTL_SOCKET" 2>"$TEMP_DAEMON_DIR/tracectld.log" &
-  TEMP_DAEMON_PID=$!
-  for _ in $(seq 100); do
-    "$BIN/tracectl" info >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "tracectld did not start:" >&2
-  cat "$TEMP_DAEMON_DIR/tracectld.log" >&2
-  return 1
-}
+PROG=("$BIN/hot_helper" --calls "$WORK_CALLS")
 
-# The workload: the same shape as hot_helper, but a fixed number of calls
-# instead of a fixed wall time. It prints the seconds its loop took.
-cat >"$TMP/fixed_work.c" <<'EOF'
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-
-static volatile unsigned long sink;
-
-/* One multiply-add per step, each depending on the last: time ~ steps. */
-static inline __attribute__((always_inline)) unsigned long churn(unsigned long steps,
-								 unsigned long x)
-{
-	while (steps--)
-		x = x * 2862933555777941757UL + 3037000493UL;
-	return x;
-}
-
-__attribute__((noinline)) unsigned long hot_a(unsigned long x) { return churn(3000, x) + 1; }
-__attribute__((noinline)) unsigned long hot_b(unsigned long x) { return churn(1000, x) + 2; }
-
-/* Not a tail call to hot_b: work stays on the stack in both. */
-__attribute__((noinline)) unsigned long work(unsigned long x)
-{
-	unsigned long a = hot_a(x);
-	unsigned long b = hot_b(a);
-
-	return a ^ b;
-}
-
-static double seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-int main(int argc, char **argv)
-{
-	long calls = argc > 1 ? atol(argv[1]) : 900000;
-	unsigned long x = 1;
-	double start = seconds();
-
-	for (long i = 0; i < calls; i++)
-		x = work(x);
-	sink = x;
-	printf("%.6f\n", seconds() - start);
-	return 0;
-}
-EOF
-gcc -O2 -fomit-frame-pointer -g -o "$TMP/fixed_work" "$TMP/fixed_work.c"
-PROG=("$TMP/fixed_work" "$WORK_CALLS")
-
-daemon_start
+TRACECTL_BIN=$BIN
+temp_daemon_start
 DAEMON_PID=$TEMP_DAEMON_PID
 TICK=$(getconf CLK_TCK)
 # tracectld's utime+stime, in clock ticks (fields 14 and 15; the comm in
@@ -144,7 +78,7 @@ config "perf record -e cpu-clock -F 99 --call-graph dwarf" \
 config "  perf script (unwinding, after the run)" \
   'measure perfscript sh -c "perf script -i \"$TMP/perf.data\" >/dev/null"'
 run_rounds "$RUNS"
-print_table "fixed_work $WORK_CALLS (gcc -O2 -fomit-frame-pointer -g), sampled at 99 Hz on cpu-clock"
+print_table "hot_helper --calls $WORK_CALLS (-O2 -fomit-frame-pointer -g), sampled at 99 Hz on cpu-clock"
 
 # Sum, median and list of what measure kept for KEY (own, daemon, wall, samples).
 sum_of() { awk '{s += $1} END {printf "%.3f", s}' "$TMP/$1.$2"; }

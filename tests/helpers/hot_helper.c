@@ -1,11 +1,16 @@
 /*
  * A CPU-bound program with known proportions, for tracectl flame's tests
  * and benchmark: main -> work -> hot_a runs 3/4 of the time and
- * main -> work -> hot_b 1/4, for as many seconds as argv[1] says (default
- * 2). Built -O2 -fomit-frame-pointer: only DWARF CFI can unwind it.
+ * main -> work -> hot_b 1/4. Built -O2 -fomit-frame-pointer: only DWARF CFI
+ * can unwind it.
+ *
+ *   hot_helper [SECONDS]    for SECONDS of wall time (default 2)
+ *   hot_helper --calls N    N calls of work(), a fixed amount of CPU work;
+ *                           prints the seconds its loop took
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static volatile unsigned long sink;
@@ -49,9 +54,19 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	double seconds = argc > 1 ? atof(argv[1]) : 2.0;
-	double end = now() + seconds;
 	unsigned long x = 1;
+	double start = now();
+
+	if (argc == 3 && strcmp(argv[1], "--calls") == 0) {
+		long calls = atol(argv[2]);
+
+		for (long i = 0; i < calls; i++)
+			x = work(x);
+		sink = x;
+		printf("%.6f\n", now() - start);
+		return 0;
+	}
+	double end = start + (argc > 1 ? atof(argv[1]) : 2.0);
 
 	while (now() < end) {
 		for (int i = 0; i < 100; i++)
