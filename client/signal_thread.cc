@@ -1,9 +1,15 @@
 #include "client/signal_thread.h"
 
+#include <pthread.h>
+
 #include <ctime>
 
 namespace tracectl {
 namespace {
+
+// Sent by the destructor to the thread itself: it ends the wait at once
+// instead of at the next tick.
+int WakeSignal() { return SIGRTMIN; }
 
 sigset_t StopSignals() {
   sigset_t signals;
@@ -11,6 +17,7 @@ sigset_t StopSignals() {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, WakeSignal());
   return signals;
 }
 
@@ -25,13 +32,17 @@ SignalThread::SignalThread(
     int count = 0;
     while (!done_) {
       siginfo_t info;
-      if (sigtimedwait(&signals, &info, &tick) > 0) handler(info, ++count);
+      if (sigtimedwait(&signals, &info, &tick) > 0 &&
+          info.si_signo != WakeSignal()) {
+        handler(info, ++count);
+      }
     }
   });
 }
 
 SignalThread::~SignalThread() {
   done_ = true;
+  pthread_kill(thread_.native_handle(), WakeSignal());
   thread_.join();
 }
 
