@@ -157,11 +157,9 @@ std::string StraceOptionHint(const std::string& subcommand,
       {"-a", "tracectl does not align the results in columns"},
       {"--trace", "type -e trace=SET"},
       {"--status", "type -e status=SET"},
-      {"--follow-forks", "type -f"},
       {"--output-separately",
        "tracectl writes one output for every process (-ff is -f here); each "
        "line starts with its thread id once several tasks are traced"},
-      {"--decode-fds", "type -y"},
   };
   static constexpr Hint kSyscallsHints[] = {
       {"-C",
