@@ -92,8 +92,7 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
   CLI::App* cmd = app.add_subcommand(
       "syscalls",
       "Count system calls, errors and the time spent in them (like strace "
-      "-c), "
-      "system-wide, for --pid/--comm/--uid, or for [-- CMD ARGS...]");
+      "-c), system-wide, for --pid/--comm/--uid, or for [--] CMD [ARGS...]");
   auto o = std::make_shared<SyscallsOptions>();
   AddTargetOptions(cmd, &o->target);
   cmd->add_option("-i,--interval", o->interval,

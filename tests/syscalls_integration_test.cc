@@ -357,7 +357,7 @@ TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
       {"syscalls", "--no-such-flag"},
       {"syscalls", "--sort", "bogus"},
       {"syscalls", "--comm", "a-very-long-comm-prefix"},
-      {"syscalls", "--follow"},
+      {"syscalls", "--follow", "--comm", "x"},
       {"syscalls", "--pid",
        std::to_string(AnotherThreadOf(daemon_->process().pid()))},
       {"no-such-subcommand"},
