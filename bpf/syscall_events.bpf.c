@@ -7,8 +7,18 @@
  * call that is not selected costs one array load), then the task filter,
  * then keeps the arguments and their input memory (paths, written bytes,
  * argv, sockaddrs) in task-local storage. sys_exit adds the result, the
- * output memory (read bytes, pipe fds), re-reads the paths that were not
- * paged in at entry, and sends the record. Filters are rodata, 0 = off.
+ * output memory (read bytes, pipe fds, stat structures), re-reads the paths
+ * and argv that were not paged in at entry, and sends the record. Filters
+ * are rodata, 0 = off.
+ *
+ * bpf_probe_read_user() does not fault pages in. A forked child shares its
+ * parent's file-backed pages (.rodata string literals, say) only once it
+ * touches them: fork copies no page table entries for a file mapping that
+ * has no private copies. An execve() of literals from a child can then not
+ * be read at entry, and a successful one not at exit either, its memory
+ * gone. sched_process_exec runs in between, with the new program's stack
+ * holding the copy of argv the kernel made and bprm holding the file name
+ * and the number of environment strings.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -20,6 +30,7 @@
 #define TS_COMPAT 0x0002 /* x86: this system call uses the 32-bit ABI */
 #define EVENT_DATA_MASK (EVENT_DATA_SIZE - 1)
 #define SOCKADDR_MAX 128
+#define AT_FDCWD -100
 
 /* What to capture of each native syscall; SPEC_SELECTED marks the traced. */
 const volatile struct syscall_spec specs[MAX_TRACE_NR] = {};
@@ -38,8 +49,10 @@ struct pending {
 	char data[EVENT_DATA_SIZE + CAPTURE_MAX];
 	/* Not sent: past the end of the record. */
 	__u8 armed;
-	__u8 unread;		       /* args whose path failed at entry */
+	__u8 unread;		       /* args whose path or argv failed at entry */
 	__u8 unread_capture[EVENT_ARGS]; /* ... and their capture slots */
+	__u8 exec_seen;		       /* the call replaced the program */
+	__u32 exec_envc;	       /* the new program's environment count */
 };
 
 struct {
@@ -145,7 +158,6 @@ static __always_inline void capture_bytes(struct pending *p, struct capture *c,
 	if (bpf_probe_read_user(&p->data[off & EVENT_DATA_MASK], n,
 				(const void *)ptr)) {
 		c->flags |= CAPTURE_UNREAD;
-		count_drop(TRACE_DROP_UNREADABLE);
 		return;
 	}
 	c->len = n;
@@ -153,9 +165,11 @@ static __always_inline void capture_bytes(struct pending *p, struct capture *c,
 }
 
 /* Appends up to ARGV_MAX_STRINGS strings of a char *[], each with its NUL,
- * each cut at string_size + 1 bytes, all together about CAPTURE_MAX. */
-static __always_inline void capture_argv(struct pending *p, struct capture *c,
-					 __u64 argv)
+ * each cut at string_size + 1 bytes, all together about CAPTURE_MAX.
+ * Returns false, keeping nothing, if a pointer or a string could not be
+ * read. Not inlined: it is called for entry, exec and exit. */
+static __noinline bool capture_argv(struct pending *p, struct capture *c,
+				    __u64 argv)
 {
 	__u32 size = string_size + 2;
 	const char *s;
@@ -163,30 +177,27 @@ static __always_inline void capture_argv(struct pending *p, struct capture *c,
 
 	if (size > CAPTURE_MAX)
 		size = CAPTURE_MAX;
+	c->offset = p->ev.data_len;
+	c->len = 0;
+	c->flags &= ~(CAPTURE_UNREAD | CAPTURE_TRUNCATED);
 	for (i = 0; i < ARGV_MAX_STRINGS; i++) {
 		__u32 off = p->ev.data_len;
 		long n;
 
 		if (bpf_probe_read_user(&s, sizeof(s),
-					(const void *)(argv + i * sizeof(s)))) {
-			c->flags |= CAPTURE_UNREAD;
-			count_drop(TRACE_DROP_UNREADABLE);
-			return;
-		}
+					(const void *)(argv + i * sizeof(s))))
+			goto unread;
 		if (!s)
-			return;
+			return true;
 		if (off >= EVENT_DATA_SIZE || off - c->offset >= CAPTURE_MAX) {
 			c->flags |= CAPTURE_TRUNCATED;
 			count_drop(TRACE_DROP_TRUNCATED);
-			return;
+			return true;
 		}
 		n = bpf_probe_read_user_str(&p->data[off & EVENT_DATA_MASK],
 					    size, s);
-		if (n <= 0) {
-			c->flags |= CAPTURE_UNREAD;
-			count_drop(TRACE_DROP_UNREADABLE);
-			return;
-		}
+		if (n <= 0)
+			goto unread;
 		c->len += n;
 		p->ev.data_len = off + n;
 	}
@@ -195,19 +206,117 @@ static __always_inline void capture_argv(struct pending *p, struct capture *c,
 		c->flags |= CAPTURE_TRUNCATED;
 		count_drop(TRACE_DROP_TRUNCATED);
 	}
+	return true;
+unread:
+	/* Give back the strings read so far. */
+	p->ev.data_len = c->offset;
+	c->len = 0;
+	c->flags |= CAPTURE_UNREAD;
+	return false;
+}
+
+/* Appends a NUL-terminated kernel string, as capture_string does. */
+static __always_inline bool capture_kernel_string(struct pending *p,
+						  struct capture *c,
+						  const char *ptr)
+{
+	__u32 off = p->ev.data_len;
+	long n;
+
+	if (off >= EVENT_DATA_SIZE)
+		return false;
+	n = bpf_probe_read_kernel_str(&p->data[off & EVENT_DATA_MASK],
+				      CAPTURE_MAX, ptr);
+	if (n <= 0)
+		return false;
+	c->offset = off;
+	c->flags &= ~CAPTURE_UNREAD;
+	if (n == CAPTURE_MAX) {
+		c->flags |= CAPTURE_TRUNCATED;
+		count_drop(TRACE_DROP_TRUNCATED);
+	}
+	c->len = n - 1;
+	p->ev.data_len = off + n - 1;
+	return true;
+}
+
+/* Appends a __u32. */
+static __always_inline void capture_u32(struct pending *p, struct capture *c,
+					__u32 value)
+{
+	__u32 off = p->ev.data_len;
+
+	if (off >= EVENT_DATA_SIZE) {
+		c->flags |= CAPTURE_TRUNCATED;
+		return;
+	}
+	__builtin_memcpy(&p->data[off & EVENT_DATA_MASK], &value,
+			 sizeof(value));
+	c->len = sizeof(value);
+	p->ev.data_len = off + sizeof(value);
+}
+
+struct count_ctx {
+	__u64 array;
+	__u32 count;
+	bool ended;  /* the NULL was found */
+	bool unread; /* a pointer could not be read */
+};
+
+static int count_one(__u32 i, struct count_ctx *ctx)
+{
+	const void *ptr;
+
+	if (bpf_probe_read_user(&ptr, sizeof(ptr),
+				(const void *)(ctx->array + i * sizeof(ptr)))) {
+		ctx->unread = true;
+		return 1;
+	}
+	if (!ptr) {
+		ctx->ended = true;
+		return 1;
+	}
+	ctx->count = i + 1;
+	return 0;
+}
+
+/* Appends the number of pointers before the NULL of the char *[] at
+ * `array`, counting at most ARRAY_COUNT_MAX. */
+static __always_inline void capture_array_count(struct pending *p,
+						struct capture *c, __u64 array)
+{
+	struct count_ctx ctx = { .array = array };
+
+	bpf_loop(ARRAY_COUNT_MAX, count_one, &ctx, 0);
+	if (ctx.unread) {
+		c->flags |= CAPTURE_UNREAD;
+		return;
+	}
+	if (!ctx.ended)
+		c->flags |= CAPTURE_TRUNCATED;
+	capture_u32(p, c, ctx.count);
 }
 
 static __always_inline void emit(struct pending *p)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	__u32 len = p->ev.data_len;
+	int i;
 
 	if (len > sizeof(p->data))
 		len = sizeof(p->data);
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, p, sizeof(p->ev) + len, flags))
+	if (bpf_ringbuf_output(&events, p, sizeof(p->ev) + len, flags)) {
 		count_drop(TRACE_DROP_RINGBUF_FULL);
+		return;
+	}
+	/* Each capture the reader will show as unreadable, once. */
+	for (i = 0; i < EVENT_MAX_CAPTURES; i++) {
+		if (i < p->ev.ncaptures &&
+		    (p->ev.captures[i].flags & CAPTURE_UNREAD))
+			count_drop(TRACE_DROP_UNREADABLE);
+	}
 }
 
 /* Entry-time captures of argument i. */
@@ -244,42 +353,122 @@ static __always_inline void capture_at_entry(struct pending *p,
 		capture_bytes(p, c, p->ev.args[i], len, SOCKADDR_MAX);
 		break;
 	case CAPTURE_ARGV:
-		capture_argv(p, c, p->ev.args[i]);
+		if (!capture_argv(p, c, p->ev.args[i])) {
+			p->unread |= 1 << i;
+			p->unread_capture[i] = p->ev.ncaptures - 1;
+		}
 		break;
 	}
 }
 
-/* Exit-time captures of argument i: output memory, and paths again. */
+/* Exit-time captures of argument i: output memory, and what could not be
+ * read at entry. */
 static __always_inline void capture_at_exit(struct pending *p,
 					    const volatile struct syscall_spec *spec,
 					    int i, long ret)
 {
 	__u8 kind = spec->kind[i];
+	__u64 ptr = p->ev.args[i];
 	struct capture *c;
 	__u8 slot;
+	bool ok;
 
 	if (p->unread & (1 << i)) {
 		slot = p->unread_capture[i];
 		if (slot >= EVENT_MAX_CAPTURES)
 			return;
 		c = &p->ev.captures[slot];
-		/* A successful exec replaced the memory the path was in. */
-		if (((spec->flags & SPEC_EXEC) && ret == 0) ||
-		    !capture_string(p, c, p->ev.args[i])) {
-			count_drop(TRACE_DROP_UNREADABLE);
+		/* A successful exec replaced the memory it was in. */
+		if ((spec->flags & SPEC_EXEC) && ret == 0)
 			return;
-		}
-		c->flags |= CAPTURE_AT_EXIT;
+		if (kind == CAPTURE_ARGV)
+			ok = capture_argv(p, c, ptr);
+		else
+			ok = capture_string(p, c, ptr);
+		if (ok)
+			c->flags |= CAPTURE_AT_EXIT;
 		return;
 	}
-	if (kind == CAPTURE_OUT_BUF && ret > 0 && p->ev.args[i]) {
+	if (!ptr)
+		return;
+	switch (kind) {
+	case CAPTURE_OUT_BUF:
+		if (ret > 0 && (c = new_capture(p, i, kind)))
+			capture_bytes(p, c, ptr, ret, string_size);
+		break;
+	case CAPTURE_FD_PAIR:
+		if (ret == 0 && (c = new_capture(p, i, kind)))
+			capture_bytes(p, c, ptr, 8, 8);
+		break;
+	case CAPTURE_STAT:
+		if (ret == 0 && (c = new_capture(p, i, kind)))
+			capture_bytes(p, c, ptr, STAT_BYTES, STAT_BYTES);
+		break;
+	case CAPTURE_STATX:
+		if (ret == 0 && (c = new_capture(p, i, kind)))
+			capture_bytes(p, c, ptr, STATX_BYTES, STATX_BYTES);
+		break;
+	case CAPTURE_STATFS:
+		if (ret == 0 && (c = new_capture(p, i, kind)))
+			capture_bytes(p, c, ptr, STATFS_BYTES, STATFS_BYTES);
+		break;
+	case CAPTURE_ARRAY_COUNT:
 		c = new_capture(p, i, kind);
-		if (c)
-			capture_bytes(p, c, p->ev.args[i], ret, string_size);
-	} else if (kind == CAPTURE_FD_PAIR && ret == 0 && p->ev.args[i]) {
-		c = new_capture(p, i, kind);
-		if (c)
-			capture_bytes(p, c, p->ev.args[i], 8, 8);
+		if (!c)
+			break;
+		if (p->exec_seen)
+			capture_u32(p, c, p->exec_envc);
+		else if (ret == 0 && (spec->flags & SPEC_EXEC))
+			c->flags |= CAPTURE_UNREAD; /* gone with the old program */
+		else
+			capture_array_count(p, c, ptr);
+		break;
+	}
+}
+
+/* During a successful exec, argument i of the call if it could not be read
+ * at entry: the file name from bprm, argv from the new program's stack. */
+static __always_inline void capture_at_exec(struct pending *p,
+					    const volatile struct syscall_spec *spec,
+					    struct linux_binprm *bprm, int i)
+{
+	__u8 kind = spec->kind[i];
+	struct capture *c;
+	__u64 stack;
+	__u8 slot;
+	long argc;
+	bool ok;
+
+	if (!(p->unread & (1 << i)))
+		return;
+	slot = p->unread_capture[i];
+	if (slot >= EVENT_MAX_CAPTURES)
+		return;
+	c = &p->ev.captures[slot];
+	if (kind == CAPTURE_PATH) {
+		/* bprm->filename is the path as given unless it was relative
+		 * to a descriptor (execveat: "/dev/fd/N/path"). */
+		if (i > 0 && (int)p->ev.args[i - 1] != AT_FDCWD)
+			return;
+		ok = capture_kernel_string(p, c, BPF_CORE_READ(bprm, filename));
+	} else if (kind == CAPTURE_ARGV) {
+		/* A script's interpreter took argv[0]'s place: it is gone. */
+		if (BPF_CORE_READ(bprm, interp) !=
+		    BPF_CORE_READ(bprm, filename))
+			return;
+		/* The binary loader left bprm->p at the new stack's top:
+		 * argc, then argv[]. */
+		stack = BPF_CORE_READ(bprm, p);
+		if (bpf_probe_read_user(&argc, sizeof(argc), (void *)stack) ||
+		    argc != BPF_CORE_READ(bprm, argc))
+			return;
+		ok = capture_argv(p, c, stack + sizeof(argc));
+	} else {
+		return;
+	}
+	if (ok) {
+		c->flags |= CAPTURE_AT_EXEC;
+		p->unread &= ~(1 << i);
 	}
 }
 
@@ -325,6 +514,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	p->ev.ncaptures = 0;
 	p->ev.flags = 0;
 	p->unread = 0;
+	p->exec_seen = 0;
 	read_comm(task, (__u64 *)p->ev.comm);
 	if (compat) {
 		p->ev.args[0] = (__u32)regs->bx;
@@ -395,6 +585,34 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 		capture_at_exit(p, spec, 5, ret);
 	}
 	emit(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(trace_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	const volatile struct syscall_spec *spec;
+	struct pending *p;
+	__u32 nr;
+
+	p = bpf_task_storage_get(&pendings, task, 0, 0);
+	if (!p || !p->armed)
+		return 0;
+	nr = p->ev.nr;
+	if (nr >= MAX_TRACE_NR || !(specs[nr].flags & SPEC_EXEC))
+		return 0;
+	spec = &specs[nr];
+	p->exec_seen = 1;
+	p->exec_envc = BPF_CORE_READ(bprm, envc);
+	if (p->unread) {
+		capture_at_exec(p, spec, bprm, 0);
+		capture_at_exec(p, spec, bprm, 1);
+		capture_at_exec(p, spec, bprm, 2);
+		capture_at_exec(p, spec, bprm, 3);
+		capture_at_exec(p, spec, bprm, 4);
+		capture_at_exec(p, spec, bprm, 5);
+	}
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define TRACE_RECORD_VERSION 1
+#define TRACE_RECORD_VERSION 2
 
 #define EVENT_COMM_LEN 16
 #define EVENT_ARGS 6
@@ -30,12 +30,19 @@
 #define EVENT_COMPAT_BIT 0x80000000U
 /* argv captures keep at most this many strings. */
 #define ARGV_MAX_STRINGS 32
+/* Array counts (execve's envp) stop here, flagged CAPTURE_TRUNCATED. */
+#define ARRAY_COUNT_MAX 4096
+/* Sizes of the x86_64 structures captured whole. */
+#define STAT_BYTES 144   /* struct stat */
+#define STATX_BYTES 256  /* struct statx */
+#define STATFS_BYTES 120 /* struct statfs */
 
 /* What a syscall argument points to, and so what the kernel copies. */
 enum capture_kind {
 	CAPTURE_NONE = 0,
 	/* A NUL-terminated string, read up to CAPTURE_MAX at entry and read
-	 * again at exit if it could not be read then. Stored without NUL. */
+	 * again at exit if it could not be read then (an exec's file name:
+	 * from the kernel's copy, during the exec). Stored without NUL. */
 	CAPTURE_PATH = 1,
 	/* Input bytes: length in argument len_arg, at most string_size kept. */
 	CAPTURE_IN_BUF = 2,
@@ -46,11 +53,22 @@ enum capture_kind {
 	CAPTURE_SOCKADDR = 4,
 	/* A NULL-terminated char *[]: each string kept with its NUL, at most
 	 * string_size + 1 bytes of each (a string of string_size + 1 bytes was
-	 * cut), at most ARGV_MAX_STRINGS strings. */
+	 * cut), at most ARGV_MAX_STRINGS strings. Read at entry; when that
+	 * fails, an exec's is read from the new program's stack (the kernel
+	 * copied the strings there) and a failed call's again at exit. */
 	CAPTURE_ARGV = 5,
 	/* int[2] written by the call (pipe, pipe2, socketpair), read at exit
 	 * when the call succeeded. */
 	CAPTURE_FD_PAIR = 6,
+	/* Structures written by the call, read whole at exit when the call
+	 * succeeded (returned 0): struct stat, struct statx, struct statfs. */
+	CAPTURE_STAT = 7,
+	CAPTURE_STATX = 8,
+	CAPTURE_STATFS = 9,
+	/* The number of pointers before the NULL of a char *[] (execve's
+	 * envp), as a __u32; CAPTURE_TRUNCATED when it reached
+	 * ARRAY_COUNT_MAX. Known at exit. */
+	CAPTURE_ARRAY_COUNT = 10,
 	CAPTURE_KIND_COUNT,
 };
 
@@ -58,6 +76,7 @@ enum capture_kind {
 #define CAPTURE_TRUNCATED 0x1 /* there was more than was kept */
 #define CAPTURE_UNREAD 0x2    /* the memory could not be read */
 #define CAPTURE_AT_EXIT 0x4   /* read at exit (e.g. not paged in at entry) */
+#define CAPTURE_AT_EXEC 0x8   /* read from the new program, during exec */
 
 struct capture {
 	__u16 offset; /* into the data after the header */
@@ -105,7 +124,8 @@ struct syscall_spec {
 enum trace_drop {
 	TRACE_DROP_RINGBUF_FULL, /* a record lost: the ring buffer was full */
 	TRACE_DROP_STORAGE,      /* a call not traced: no per-task storage */
-	TRACE_DROP_UNREADABLE,   /* a capture of user memory that failed */
+	TRACE_DROP_UNREADABLE,   /* a capture that failed, in a record sent:
+				  * what the reader shows as unreadable */
 	TRACE_DROP_TRUNCATED,    /* a path or argv cut at the capture limit */
 	TRACE_DROP_PID_MAP_FULL, /* a followed child could not be added */
 	TRACE_DROP_NR_RANGE,     /* a call whose number has no spec (x32) */

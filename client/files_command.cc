@@ -20,6 +20,8 @@ struct FilesOptions {
 int RunFiles(const GlobalOptions& global, const FilesOptions& options) {
   v1::TraceRequest request;
   request.set_selection(FilesSelection());
+  // Only paths are shown: nothing else is read, or counted when unreadable.
+  request.set_paths_only(true);
   std::unique_ptr<FilesReport> report;
   TraceSink sink;
   sink.started = [&](const v1::TraceStarted& started) {

@@ -113,7 +113,8 @@ std::string FilesReport::Add(const TraceEvent& event) {
     if (c == nullptr || (c->flags & CAPTURE_UNREAD) != 0) {
       p.shown =
           address == 0 ? "NULL" : absl::StrFormat("<unreadable 0x%x>", address);
-      if (address != 0 && p.summarize) ++unreadable_;
+      // Every marker shown is counted, as the kernel side counts it.
+      if (address != 0) ++unreadable_;
       p.summarize = false;
       paths.push_back(std::move(p));
       continue;

@@ -90,6 +90,20 @@ std::string FlagSet(uint64_t v, const Named (&table)[N],
   return out;
 }
 
+// As FlagSet, but a value with no bit it knows prints as strace prints an
+// unknown value: 0x8 /* GRND_??? */.
+template <size_t N>
+std::string KnownFlagSet(uint64_t v, const Named (&table)[N],
+                         const char* prefix) {
+  std::string out;
+  AppendFlagNames(&v, table, &out);
+  if (out.empty() && v != 0) {
+    return absl::StrCat(Hex(v), " /* ", prefix, "??? */");
+  }
+  if (v != 0) AppendFlag(&out, Hex(v));
+  return out.empty() ? "0" : out;
+}
+
 }  // namespace
 
 void AppendEscaped(std::string_view bytes, std::string* out) {
@@ -765,6 +779,227 @@ std::string Argv(std::string_view data, bool truncated, size_t string_size) {
   return out;
 }
 
+// --- stat(2), statx(2), statfs(2) ---
+
+uint64_t Le64(std::string_view d, size_t at) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(d[at + i]);
+  return v;
+}
+
+uint16_t Le16(std::string_view d, size_t at) {
+  return static_cast<uint16_t>(static_cast<uint8_t>(d[at]) |
+                               static_cast<uint8_t>(d[at + 1]) << 8);
+}
+
+constexpr uint64_t kSIfmt = 0170000;
+constexpr uint64_t kSIfchr = 0020000;
+constexpr uint64_t kSIfblk = 0060000;
+
+constexpr Named kModeBits[] = {
+    {04000, "S_ISUID"}, {02000, "S_ISGID"}, {01000, "S_ISVTX"}};
+
+// A file's mode as stat reports it: S_IFDIR|S_ISVTX|0777.
+std::string StatMode(uint64_t v) {
+  std::string out;
+  if (const char* type = NameOf(v & kSIfmt, kFileTypes)) {
+    out = type;
+  } else if ((v & kSIfmt) != 0) {
+    out = absl::StrFormat("%#o", v & kSIfmt);
+  }
+  for (const Named& bit : kModeBits) {
+    if ((v & bit.value) != 0) AppendFlag(&out, bit.name);
+  }
+  AppendFlag(&out, absl::StrFormat("%#04o", v & 0777));
+  return out;
+}
+
+// makedev(0x88, 0x2): the kernel's encoding of a 64-bit dev_t.
+std::string MakeDev(uint64_t dev) {
+  const uint64_t major =
+      ((dev >> 8) & 0xfff) | ((dev >> 32) & ~uint64_t{0xfff});
+  const uint64_t minor = (dev & 0xff) | ((dev >> 12) & ~uint64_t{0xff});
+  return absl::StrFormat("makedev(%#x, %#x)", major, minor);
+}
+
+bool IsDevice(uint64_t mode) {
+  return (mode & kSIfmt) == kSIfchr || (mode & kSIfmt) == kSIfblk;
+}
+
+// x86_64 struct stat, abbreviated as strace prints it by default:
+// {st_mode=S_IFREG|0644, st_size=1234, ...}; a device shows st_rdev.
+std::string Stat(std::string_view d) {
+  constexpr size_t kMode = 24, kRdev = 40, kSize = 48;
+  const uint32_t mode = Le32(d, kMode);
+  std::string out = absl::StrCat("{st_mode=", StatMode(mode), ", ");
+  if (IsDevice(mode)) {
+    absl::StrAppend(&out, "st_rdev=", MakeDev(Le64(d, kRdev)));
+  } else {
+    absl::StrAppend(&out, "st_size=", static_cast<int64_t>(Le64(d, kSize)));
+  }
+  out += ", ...}";
+  return out;
+}
+
+constexpr Named kStatxMasks[] = {
+    {0xfff, "STATX_ALL"},
+    {0x7ff, "STATX_BASIC_STATS"},
+    {0x1, "STATX_TYPE"},
+    {0x2, "STATX_MODE"},
+    {0x4, "STATX_NLINK"},
+    {0x8, "STATX_UID"},
+    {0x10, "STATX_GID"},
+    {0x20, "STATX_ATIME"},
+    {0x40, "STATX_MTIME"},
+    {0x80, "STATX_CTIME"},
+    {0x100, "STATX_INO"},
+    {0x200, "STATX_BYTES"},
+    {0x400, "STATX_BLOCKS"},
+    {0x800, "STATX_BTIME"},
+    {0x1000, "STATX_MNT_ID"},
+    {0x2000, "STATX_DIOALIGN"},
+    {0x4000, "STATX_MNT_ID_UNIQUE"},
+    {0x8000, "STATX_SUBVOL"},
+    {0x10000, "STATX_WRITE_ATOMIC"},
+    {0x20000, "STATX_DIO_READ_ALIGN"},
+};
+
+constexpr Named kStatxAttributes[] = {
+    {0x4, "STATX_ATTR_COMPRESSED"},    {0x10, "STATX_ATTR_IMMUTABLE"},
+    {0x20, "STATX_ATTR_APPEND"},       {0x40, "STATX_ATTR_NODUMP"},
+    {0x800, "STATX_ATTR_ENCRYPTED"},   {0x1000, "STATX_ATTR_AUTOMOUNT"},
+    {0x2000, "STATX_ATTR_MOUNT_ROOT"}, {0x100000, "STATX_ATTR_VERITY"},
+    {0x200000, "STATX_ATTR_DAX"},      {0x400000, "STATX_ATTR_WRITE_ATOMIC"},
+};
+
+// struct statx, abbreviated: {stx_mask=STATX_ALL|STATX_MNT_ID,
+// stx_attributes=0, stx_mode=S_IFREG|0644, stx_size=1234, ...}.
+std::string Statx(std::string_view d) {
+  constexpr size_t kMask = 0, kAttributes = 8, kMode = 28, kSize = 40;
+  return absl::StrCat(
+      "{stx_mask=", KnownFlagSet(Le32(d, kMask), kStatxMasks, "STATX_"),
+      ", stx_attributes=",
+      KnownFlagSet(Le64(d, kAttributes), kStatxAttributes, "STATX_ATTR_"),
+      ", stx_mode=", StatMode(Le16(d, kMode)), ", stx_size=", Le64(d, kSize),
+      ", ...}");
+}
+
+// statx's flags: the synchronization type always shows.
+std::string StatxFlags(uint64_t v) {
+  constexpr uint64_t kSyncType = 0x6000;
+  v &= 0xffffffff;
+  std::string out = (v & kSyncType) == 0 ? "AT_STATX_SYNC_AS_STAT" : "";
+  if (!out.empty() && (v & ~kSyncType) == 0) return out;
+  if (out.empty()) return FlagSet(v, kAtFlags);
+  return absl::StrCat(out, "|", FlagSet(v, kAtFlags));
+}
+
+constexpr Named kFsMagics[] = {
+    {0xef53, "EXT2_SUPER_MAGIC"},        {0x01021994, "TMPFS_MAGIC"},
+    {0x9fa0, "PROC_SUPER_MAGIC"},        {0x62656572, "SYSFS_MAGIC"},
+    {0x1cd1, "DEVPTS_SUPER_MAGIC"},      {0x27e0eb, "CGROUP_SUPER_MAGIC"},
+    {0x63677270, "CGROUP2_SUPER_MAGIC"}, {0x794c7630, "OVERLAYFS_SUPER_MAGIC"},
+    {0x58465342, "XFS_SUPER_MAGIC"},     {0x9123683e, "BTRFS_SUPER_MAGIC"},
+    {0x6969, "NFS_SUPER_MAGIC"},         {0x65735546, "FUSE_SUPER_MAGIC"},
+    {0x73717368, "SQUASHFS_MAGIC"},      {0x858458f6, "RAMFS_MAGIC"},
+    {0x958458f6, "HUGETLBFS_MAGIC"},     {0x64626720, "DEBUGFS_MAGIC"},
+    {0x74726163, "TRACEFS_MAGIC"},       {0xcafe4a11, "BPF_FS_MAGIC"},
+    {0x73636673, "SECURITYFS_MAGIC"},    {0x6e736673, "NSFS_MAGIC"},
+    {0xf2f52010, "F2FS_SUPER_MAGIC"},    {0x9660, "ISOFS_SUPER_MAGIC"},
+    {0x4d44, "MSDOS_SUPER_MAGIC"},       {0x01021997, "V9FS_MAGIC"},
+    {0xff534d42, "CIFS_SUPER_MAGIC"},    {0xfe534d42, "SMB2_SUPER_MAGIC"},
+    {0x534f434b, "SOCKFS_MAGIC"},        {0x50495045, "PIPEFS_MAGIC"},
+    {0x09041934, "ANON_INODE_FS_MAGIC"}, {0xde5e81e4, "EFIVARFS_MAGIC"},
+    {0x6165676c, "PSTOREFS_MAGIC"},      {0x0187, "AUTOFS_SUPER_MAGIC"},
+    {0x2011bab0, "EXFAT_SUPER_MAGIC"},   {0x42494e4d, "BINFMTFS_MAGIC"},
+};
+
+constexpr Named kStatfsFlags[] = {
+    {0x20, "ST_VALID"},      {0x1, "ST_RDONLY"},
+    {0x2, "ST_NOSUID"},      {0x4, "ST_NODEV"},
+    {0x8, "ST_NOEXEC"},      {0x10, "ST_SYNCHRONOUS"},
+    {0x40, "ST_MANDLOCK"},   {0x80, "ST_WRITE"},
+    {0x100, "ST_APPEND"},    {0x200, "ST_IMMUTABLE"},
+    {0x400, "ST_NOATIME"},   {0x800, "ST_NODIRATIME"},
+    {0x1000, "ST_RELATIME"}, {0x2000, "ST_NOSYMFOLLOW"},
+};
+
+// x86_64 struct statfs, whole, as strace prints it.
+std::string Statfs(std::string_view d) {
+  const auto field = [&](int i) { return Le64(d, 8 * i); };
+  const uint64_t type = field(0);
+  const char* type_name = NameOf(type, kFsMagics);
+  return absl::StrFormat(
+      "{f_type=%s, f_bsize=%d, f_blocks=%u, f_bfree=%u, f_bavail=%u, "
+      "f_files=%u, f_ffree=%u, f_fsid={val=[%#x, %#x]}, f_namelen=%d, "
+      "f_frsize=%d, f_flags=%s}",
+      type_name != nullptr ? type_name : Hex(type),
+      static_cast<int64_t>(field(1)), field(2), field(3), field(4), field(5),
+      field(6), Le32(d, 56), Le32(d, 60), static_cast<int64_t>(field(8)),
+      static_cast<int64_t>(field(9)), FlagSet(field(10), kStatfsFlags));
+}
+
+// --- more flags and commands of %file and %desc calls ---
+
+constexpr Named kRandomFlags[] = {
+    {1, "GRND_NONBLOCK"}, {2, "GRND_RANDOM"}, {4, "GRND_INSECURE"}};
+
+constexpr Named kEpollCtlOps[] = {
+    {1, "EPOLL_CTL_ADD"}, {2, "EPOLL_CTL_DEL"}, {3, "EPOLL_CTL_MOD"}};
+
+constexpr Named kFadvice[] = {
+    {0, "POSIX_FADV_NORMAL"},     {1, "POSIX_FADV_RANDOM"},
+    {2, "POSIX_FADV_SEQUENTIAL"}, {3, "POSIX_FADV_WILLNEED"},
+    {4, "POSIX_FADV_DONTNEED"},   {5, "POSIX_FADV_NOREUSE"},
+};
+
+constexpr Named kFlockOps[] = {
+    {1, "LOCK_SH"}, {2, "LOCK_EX"}, {8, "LOCK_UN"}, {4, "LOCK_NB"}};
+
+constexpr Named kMemfdFlags[] = {
+    {1, "MFD_CLOEXEC"},     {2, "MFD_ALLOW_SEALING"}, {4, "MFD_HUGETLB"},
+    {8, "MFD_NOEXEC_SEAL"}, {0x10, "MFD_EXEC"},
+};
+
+constexpr Named kCloseRangeFlags[] = {{2, "CLOSE_RANGE_UNSHARE"},
+                                      {4, "CLOSE_RANGE_CLOEXEC"}};
+
+constexpr uint64_t kFdCloexec = 02000000, kFdNonblock = 04000;
+
+constexpr Named kEventfdFlags[] = {{1, "EFD_SEMAPHORE"},
+                                   {kFdCloexec, "EFD_CLOEXEC"},
+                                   {kFdNonblock, "EFD_NONBLOCK"}};
+constexpr Named kEpollCreateFlags[] = {{kFdCloexec, "EPOLL_CLOEXEC"}};
+constexpr Named kInotifyFlags[] = {{kFdNonblock, "IN_NONBLOCK"},
+                                   {kFdCloexec, "IN_CLOEXEC"}};
+constexpr Named kTimerfdFlags[] = {{kFdCloexec, "TFD_CLOEXEC"},
+                                   {kFdNonblock, "TFD_NONBLOCK"}};
+constexpr Named kSignalfdFlags[] = {{kFdCloexec, "SFD_CLOEXEC"},
+                                    {kFdNonblock, "SFD_NONBLOCK"}};
+
+// The flags of calls that take O_CLOEXEC and O_NONBLOCK under names of
+// their own, in strace's order: EFD_CLOEXEC|EFD_NONBLOCK...
+std::string CloexecFlags(std::string_view call, uint64_t v) {
+  v &= 0xffffffff;
+  if (call == "eventfd2") return FlagSet(v, kEventfdFlags);
+  if (call == "epoll_create1") return FlagSet(v, kEpollCreateFlags);
+  if (call == "inotify_init1") return FlagSet(v, kInotifyFlags);
+  if (call == "timerfd_create") return FlagSet(v, kTimerfdFlags);
+  if (call == "signalfd4") return FlagSet(v, kSignalfdFlags);
+  return Hex(v);
+}
+
+// "\x0f\xac..." : every byte in hex, as strace prints random bytes.
+std::string HexEscaped(std::string_view bytes, bool cut) {
+  std::string out = "\"";
+  for (const char c : bytes) {
+    absl::StrAppendFormat(&out, "\\x%02x", static_cast<uint8_t>(c));
+  }
+  out += "\"";
+  if (cut) out += "...";
+  return out;
+}
+
 // --- results ---
 
 // Descriptions of the kernel's own codes (include/linux/errno.h), which
@@ -1004,7 +1239,38 @@ std::string FormatArgument(const TraceEvent& event, int arg_index, ArgType type,
       return Argv(capture->data, truncated, string_size);
     case ArgType::kEnvp:
       if (v == 0) return "NULL";
-      return absl::StrCat(Pointer(v), " /* environment */");
+      if (unread) return Unreadable(v);
+      if (capture == nullptr || capture->data.size() < 4) return Pointer(v);
+      return absl::StrCat(Pointer(v), " /* ", Le32(capture->data, 0),
+                          truncated ? " or more" : "", " vars */");
+    case ArgType::kStatBuf:
+    case ArgType::kStatxBuf:
+    case ArgType::kStatfsBuf: {
+      if (v == 0) return "NULL";
+      if (unread) return Unreadable(v);
+      const size_t size = type == ArgType::kStatBuf    ? STAT_BYTES
+                          : type == ArgType::kStatxBuf ? STATX_BYTES
+                                                       : STATFS_BYTES;
+      // Written only by a call that succeeded.
+      if (event.no_return() || event.header.ret != 0 || capture == nullptr ||
+          capture->data.size() < size) {
+        return Pointer(v);
+      }
+      if (type == ArgType::kStatBuf) return Stat(capture->data);
+      if (type == ArgType::kStatxBuf) return Statx(capture->data);
+      return Statfs(capture->data);
+    }
+    case ArgType::kRandomBuf: {
+      if (v == 0) return "NULL";
+      const int64_t ret = event.header.ret;
+      if (event.no_return() || ret < 0) return Pointer(v);
+      if (capture == nullptr) return ret == 0 ? "\"\"" : Pointer(v);
+      if (unread) return Unreadable(v);
+      const std::string_view data = capture->data.substr(0, ret);
+      const size_t shown = std::min(data.size(), string_size);
+      return HexEscaped(data.substr(0, shown),
+                        truncated || static_cast<uint64_t>(ret) > shown);
+    }
     case ArgType::kFdPair:
       if (v == 0) return "NULL";
       if (unread) return Unreadable(v);
@@ -1064,6 +1330,26 @@ std::string FormatArgument(const TraceEvent& event, int arg_index, ArgType type,
       return FutexOp(v);
     case ArgType::kArchPrctlCode:
       return Symbol(v & 0xffffffff, kArchPrctlCodes, "ARCH_");
+    case ArgType::kRandomFlags:
+      return KnownFlagSet(v & 0xffffffff, kRandomFlags, "GRND_");
+    case ArgType::kStatxFlags:
+      return StatxFlags(v);
+    case ArgType::kStatxMask:
+      return KnownFlagSet(v & 0xffffffff, kStatxMasks, "STATX_");
+    case ArgType::kEpollCtlOp:
+      return Symbol(v & 0xffffffff, kEpollCtlOps, "EPOLL_CTL_");
+    case ArgType::kFadvice:
+      return Symbol(v & 0xffffffff, kFadvice, "POSIX_FADV_");
+    case ArgType::kFlockOp:
+      return KnownFlagSet(v & 0xffffffff, kFlockOps, "LOCK_");
+    case ArgType::kCloexecFlags: {
+      const SyscallInfo* info = InfoOf(event);
+      return CloexecFlags(info != nullptr ? info->name : "", v);
+    }
+    case ArgType::kMemfdFlags:
+      return KnownFlagSet(v & 0xffffffff, kMemfdFlags, "MFD_");
+    case ArgType::kCloseRangeFlags:
+      return KnownFlagSet(v & 0xffffffff, kCloseRangeFlags, "CLOSE_RANGE_");
   }
   return Hex(v);
 }
@@ -1133,7 +1419,9 @@ std::string FormatEventJson(const TraceEvent& event,
   bool truncated = false;
   bool unread = false;
   bool at_exit = false;
+  bool at_exec = false;
   for (const Capture& c : event.captures) {
+    at_exec |= (c.flags & CAPTURE_AT_EXEC) != 0;
     truncated |= (c.flags & CAPTURE_TRUNCATED) != 0;
     unread |= (c.flags & CAPTURE_UNREAD) != 0;
     at_exit |= (c.flags & CAPTURE_AT_EXIT) != 0;
@@ -1142,6 +1430,9 @@ std::string FormatEventJson(const TraceEvent& event,
   if (unread) out += ",\"unreadable\":true";
   // A path that was not paged in at entry, read after the call.
   if (at_exit) out += ",\"read_at_exit\":true";
+  // A path or argv of an exec that could not be read before it, read from
+  // the new program.
+  if (at_exec) out += ",\"read_at_exec\":true";
   out += "}";
   return out;
 }

@@ -77,6 +77,19 @@ constexpr ArgType kRlimit = ArgType::kRlimit;
 constexpr ArgType kClockId = ArgType::kClockId;
 constexpr ArgType kFutexOp = ArgType::kFutexOp;
 constexpr ArgType kArchPrctlCode = ArgType::kArchPrctlCode;
+constexpr ArgType kRandomFlags = ArgType::kRandomFlags;
+constexpr ArgType kStatxFlags = ArgType::kStatxFlags;
+constexpr ArgType kStatxMask = ArgType::kStatxMask;
+constexpr ArgType kEpollCtlOp = ArgType::kEpollCtlOp;
+constexpr ArgType kFadvice = ArgType::kFadvice;
+constexpr ArgType kFlockOp = ArgType::kFlockOp;
+constexpr ArgType kCloexecFlags = ArgType::kCloexecFlags;
+constexpr ArgType kMemfdFlags = ArgType::kMemfdFlags;
+constexpr ArgType kCloseRangeFlags = ArgType::kCloseRangeFlags;
+constexpr ArgType kStatBuf = ArgType::kStatBuf;
+constexpr ArgType kStatxBuf = ArgType::kStatxBuf;
+constexpr ArgType kStatfsBuf = ArgType::kStatfsBuf;
+constexpr ArgType kRandomBuf = ArgType::kRandomBuf;
 
 // What else an entry says besides classes and arguments.
 enum Trait : uint32_t {
@@ -153,9 +166,9 @@ void Describe(Table& t) {
   t.Add("write", kDesc, {kFd, kInBuf, kUint});
   t.Add("open", kFile | kDesc, {kPath, kOpenFlags, kMode});
   t.Add("close", kDesc, {kFd});
-  t.Add("stat", kFile | kStat | kStatLike, {kPath, kPtr});
-  t.Add("fstat", kDesc | kFstat | kStatLike, {kFd, kPtr});
-  t.Add("lstat", kFile | kLstat | kStatLike, {kPath, kPtr});
+  t.Add("stat", kFile | kStat | kStatLike, {kPath, kStatBuf});
+  t.Add("fstat", kDesc | kFstat | kStatLike, {kFd, kStatBuf});
+  t.Add("lstat", kFile | kLstat | kStatLike, {kPath, kStatBuf});
   t.Add("poll", kDesc, {kPtr, kUint, kInt});
   t.Add("lseek", kDesc, {kFd, kInt64, kWhence});
   t.Add("mmap", kDesc | kMemory,
@@ -223,7 +236,7 @@ void Describe(Table& t) {
   t.Add("msgrcv", kIpc, {kInt, kPtr, kUint, kInt64, kHex});
   t.Add("msgctl", kIpc, {kInt, kHex, kPtr});
   t.Add("fcntl", kDesc, {kFd, kFcntlCmd, kHex});
-  t.Add("flock", kDesc, {kFd, kHex});
+  t.Add("flock", kDesc, {kFd, kFlockOp});
   t.Add("fsync", kDesc, {kFd});
   t.Add("fdatasync", kDesc, {kFd});
   t.Add("truncate", kFile, {kPath, kInt64});
@@ -287,8 +300,8 @@ void Describe(Table& t) {
   t.Add("uselib", kFile, {kPath});
   t.Add("personality", 0, {kHex});
   t.Add("ustat", kStatfsLike, {kHex, kPtr});
-  t.Add("statfs", kFile | kStatfs | kStatfsLike, {kPath, kPtr});
-  t.Add("fstatfs", kDesc | kFstatfs | kStatfsLike, {kFd, kPtr});
+  t.Add("statfs", kFile | kStatfs | kStatfsLike, {kPath, kStatfsBuf});
+  t.Add("fstatfs", kDesc | kFstatfs | kStatfsLike, {kFd, kStatfsBuf});
   t.Add("sysfs", 0, {kInt, kHex, kHex});
   t.Add("getpriority", 0, {kInt, kInt});
   t.Add("setpriority", 0, {kInt, kInt, kInt});
@@ -363,7 +376,7 @@ void Describe(Table& t) {
   t.Add("set_tid_address", 0, {kPtr});
   t.Add("restart_syscall", 0, {});
   t.Add("semtimedop", kIpc, {kInt, kPtr, kUint, kPtr});
-  t.Add("fadvise64", kDesc, {kFd, kInt64, kUint, kInt});
+  t.Add("fadvise64", kDesc, {kFd, kInt64, kUint, kFadvice});
   t.Add("timer_create", 0, {kClockId, kPtr, kPtr});
   t.Add("timer_settime", 0, {kInt, kHex, kPtr, kPtr});
   t.Add("timer_gettime", 0, {kInt, kPtr});
@@ -375,7 +388,7 @@ void Describe(Table& t) {
   t.Add("clock_nanosleep", 0, {kClockId, kHex, kPtr, kPtr});
   t.Add("exit_group", kProcess, {kInt}, kNoReturn);
   t.Add("epoll_wait", kDesc, {kFd, kPtr, kInt, kInt});
-  t.Add("epoll_ctl", kDesc, {kFd, kInt, kFd, kPtr});
+  t.Add("epoll_ctl", kDesc, {kFd, kEpollCtlOp, kFd, kPtr});
   t.Add("tgkill", kProcess | kSignalClass, {kInt, kInt, kSignal});
   t.Add("utimes", kFile, {kPath, kPtr});
   t.Add("mbind", kMemory, {kPtr, kUint, kInt, kPtr, kUint, kHex});
@@ -404,7 +417,7 @@ void Describe(Table& t) {
   t.Add("fchownat", kFile | kDesc, {kDirFd, kPath, kInt, kInt, kAtFlags});
   t.Add("futimesat", kFile | kDesc, {kDirFd, kPath, kPtr});
   t.Add("newfstatat", kFile | kDesc | kFstat | kStatLike,
-        {kDirFd, kPath, kPtr, kAtFlags});
+        {kDirFd, kPath, kStatBuf, kAtFlags});
   t.Add("unlinkat", kFile | kDesc, {kDirFd, kPath, kUnlinkFlags});
   t.Add("renameat", kFile | kDesc, {kDirFd, kPath, kDirFd, kPath});
   t.Add("linkat", kFile | kDesc, {kDirFd, kPath, kDirFd, kPath, kAtFlags});
@@ -425,18 +438,18 @@ void Describe(Table& t) {
   t.Add("utimensat", kFile | kDesc, {kDirFd, kPath, kPtr, kAtFlags});
   t.Add("epoll_pwait", kDesc, {kFd, kPtr, kInt, kInt, kPtr, kUint});
   t.Add("signalfd", kDesc | kSignalClass, {kFd, kPtr, kUint});
-  t.Add("timerfd_create", kDesc, {kClockId, kHex});
+  t.Add("timerfd_create", kDesc, {kClockId, kCloexecFlags});
   t.Add("eventfd", kDesc, {kUint});
   t.Add("fallocate", kDesc, {kFd, kHex, kInt64, kInt64});
   t.Add("timerfd_settime", kDesc, {kFd, kHex, kPtr, kPtr});
   t.Add("timerfd_gettime", kDesc, {kFd, kPtr});
   t.Add("accept4", kNetwork, {kFd, kPtr, kPtr, kSockType});
-  t.Add("signalfd4", kDesc | kSignalClass, {kFd, kPtr, kUint, kHex});
-  t.Add("eventfd2", kDesc, {kUint, kHex});
-  t.Add("epoll_create1", kDesc, {kHex});
+  t.Add("signalfd4", kDesc | kSignalClass, {kFd, kPtr, kUint, kCloexecFlags});
+  t.Add("eventfd2", kDesc, {kUint, kCloexecFlags});
+  t.Add("epoll_create1", kDesc, {kCloexecFlags});
   t.Add("dup3", kDesc, {kFd, kFd, kOpenFlags});
   t.Add("pipe2", kDesc, {kFdPair, kOpenFlags});
-  t.Add("inotify_init1", kDesc, {kHex});
+  t.Add("inotify_init1", kDesc, {kCloexecFlags});
   t.Add("preadv", kDesc, {kFd, kPtr, kInt, kInt64, kHex});
   t.Add("pwritev", kDesc, {kFd, kPtr, kInt, kInt64, kHex});
   t.Add("rt_tgsigqueueinfo", kProcess | kSignalClass,
@@ -463,8 +476,8 @@ void Describe(Table& t) {
   t.Add("renameat2", kFile | kDesc,
         {kDirFd, kPath, kDirFd, kPath, kRenameFlags});
   t.Add("seccomp", 0, {kInt, kHex, kPtr});
-  t.Add("getrandom", 0, {kOutBuf, kUint, kHex});
-  t.Add("memfd_create", kDesc, {kString, kHex});
+  t.Add("getrandom", 0, {kRandomBuf, kUint, kRandomFlags});
+  t.Add("memfd_create", kDesc, {kString, kMemfdFlags});
   t.Add("kexec_file_load", kDesc, {kFd, kFd, kUint, kString, kHex});
   t.Add("bpf", kDesc, {kInt, kPtr, kUint});
   t.Add("execveat", kFile | kDesc | kProcess,
@@ -479,7 +492,7 @@ void Describe(Table& t) {
   t.Add("pkey_alloc", 0, {kHex, kHex});
   t.Add("pkey_free", 0, {kInt});
   t.Add("statx", kFile | kDesc | kFstat | kStatLike,
-        {kDirFd, kPath, kAtFlags, kHex, kPtr});
+        {kDirFd, kPath, kStatxFlags, kStatxMask, kStatxBuf});
   t.Add("io_pgetevents", 0, {kHex, kInt64, kInt64, kPtr, kPtr, kPtr});
   t.Add("rseq", 0, {kPtr, kUint, kHex, kHex});
   t.Add("pidfd_send_signal", kDesc | kProcess | kSignalClass,
@@ -496,7 +509,7 @@ void Describe(Table& t) {
   t.Add("fspick", kFile | kDesc, {kDirFd, kPath, kHex});
   t.Add("pidfd_open", kDesc, {kInt, kHex});
   t.Add("clone3", kProcess, {kPtr, kUint});
-  t.Add("close_range", 0, {kUint, kUint, kHex});
+  t.Add("close_range", 0, {kUint, kUint, kCloseRangeFlags});
   t.Add("openat2", kFile | kDesc, {kDirFd, kPath, kPtr, kUint});
   t.Add("pidfd_getfd", kDesc, {kFd, kInt, kHex});
   t.Add("faccessat2", kFile | kDesc, {kDirFd, kPath, kAccessMode, kAtFlags});

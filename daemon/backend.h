@@ -47,6 +47,7 @@ struct TraceSettings {
   bool only_failed = false;
   bool only_successful = false;
   uint32_t buffer_bytes = 8u << 20;
+  bool paths_only = false;  // capture path arguments only
 };
 
 // Records every selected system call from creation to Detach().

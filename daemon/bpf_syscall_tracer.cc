@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,6 +21,10 @@ namespace {
 
 static_assert(sizeof(syscall_spec) == 16);
 static_assert(sizeof(syscall_event) == 136);
+// Structures the kernel side copies whole, as the x86_64 ABI lays them out.
+static_assert(sizeof(struct stat) == STAT_BYTES);
+static_assert(sizeof(struct statx) == STATX_BYTES);
+static_assert(sizeof(struct statfs) == STATFS_BYTES);
 
 constexpr const char* kDropReasons[TRACE_DROP_REASON_COUNT] = {
     "records lost: ring buffer full",
@@ -34,7 +40,7 @@ constexpr int kBatchFull = -ENOSPC;
 
 }  // namespace
 
-syscall_spec CaptureSpec(const SyscallInfo& info) {
+syscall_spec CaptureSpec(const SyscallInfo& info, bool paths_only) {
   syscall_spec spec{};
   std::fill(std::begin(spec.len_arg), std::end(spec.len_arg), 0xff);
   int captures = 0;
@@ -50,7 +56,20 @@ syscall_spec CaptureSpec(const SyscallInfo& info) {
         kind = CAPTURE_IN_BUF;
         break;
       case ArgType::kOutBuf:
+      case ArgType::kRandomBuf:
         kind = CAPTURE_OUT_BUF;
+        break;
+      case ArgType::kStatBuf:
+        kind = CAPTURE_STAT;
+        break;
+      case ArgType::kStatxBuf:
+        kind = CAPTURE_STATX;
+        break;
+      case ArgType::kStatfsBuf:
+        kind = CAPTURE_STATFS;
+        break;
+      case ArgType::kEnvp:
+        kind = CAPTURE_ARRAY_COUNT;
         break;
       case ArgType::kSockaddr:
         kind = CAPTURE_SOCKADDR;
@@ -64,14 +83,15 @@ syscall_spec CaptureSpec(const SyscallInfo& info) {
       default:
         continue;
     }
+    if (paths_only && info.args[i] != ArgType::kPath) continue;
     if ((kind == CAPTURE_IN_BUF || kind == CAPTURE_SOCKADDR) &&
         i + 1 < EVENT_ARGS) {
       spec.len_arg[i] = i + 1;
     }
     spec.kind[i] = kind;
-    spec.flags |= kind == CAPTURE_OUT_BUF || kind == CAPTURE_FD_PAIR
-                      ? SPEC_EXIT_WORK
-                      : SPEC_ENTRY_WORK;
+    const bool at_entry = kind == CAPTURE_PATH || kind == CAPTURE_IN_BUF ||
+                          kind == CAPTURE_SOCKADDR || kind == CAPTURE_ARGV;
+    spec.flags |= at_entry ? SPEC_ENTRY_WORK : SPEC_EXIT_WORK;
     ++captures;
   }
   if (info.no_return) spec.flags |= SPEC_NO_RETURN;
@@ -88,10 +108,12 @@ absl::StatusOr<std::unique_ptr<BpfSyscallTracer>> BpfSyscallTracer::Start(
 
   ConfigureTaskFilter(skel, filter);
   auto* ro = skel->rodata;
-  auto select = [ro](int nr) {
+  auto select = [ro, &settings](int nr) {
     if (nr < 0 || nr >= MAX_TRACE_NR) return;
     const SyscallInfo* info = FindSyscall(nr);
-    syscall_spec spec = info != nullptr ? CaptureSpec(*info) : syscall_spec{};
+    syscall_spec spec = info != nullptr
+                            ? CaptureSpec(*info, settings.paths_only)
+                            : syscall_spec{};
     spec.flags |= SPEC_SELECTED;
     memcpy(&ro->specs[nr], &spec, sizeof(spec));
   };

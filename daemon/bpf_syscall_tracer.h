@@ -19,8 +19,9 @@ struct ring_buffer;
 namespace tracectl {
 
 // What the kernel captures for each argument of `info`: paths, buffers,
-// sockaddrs, argv, fd pairs, at most EVENT_MAX_CAPTURES of them.
-syscall_spec CaptureSpec(const SyscallInfo& info);
+// sockaddrs, argv, environment counts, fd pairs, stat structures, at most
+// EVENT_MAX_CAPTURES of them; only the kPath arguments with `paths_only`.
+syscall_spec CaptureSpec(const SyscallInfo& info, bool paths_only = false);
 
 class BpfSyscallTracer final : public SyscallTracer {
  public:

@@ -59,6 +59,7 @@ absl::StatusOr<TraceSettings> ParseTraceSettings(
   }
   settings.only_failed = request.only_failed();
   settings.only_successful = request.only_successful();
+  settings.paths_only = request.paths_only();
   if (request.has_buffer_bytes()) {
     const uint32_t bytes = request.buffer_bytes();
     if (bytes < kMinBufferBytes || bytes > kMaxBufferBytes ||

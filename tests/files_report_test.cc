@@ -182,6 +182,29 @@ TEST_F(FilesReportTest, UnreadableAndTruncatedCaptures) {
             "path captures: 2 unreadable, 1 truncated\n");
 }
 
+// The summary's unreadable count is the number of markers the lines show,
+// a symlink's target included.
+TEST_F(FilesReportTest, UnreadableCountIsTheMarkersShown) {
+  FilesReport report({});
+  std::string lines;
+  lines += report.Add(ev_.Make(SYS_symlink, 0, {0x1000, 0x2000},
+                               {{0, "", CAPTURE_UNREAD}, {1, "/tmp/link"}}));
+  lines += report.Add(ev_.Make(SYS_execve, 0, {0x3000, 0x4000, 0x5000},
+                               {{0, "", CAPTURE_UNREAD}}));
+  lines +=
+      report.Add(ev_.Make(SYS_rename, -ENOENT, {0x1000, 0x2000},
+                          {{0, "", CAPTURE_UNREAD}, {1, "", CAPTURE_UNREAD}}));
+  lines += report.Add(ev_.Openat("/etc/passwd", 3));
+  size_t markers = 0;
+  for (size_t at = lines.find("<unreadable"); at != std::string::npos;
+       at = lines.find("<unreadable", at + 1)) {
+    ++markers;
+  }
+  EXPECT_EQ(markers, 4u) << lines;
+  EXPECT_NE(report.SummaryJson().find(",\"unreadable\":4,"), std::string::npos)
+      << report.SummaryJson();
+}
+
 TEST_F(FilesReportTest, FailedOnly) {
   FilesReport::Options options;
   options.failed_only = true;

@@ -2,12 +2,17 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/stat.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -317,15 +322,16 @@ TEST(StraceLine, Execve) {
                 .Capture(1, CAPTURE_ARGV, argv, CAPTURE_TRUNCATED)
                 .Line(StringSize(8)),
             "execve(\"/bin/ls\", [\"ls\", \"abcdefgh\"..., \"x\", ...], "
-            "0x7ffd1000 /* environment */) = 0");
-  EXPECT_EQ(Call("execve")
-                .Args({kBuf, kBuf + 100, 0x7ffd1000})
-                .Ret(-ENOENT)
-                .Path(0, "/nope")
-                .Capture(1, CAPTURE_ARGV, std::string("/nope\0-l\0", 9))
-                .Line(),
-            "execve(\"/nope\", [\"/nope\", \"-l\"], 0x7ffd1000 /* environment "
-            "*/) = -1 ENOENT (No such file or directory)");
+            "0x7ffd1000) = 0");
+  EXPECT_EQ(
+      Call("execve")
+          .Args({kBuf, kBuf + 100, 0x7ffd1000})
+          .Ret(-ENOENT)
+          .Path(0, "/nope")
+          .Capture(1, CAPTURE_ARGV, std::string("/nope\0-l\0", 9))
+          .Line(),
+      "execve(\"/nope\", [\"/nope\", \"-l\"], 0x7ffd1000) = -1 ENOENT (No "
+      "such file or directory)");
   // The last string lost its NUL: it was cut.
   EXPECT_EQ(Call("execve")
                 .Args({kBuf, kBuf + 100, 0})
@@ -341,8 +347,292 @@ TEST(StraceLine, Execve) {
                 .Path(0, "/bin/ls")
                 .Capture(1, CAPTURE_ARGV, "", CAPTURE_UNREAD)
                 .Line(),
-            "execve(\"/bin/ls\", 0x7ffd0064 /* unreadable */, 0x7ffd1000 /* "
-            "environment */) = -1 EFAULT (Bad address)");
+            "execve(\"/bin/ls\", 0x7ffd0064 /* unreadable */, 0x7ffd1000) = -1 "
+            "EFAULT (Bad address)");
+}
+
+std::string U32(uint32_t v) {
+  return std::string(reinterpret_cast<const char*>(&v), sizeof(v));
+}
+
+TEST(StraceLine, ExecveEnvironmentCount) {
+  const std::string argv = std::string("/bin/echo\0a\0b\0", 14);
+  EXPECT_EQ(
+      Call("execve")
+          .Args({kBuf, kBuf + 100, 0x7ffd1000})
+          .Ret(0)
+          .Path(0, "/bin/echo", CAPTURE_AT_EXEC)
+          .Capture(1, CAPTURE_ARGV, argv, CAPTURE_AT_EXEC)
+          .Capture(2, CAPTURE_ARRAY_COUNT, U32(17))
+          .Line(),
+      "execve(\"/bin/echo\", [\"/bin/echo\", \"a\", \"b\"], 0x7ffd1000 /* 17 "
+      "vars */) = 0");
+  EXPECT_EQ(
+      Call("execveat")
+          .Args({kAtFdcwd, kBuf, kBuf + 100, 0x7ffd1000, 0})
+          .Ret(-ENOENT)
+          .Path(1, "x")
+          .Capture(2, CAPTURE_ARGV, std::string("x\0", 2))
+          .Capture(3, CAPTURE_ARRAY_COUNT, U32(0))
+          .Line(),
+      "execveat(AT_FDCWD, \"x\", [\"x\"], 0x7ffd1000 /* 0 vars */, 0) = -1 "
+      "ENOENT (No such file or directory)");
+  EXPECT_EQ(Call("execve")
+                .Args({kBuf, kBuf + 100, 0x7ffd1000})
+                .Ret(0)
+                .Path(0, "/bin/echo")
+                .Capture(1, CAPTURE_ARGV, "", CAPTURE_UNREAD)
+                .Capture(2, CAPTURE_ARRAY_COUNT, "", CAPTURE_UNREAD)
+                .Line(),
+            "execve(\"/bin/echo\", 0x7ffd0064 /* unreadable */, 0x7ffd1000 /* "
+            "unreadable */) = 0");
+  const std::string json = Call("execve")
+                               .Args({kBuf, kBuf + 100, 0})
+                               .Ret(0)
+                               .Capture(1, CAPTURE_ARGV, argv, CAPTURE_AT_EXEC)
+                               .Json();
+  EXPECT_NE(json.find(R"(,"read_at_exec":true})"), std::string::npos) << json;
+}
+
+// What the kernel copies for a struct stat, statx or statfs.
+std::string StatBytes(uint32_t mode, int64_t size, uint64_t rdev = 0) {
+  struct stat st {};
+  static_assert(sizeof(st) == STAT_BYTES);
+  st.st_mode = mode;
+  st.st_size = size;
+  st.st_rdev = rdev;
+  st.st_nlink = 1;
+  return std::string(reinterpret_cast<const char*>(&st), sizeof(st));
+}
+
+TEST(StraceLine, StatStructures) {
+  EXPECT_EQ(Call("newfstatat")
+                .Args({kAtFdcwd, kBuf, kBuf + 100, 0})
+                .Ret(0)
+                .Path(1, "/etc/passwd")
+                .Capture(2, CAPTURE_STAT, StatBytes(S_IFREG | 0644, 1234))
+                .Line(),
+            "newfstatat(AT_FDCWD, \"/etc/passwd\", {st_mode=S_IFREG|0644, "
+            "st_size=1234, ...}, 0) = 0");
+  EXPECT_EQ(
+      Call("fstat")
+          .Args({3, kBuf})
+          .Ret(0)
+          .Capture(1, CAPTURE_STAT, StatBytes(S_IFDIR | S_ISVTX | 0777, 4096))
+          .Line(),
+      "fstat(3, {st_mode=S_IFDIR|S_ISVTX|0777, st_size=4096, ...}) = 0");
+  EXPECT_EQ(
+      Call("lstat")
+          .Args({kBuf, kBuf + 100})
+          .Ret(0)
+          .Path(0, "/usr/bin/su")
+          .Capture(1, CAPTURE_STAT, StatBytes(S_IFREG | S_ISUID | 0755, 72000))
+          .Line(),
+      "lstat(\"/usr/bin/su\", {st_mode=S_IFREG|S_ISUID|0755, "
+      "st_size=72000, ...}) = 0");
+  // Devices show their number instead of a size.
+  EXPECT_EQ(
+      Call("stat")
+          .Args({kBuf, kBuf + 100})
+          .Ret(0)
+          .Path(0, "/dev/null")
+          .Capture(1, CAPTURE_STAT, StatBytes(S_IFCHR | 0666, 0, makedev(1, 3)))
+          .Line(),
+      "stat(\"/dev/null\", {st_mode=S_IFCHR|0666, "
+      "st_rdev=makedev(0x1, 0x3), ...}) = 0");
+  EXPECT_EQ(Call("stat")
+                .Args({kBuf, kBuf + 100})
+                .Ret(0)
+                .Path(0, "/dev/sda")
+                .Capture(1, CAPTURE_STAT,
+                         StatBytes(S_IFBLK | 0660, 0, makedev(259, 0x12345)))
+                .Line(),
+            "stat(\"/dev/sda\", {st_mode=S_IFBLK|0660, "
+            "st_rdev=makedev(0x103, 0x12345), ...}) = 0");
+  // A failed call wrote nothing: the pointer, as strace prints it.
+  EXPECT_EQ(Call("newfstatat")
+                .Args({kAtFdcwd, kBuf, kBuf + 100, AT_SYMLINK_NOFOLLOW})
+                .Ret(-ENOENT)
+                .Path(1, "/nope")
+                .Line(),
+            "newfstatat(AT_FDCWD, \"/nope\", 0x7ffd0064, AT_SYMLINK_NOFOLLOW) "
+            "= -1 ENOENT (No such file or directory)");
+  EXPECT_EQ(Call("fstat")
+                .Args({3, kBuf})
+                .Ret(0)
+                .Capture(1, CAPTURE_STAT, "", CAPTURE_UNREAD)
+                .Line(),
+            "fstat(3, 0x7ffd0000 /* unreadable */) = 0");
+
+  struct statx stx {};
+  static_assert(sizeof(stx) == STATX_BYTES);
+  stx.stx_mask = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID;
+  stx.stx_attributes = STATX_ATTR_MOUNT_ROOT;
+  stx.stx_mode = S_IFREG | 0600;
+  stx.stx_size = 77;
+  EXPECT_EQ(
+      Call("statx")
+          .Args({kAtFdcwd, kBuf, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+                 kBuf + 100})
+          .Ret(0)
+          .Path(1, "/f")
+          .Capture(
+              4, CAPTURE_STATX,
+              std::string(reinterpret_cast<const char*>(&stx), sizeof(stx)))
+          .Line(),
+      "statx(AT_FDCWD, \"/f\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, "
+      "STATX_BASIC_STATS, {stx_mask=STATX_ALL|STATX_MNT_ID, "
+      "stx_attributes=STATX_ATTR_MOUNT_ROOT, stx_mode=S_IFREG|0600, "
+      "stx_size=77, ...}) = 0");
+  EXPECT_EQ(Call("statx")
+                .Args({3, kBuf, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0x40000000,
+                       kBuf + 100})
+                .Ret(-EINVAL)
+                .Path(1, "")
+                .Line(),
+            "statx(3, \"\", AT_EMPTY_PATH|AT_STATX_DONT_SYNC, "
+            "0x40000000 /* STATX_??? */, 0x7ffd0064) = -1 EINVAL (Invalid "
+            "argument)");
+
+  struct statfs sfs {};
+  static_assert(sizeof(sfs) == STATFS_BYTES);
+  sfs.f_type = 0x01021994;
+  sfs.f_bsize = 4096;
+  sfs.f_blocks = 100;
+  sfs.f_bfree = 90;
+  sfs.f_bavail = 80;
+  sfs.f_files = 50;
+  sfs.f_ffree = 40;
+  memcpy(&sfs.f_fsid, "\x19\x59\x6e\x88\x00\x00\x00\x00", 8);
+  sfs.f_namelen = 255;
+  sfs.f_frsize = 4096;
+  sfs.f_flags = 0x20 | 0x2 | 0x4 | 0x1000;
+  EXPECT_EQ(Call("fstatfs")
+                .Args({3, kBuf})
+                .Ret(0)
+                .Capture(1, CAPTURE_STATFS,
+                         std::string(reinterpret_cast<const char*>(&sfs),
+                                     sizeof(sfs)))
+                .Line(),
+            "fstatfs(3, {f_type=TMPFS_MAGIC, f_bsize=4096, f_blocks=100, "
+            "f_bfree=90, f_bavail=80, f_files=50, f_ffree=40, "
+            "f_fsid={val=[0x886e5919, 0]}, f_namelen=255, f_frsize=4096, "
+            "f_flags=ST_VALID|ST_NOSUID|ST_NODEV|ST_RELATIME}) = 0");
+}
+
+TEST(StraceLine, GetrandomAndFlags) {
+  EXPECT_EQ(Call("getrandom")
+                .Args({kBuf, 4, GRND_NONBLOCK})
+                .Ret(4)
+                .Capture(0, CAPTURE_OUT_BUF, std::string("ab\0\xff", 4))
+                .Line(),
+            "getrandom(\"\\x61\\x62\\x00\\xff\", 4, GRND_NONBLOCK) = 4");
+  EXPECT_EQ(Call("getrandom")
+                .Args({kBuf, 40, GRND_NONBLOCK | GRND_RANDOM})
+                .Ret(40)
+                .Capture(0, CAPTURE_OUT_BUF, "abcd", CAPTURE_TRUNCATED)
+                .Line(StringSize(4)),
+            "getrandom(\"\\x61\\x62\\x63\\x64\"..., 40, "
+            "GRND_NONBLOCK|GRND_RANDOM) = 40");
+  EXPECT_EQ(Call("getrandom")
+                .Args({kBuf, 4, GRND_INSECURE})
+                .Ret(4)
+                .Capture(0, CAPTURE_OUT_BUF, "abcd")
+                .Line(StringSize(2)),
+            "getrandom(\"\\x61\\x62\"..., 4, GRND_INSECURE) = 4");
+  EXPECT_EQ(Call("getrandom").Args({kBuf, 0, 0}).Ret(0).Line(),
+            "getrandom(\"\", 0, 0) = 0");
+  EXPECT_EQ(Call("getrandom").Args({kBuf, 4, 1 | 8}).Ret(-EINVAL).Line(),
+            "getrandom(0x7ffd0000, 4, GRND_NONBLOCK|0x8) = -1 EINVAL (Invalid "
+            "argument)");
+  EXPECT_EQ(Call("getrandom").Args({kBuf, 4, 8}).Ret(-EINVAL).Line(),
+            "getrandom(0x7ffd0000, 4, 0x8 /* GRND_??? */) = -1 EINVAL "
+            "(Invalid argument)");
+
+  EXPECT_EQ(Call("eventfd2").Args({0, 02000000 | 04000 | 1}).Ret(3).Line(),
+            "eventfd2(0, EFD_SEMAPHORE|EFD_CLOEXEC|EFD_NONBLOCK) = 3");
+  EXPECT_EQ(Call("epoll_create1").Args({02000000}).Ret(4).Line(),
+            "epoll_create1(EPOLL_CLOEXEC) = 4");
+  EXPECT_EQ(Call("inotify_init1").Args({02000000 | 04000}).Ret(5).Line(),
+            "inotify_init1(IN_NONBLOCK|IN_CLOEXEC) = 5");
+  EXPECT_EQ(Call("timerfd_create").Args({1, 02000000 | 04000}).Ret(6).Line(),
+            "timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC|TFD_NONBLOCK) = 6");
+  EXPECT_EQ(Call("epoll_ctl").Args({4, 1, 3, kBuf}).Ret(0).Line(),
+            "epoll_ctl(4, EPOLL_CTL_ADD, 3, 0x7ffd0000) = 0");
+  EXPECT_EQ(Call("fadvise64").Args({3, 0, 0, 2}).Ret(0).Line(),
+            "fadvise64(3, 0, 0, POSIX_FADV_SEQUENTIAL) = 0");
+  EXPECT_EQ(Call("flock").Args({3, 2 | 4}).Ret(0).Line(),
+            "flock(3, LOCK_EX|LOCK_NB) = 0");
+  EXPECT_EQ(Call("memfd_create").Args({kBuf, 1 | 2}).Ret(7).Path(0, "x").Line(),
+            "memfd_create(\"x\", MFD_CLOEXEC|MFD_ALLOW_SEALING) = 7");
+  EXPECT_EQ(Call("close_range").Args({3, ~0u, 4}).Ret(0).Line(),
+            "close_range(3, 4294967295, CLOSE_RANGE_CLOEXEC) = 0");
+}
+
+// What the kernel side captures for an argument type (CaptureSpec).
+uint8_t CaptureKind(ArgType type) {
+  switch (type) {
+    case ArgType::kPath:
+    case ArgType::kString:
+      return CAPTURE_PATH;
+    case ArgType::kInBuf:
+      return CAPTURE_IN_BUF;
+    case ArgType::kOutBuf:
+    case ArgType::kRandomBuf:
+      return CAPTURE_OUT_BUF;
+    case ArgType::kSockaddr:
+      return CAPTURE_SOCKADDR;
+    case ArgType::kArgv:
+      return CAPTURE_ARGV;
+    case ArgType::kEnvp:
+      return CAPTURE_ARRAY_COUNT;
+    case ArgType::kFdPair:
+      return CAPTURE_FD_PAIR;
+    case ArgType::kStatBuf:
+      return CAPTURE_STAT;
+    case ArgType::kStatxBuf:
+      return CAPTURE_STATX;
+    case ArgType::kStatfsBuf:
+      return CAPTURE_STATFS;
+    default:
+      return CAPTURE_NONE;
+  }
+}
+
+// Each capture the kernel flags unreadable (and counts as one drop) prints
+// one marker, whatever the call: the drop count is the markers' count.
+TEST(StraceLine, EveryUnreadableCapturePrintsOneMarker) {
+  int calls = 0;
+  for (int nr = 0; nr < MAX_TRACE_NR; ++nr) {
+    const SyscallInfo* info = FindSyscall(nr);
+    if (info == nullptr) continue;
+    Call call(static_cast<uint32_t>(nr));
+    // Arguments that make every optional part print: O_CREAT for the
+    // mode of open calls.
+    call.Args({kBuf, O_CREAT, kBuf + 0x100, kBuf + 0x200, kBuf + 0x300,
+               kBuf + 0x400});
+    int unread = 0;
+    bool out_buf = false;
+    for (size_t i = 0; i < info->args.size(); ++i) {
+      const uint8_t kind = CaptureKind(info->args[i]);
+      if (kind == CAPTURE_NONE) continue;
+      out_buf |= kind == CAPTURE_OUT_BUF;
+      call.Capture(static_cast<int>(i), kind, "", CAPTURE_UNREAD);
+      ++unread;
+    }
+    if (unread == 0) continue;
+    // Output buffers are read when the call returned bytes; the rest at 0.
+    call.Ret(out_buf ? 8 : 0);
+    const std::string line = call.Line();
+    size_t markers = 0;
+    for (size_t at = line.find("/* unreadable */"); at != std::string::npos;
+         at = line.find("/* unreadable */", at + 1)) {
+      ++markers;
+    }
+    EXPECT_EQ(markers, static_cast<size_t>(unread)) << line;
+    ++calls;
+  }
+  EXPECT_GT(calls, 100);
 }
 
 std::string Bytes(const void* p, size_t n) {

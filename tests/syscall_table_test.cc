@@ -37,7 +37,12 @@ bool IsCaptured(ArgType t) {
     case ArgType::kOutBuf:
     case ArgType::kSockaddr:
     case ArgType::kArgv:
+    case ArgType::kEnvp:
     case ArgType::kFdPair:
+    case ArgType::kStatBuf:
+    case ArgType::kStatxBuf:
+    case ArgType::kStatfsBuf:
+    case ArgType::kRandomBuf:
       return true;
     default:
       return false;
@@ -118,9 +123,13 @@ TEST(SyscallTable, KeySignatures) {
   EXPECT_EQ(args("write"), (std::vector<A>{A::kFd, A::kInBuf, A::kUint}));
   EXPECT_EQ(args("close"), (std::vector<A>{A::kFd}));
   EXPECT_EQ(args("newfstatat"),
-            (std::vector<A>{A::kDirFd, A::kPath, A::kPtr, A::kAtFlags}));
-  EXPECT_EQ(args("statx"), (std::vector<A>{A::kDirFd, A::kPath, A::kAtFlags,
-                                           A::kHex, A::kPtr}));
+            (std::vector<A>{A::kDirFd, A::kPath, A::kStatBuf, A::kAtFlags}));
+  EXPECT_EQ(args("statx"), (std::vector<A>{A::kDirFd, A::kPath, A::kStatxFlags,
+                                           A::kStatxMask, A::kStatxBuf}));
+  EXPECT_EQ(args("fstat"), (std::vector<A>{A::kFd, A::kStatBuf}));
+  EXPECT_EQ(args("statfs"), (std::vector<A>{A::kPath, A::kStatfsBuf}));
+  EXPECT_EQ(args("getrandom"),
+            (std::vector<A>{A::kRandomBuf, A::kUint, A::kRandomFlags}));
   EXPECT_EQ(args("execve"), (std::vector<A>{A::kPath, A::kArgv, A::kEnvp}));
   EXPECT_EQ(args("execveat"), (std::vector<A>{A::kDirFd, A::kPath, A::kArgv,
                                               A::kEnvp, A::kAtFlags}));

@@ -2,6 +2,7 @@
 // temporary socket, real programs, compared with strace where strace gives
 // the answer.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -171,6 +172,192 @@ TEST_F(TraceTest, PathNotPagedInAtEntryIsReadAtExit) {
                           "failed[^\"]*\",\"count\":0"),
             1)
       << r.err;
+}
+
+// The lines of `text` that match `pattern`, with addresses and a leading
+// pid ("[pid N] " or "N ") taken out and strace's column padding closed up.
+std::vector<std::string> Normalized(const std::string& text,
+                                    const std::string& pattern) {
+  const std::regex re(pattern);
+  std::vector<std::string> out;
+  for (std::string line : Lines(text)) {
+    line = std::regex_replace(line,
+                              std::regex("^(\\[pid +[0-9]+\\] |[0-9]+ +)"), "");
+    if (!std::regex_search(line, re)) continue;
+    line = std::regex_replace(line, std::regex("0x[0-9a-f]{6,}"), "ADDR");
+    line = std::regex_replace(line, std::regex(" +="), " =");
+    out.push_back(line);
+  }
+  return out;
+}
+
+// A shell's forked child runs /bin/echo: argv and the environment's shape
+// as strace prints them.
+TEST_F(TraceTest, ExecveOfAForkedChildAsStrace) {
+  const std::vector<std::string> cmd = {"/bin/sh", "-c", "/bin/echo a b; true"};
+  std::vector<std::string> args = {"trace", "-e", "trace=execve", "--"};
+  args.insert(args.end(), cmd.begin(), cmd.end());
+  RunResult r = RunTracectl(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.err,
+                          "^[0-9]+ +execve\\(\"/bin/echo\", \\[\"/bin/echo\", "
+                          "\"a\", \"b\"\\], 0x[0-9a-f]+ /\\* [0-9]+ vars "
+                          "\\*/\\) = 0$"),
+            1)
+      << r.err;
+  const std::string strace_out = OutputPath("execve.strace");
+  std::vector<std::string> strace = {"strace",       "-f", "-e",
+                                     "trace=execve", "-o", strace_out};
+  strace.insert(strace.end(), cmd.begin(), cmd.end());
+  ASSERT_EQ(RunProgram(strace).exit_code, 0);
+  EXPECT_EQ(Normalized(r.err, "^execve\\(\"/bin/echo\""),
+            Normalized(ReadFile(strace_out), "^execve\\(\"/bin/echo\""));
+  EXPECT_EQ(CountMatching(r.err, "unreadable"), 0) << r.err;
+}
+
+// A forked child's execve of strings it never touched (string literals):
+// not readable at entry, read from the new program (or, when the call
+// failed, at exit); the count of unreadable captures is what is printed.
+TEST_F(TraceTest, ExecveArgvNotPagedInAtEntry) {
+  RunResult r = RunTracectl({"trace", "--json", "-e", "trace=execve", "--",
+                             sandbox_->helper(), "--exec-unpaged", "/bin/echo",
+                             "a", "b"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      CountMatching(r.err,
+                    "\"args\":\\[\"\\\\\"/bin/echo\\\\\"\",\"\\[\\\\\"/"
+                    "bin/echo\\\\\", \\\\\"a\\\\\", \\\\\"b\\\\\"\\]\",\"0x"
+                    "[0-9a-f]+ /\\* [0-9]+ vars \\*/\"\\].*"
+                    "\"read_at_exec\":true"),
+      1)
+      << r.err;
+  EXPECT_EQ(CountMatching(r.err, "\"unreadable\":true"), 0) << r.err;
+
+  RunResult failed =
+      RunTracectl({"trace", "-e", "trace=execve", "--", sandbox_->helper(),
+                   "--exec-unpaged", "/nonexistent/tracectl", "y"});
+  EXPECT_EQ(CountMatching(failed.err,
+                          "execve\\(\"/nonexistent/tracectl\", "
+                          "\\[\"/nonexistent/tracectl\", \"y\"\\], 0x[0-9a-f]+ "
+                          "/\\* [0-9]+ vars \\*/\\) = -1 ENOENT"),
+            1)
+      << failed.err;
+
+  // A script's interpreter takes argv[0]'s place in the new program: that
+  // argv is lost, shown as unreadable and counted once.
+  const std::string script = OutputPath("script.sh");
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nexit 0\n";
+  }
+  ASSERT_EQ(chmod(script.c_str(), 0755), 0);
+  RunResult lost = RunTracectl({"trace", "-e", "trace=execve", "--",
+                                sandbox_->helper(), "--exec-unpaged", script});
+  ASSERT_EQ(lost.exit_code, 0) << lost.err;
+  EXPECT_EQ(CountMatching(lost.err, "execve\\(\"" + script +
+                                        "\", 0x[0-9a-f]+ /\\* unreadable \\*/"),
+            1)
+      << lost.err;
+  EXPECT_EQ(CountMatching(lost.err, "unreadable \\*/"), 1) << lost.err;
+  EXPECT_EQ(
+      CountMatching(lost.err, "^tracectl: 1 captures of user memory failed"), 1)
+      << lost.err;
+}
+
+// Unreadable paths: trace's markers, its drop line, files' lines and its
+// JSON count agree.
+TEST_F(TraceTest, UnreadableCountsAgreeWithWhatIsShown) {
+  RunResult trace = RunTracectl({"trace", "-e", "trace=openat", "--",
+                                 sandbox_->helper(), "--bad-path", "3"});
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  EXPECT_EQ(CountMatching(trace.err,
+                          "openat\\(AT_FDCWD, 0x10 /\\* unreadable \\*/, "
+                          "O_RDONLY\\) = -1 EFAULT"),
+            3)
+      << trace.err;
+  EXPECT_EQ(
+      CountMatching(trace.err, "^tracectl: 3 captures of user memory failed"),
+      1)
+      << trace.err;
+
+  RunResult files = RunTracectl(
+      {"files", "--json", "--", sandbox_->helper(), "--bad-path", "3"});
+  ASSERT_EQ(files.exit_code, 0) << files.err;
+  EXPECT_NE(files.out.find("\"unreadable\":3,"), std::string::npos)
+      << files.out;
+  EXPECT_EQ(
+      CountMatching(files.err, "^tracectl: 3 captures of user memory failed"),
+      1)
+      << files.err;
+}
+
+// stat, statx and statfs structures as strace prints them.
+TEST_F(TraceTest, StatStructuresAsStrace) {
+  const std::string file = OutputPath("stat-me");
+  {
+    std::ofstream out(file);
+    out << std::string(1234, 'x');
+  }
+  ASSERT_EQ(chmod(file.c_str(), 0640), 0);
+  const std::string calls = "newfstatat,fstat,statx,statfs,fstatfs";
+  RunResult r = RunTracectl({"trace", "-e", "trace=" + calls, "--",
+                             sandbox_->helper(), "--stat", file});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^newfstatat\\(AT_FDCWD, \"" + file +
+                                     "\", \\{st_mode=S_IFREG\\|0640, "
+                                     "st_size=1234, \\.\\.\\.\\}, 0\\) = 0$"),
+            1)
+      << r.err;
+  EXPECT_EQ(CountMatching(r.err,
+                          "^fstat\\([0-9]+, \\{st_mode=S_IFREG\\|0640, "
+                          "st_size=1234, \\.\\.\\.\\}\\) = 0$"),
+            1)
+      << r.err;
+  EXPECT_EQ(CountMatching(r.err, "stx_mode=S_IFREG\\|0640, stx_size=1234, "), 1)
+      << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^newfstatat\\(AT_FDCWD, \"" + file +
+                                     "/nonexistent\", 0x[0-9a-f]+, 0\\) = -1 "
+                                     "ENOTDIR"),
+            1)
+      << r.err;
+  const std::string strace_out = OutputPath("stat.strace");
+  ASSERT_EQ(RunProgram({"strace", "-e", "trace=" + calls, "-o", strace_out,
+                        sandbox_->helper(), "--stat", file})
+                .exit_code,
+            0);
+  // Free blocks and inodes may change between the runs, and descriptors
+  // the test runner leaves open differ.
+  const auto without_free = [](std::vector<std::string> lines) {
+    for (std::string& l : lines) {
+      l = std::regex_replace(l, std::regex("f_(bfree|bavail|ffree)=[0-9]+"),
+                             "f_$1=N");
+      l = std::regex_replace(l, std::regex("^(fstat|fstatfs)\\([0-9]+,"),
+                             "$1(FD,");
+    }
+    return lines;
+  };
+  const std::string pattern = "^(newfstatat|fstat|statx|statfs|fstatfs)\\(";
+  EXPECT_EQ(without_free(Normalized(r.err, pattern)),
+            without_free(Normalized(ReadFile(strace_out), pattern)));
+}
+
+TEST_F(TraceTest, GetrandomAsStrace) {
+  RunResult r =
+      RunTracectl({"trace", "-e", "trace=getrandom", "--", "/usr/bin/python3",
+                   "-c", "import os; os.getrandom(16, os.GRND_NONBLOCK)"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.err,
+                          "^getrandom\\(\"(\\\\x[0-9a-f]{2}){16}\", 16, "
+                          "GRND_NONBLOCK\\) = 16$"),
+            1)
+      << r.err;
+  RunResult bad = RunTracectl({"trace", "-e", "trace=getrandom", "--",
+                               sandbox_->helper(), "--getrandom", "4", "9"});
+  EXPECT_EQ(CountMatching(bad.err,
+                          "^getrandom\\(0x[0-9a-f]+, 4, GRND_NONBLOCK\\|0x8\\) "
+                          "= -1 EINVAL"),
+            1)
+      << bad.err;
 }
 
 TEST_F(TraceTest, RingBufferOverflowIsCounted) {

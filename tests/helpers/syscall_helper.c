@@ -12,6 +12,18 @@
  *       N openat calls that fail with ENOENT, each on a path in a page of
  *       a fresh file mapping that nothing has touched yet: the kernel
  *       faults it in during the call, so a tracer cannot read it at entry.
+ *   syscall_helper --exec-unpaged PROGRAM [ARG...]
+ *       A forked child runs PROGRAM with ARGs, its path and argv strings in
+ *       a page of a fresh file mapping that nothing has touched (as string
+ *       literals of a forked child are): a tracer cannot read them at
+ *       entry. Exits with the child's status.
+ *   syscall_helper --bad-path N
+ *       N openat calls on a path pointer nothing is mapped at (EFAULT).
+ *   syscall_helper --stat PATH
+ *       newfstatat, fstat, statx (STATX_BASIC_STATS|STATX_BTIME), statfs
+ *       and fstatfs of PATH, then a newfstatat of PATH/nonexistent.
+ *   syscall_helper --getrandom N FLAGS
+ *       One getrandom of N bytes with FLAGS.
  *   syscall_helper --path-len LEN GETPPID OPENAT_ENOENT PIPE2
  *       As above, the openat path LEN bytes long (at least 32): a missing
  *       directory, then 'a's.
@@ -23,10 +35,82 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/stat.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
+
+static long count_arg(const char *s);
+
+/* --exec-unpaged: the strings go to a temporary file that the child maps
+ * and passes to execve without touching. */
+static int exec_unpaged(int argc, char **argv)
+{
+	char file[] = "/tmp/tracectl-exec-XXXXXX";
+	char *args[32];
+	size_t offsets[32], size = 0;
+	int fd = mkstemp(file), i, status;
+	pid_t pid;
+
+	if (fd < 0 || argc < 1 || argc > 31)
+		return 2;
+	unlink(file);
+	for (i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]) + 1;
+
+		offsets[i] = size;
+		if (write(fd, argv[i], len) != (ssize_t)len)
+			return 2;
+		size += len;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char *page = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (page == MAP_FAILED)
+			_exit(126);
+		for (i = 0; i < argc; i++)
+			args[i] = page + offsets[i];
+		args[argc] = NULL;
+		syscall(SYS_execve, args[0], args, environ);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 2;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static int stat_calls(const char *path)
+{
+	char missing[4096];
+	struct statx stx;
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	if (syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0)
+		return 1;
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0)
+		return 1;
+	if (syscall(SYS_statx, AT_FDCWD, path, 0, STATX_BASIC_STATS | STATX_BTIME,
+		    &stx) != 0)
+		return 1;
+	if (syscall(SYS_statfs, path, &sfs) != 0 ||
+	    syscall(SYS_fstatfs, fd, &sfs) != 0)
+		return 1;
+	close(fd);
+	snprintf(missing, sizeof(missing), "%s/nonexistent", path);
+	if (syscall(SYS_newfstatat, AT_FDCWD, missing, &st, 0) == 0)
+		return 1;
+	return 0;
+}
 
 static long count_arg(const char *s)
 {
@@ -87,6 +171,28 @@ int main(int argc, char **argv)
 				return 1;
 			munmap(page, 4096);
 		}
+		return 0;
+	}
+	if (argc >= 3 && strcmp(argv[1], "--exec-unpaged") == 0)
+		return exec_unpaged(argc - 2, argv + 2);
+	if (argc == 3 && strcmp(argv[1], "--bad-path") == 0) {
+		long n = count_arg(argv[2]);
+
+		for (i = 0; i < n; i++) {
+			if (syscall(SYS_openat, AT_FDCWD, (char *)16, O_RDONLY) != -1)
+				return 1;
+		}
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--stat") == 0)
+		return stat_calls(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--getrandom") == 0) {
+		char buf[4096];
+		long n = count_arg(argv[2]);
+
+		if (n > (long)sizeof(buf))
+			return 2;
+		syscall(SYS_getrandom, buf, n, count_arg(argv[3]));
 		return 0;
 	}
 	if (argc == 6 && strcmp(argv[1], "--path-len") == 0) {
