@@ -200,7 +200,8 @@ TEST_F(TraceTest, ExecveOfAForkedChildAsStrace) {
   RunResult r = RunTracectl(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CountMatching(r.err,
-                          "^[0-9]+ +execve\\(\"/bin/echo\", \\[\"/bin/echo\", "
+                          "^\\[pid +[0-9]+\\] execve\\(\"/bin/echo\", "
+                          "\\[\"/bin/echo\", "
                           "\"a\", \"b\"\\], 0x[0-9a-f]+ /\\* [0-9]+ vars "
                           "\\*/\\) = 0$"),
             1)
