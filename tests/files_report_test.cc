@@ -224,7 +224,7 @@ TEST_F(FilesReportTest, SummaryOrderAndDedup) {
             "  /etc/foo.conf  EACCES x1 (access)\n");
   EXPECT_EQ(
       report.SummaryJson(),
-      "{\"used\":["
+      "{\"open_at_start\":[],\"used\":["
       "{\"path\":\"/etc/ld.so.cache\",\"calls\":[\"openat\",\"newfstatat\"]},"
       "{\"path\":\"/usr/bin/git\",\"calls\":[\"access\"]},"
       "{\"path\":\"/etc/foo.conf\",\"calls\":[\"openat\"]},"
@@ -242,7 +242,8 @@ TEST_F(FilesReportTest, EmptySummary) {
   FilesReport report({});
   EXPECT_EQ(report.Summary(), "paths used (0):\npaths that failed (0):\n");
   EXPECT_EQ(report.SummaryJson(),
-            "{\"used\":[],\"failed\":[],\"unreadable\":0,\"truncated\":0}");
+            "{\"open_at_start\":[],\"used\":[],\"failed\":[],"
+            "\"unreadable\":0,\"truncated\":0}");
 }
 
 TEST(FilesSelectionTest, EveryPathCallAndNothingElse) {
