@@ -19,6 +19,7 @@
 #include "client/json.h"
 #include "client/strace_format.h"
 #include "common/syscall_names.h"
+#include "common/unique_fd.h"
 
 namespace tracectl {
 namespace {
@@ -29,20 +30,6 @@ constexpr size_t kMaxDynamicEntries = 1 << 16;
 constexpr size_t kMaxNeededName = 4096;
 // The widest path column in the text report.
 constexpr size_t kMaxPathColumn = 64;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads exactly `len` bytes at `offset`.
 absl::Status ReadAt(int fd, uint64_t offset, void* buf, size_t len,
@@ -117,7 +104,7 @@ absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
 }
 
 absl::StatusOr<ElfDynamic> ReadElfDynamic(const std::string& path) {
-  const Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return absl::ErrnoToStatus(errno, path);
 
   Elf64_Ehdr ehdr;

@@ -14,26 +14,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/unique_fd.h"
 
 namespace tracectl {
 namespace {
 
 // A /proc link's text is at most a page (the kernel's d_path buffer).
 constexpr size_t kMaxLinkBytes = 4096;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 absl::Status Gone(pid_t pid) {
   return absl::NotFoundError(
@@ -52,7 +39,7 @@ std::string_view NextField(std::string_view line, size_t* pos) {
 // lines are kept of a file that was cut.
 absl::StatusOr<std::string> ReadBounded(int dir_fd, const char* name,
                                         size_t max_bytes, bool* cut) {
-  const Fd fd(openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  const UniqueFd fd(openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) return absl::ErrnoToStatus(errno, name);
   std::string text;
   *cut = false;
@@ -157,7 +144,7 @@ v1::OpenFileKind KindOfFdLink(std::string_view link) {
 absl::StatusOr<v1::ProcessState> ReadProcessState(
     pid_t pid, const ProcessStateLimits& limits, ProcessStateLosses* losses) {
   const std::string dir = absl::StrCat("/proc/", pid);
-  const Fd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0) {
     ++losses->unread;
     return Gone(pid);
