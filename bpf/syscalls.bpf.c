@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * System call counts, errors and latency, aggregated per CPU in the kernel.
+ * System call counts, errors and time, aggregated per CPU in the kernel.
  *
  * sys_enter decides whether the task is selected and stores the entry time
  * in task-local storage; sys_exit, for tasks that have an entry time, adds
- * the call to its (process, syscall) row. Filters are rodata, 0 = off.
+ * the call to its (process, syscall) row of the current generation (see
+ * syscalls.h). The time of a call is its on-CPU time: wall time less the
+ * time the task spent switched out (sched_switch), as strace -c's system
+ * time; wall time when wall_time is set (then sched_switch is not loaded).
+ * Filters are rodata, 0 = off.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -16,9 +20,16 @@
 #define TS_COMPAT 0x0002 /* x86: this system call uses the 32-bit ABI */
 
 const volatile bool per_process = false;
+const volatile bool wall_time = false;
+
+/* Written by the daemon through the mmap'ed .bss: see syscalls.h. */
+volatile __u32 generation;
+struct exit_busy_slot exit_busy[EXIT_BUSY_SLOTS];
 
 struct syscall_start {
-	__u64 ts;
+	__u64 ts;	  /* entry time; 0 when not in a counted call */
+	__u64 off_cpu_ns; /* switched out since entry */
+	__u64 off_since;  /* switched out at; 0 while running */
 	__u32 nr;
 	__u32 pad;
 };
@@ -33,7 +44,7 @@ struct {
 /* Rows by syscall number, when rows are not split per process. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MAX_SYSCALL_NR);
+	__uint(max_entries, COUNT_GENERATIONS * MAX_SYSCALL_NR);
 	__type(key, __u32);
 	__type(value, struct syscall_stats);
 } stats_by_nr SEC(".maps");
@@ -109,14 +120,37 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (bpf_core_field_exists(task->thread_info.status) &&
 	    (task->thread_info.status & TS_COMPAT))
 		start->nr |= COMPAT_SYSCALL_BIT;
+	start->off_cpu_ns = 0;
+	start->off_since = 0;
 	start->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* On-CPU time: a task in a counted call that is switched out stops its
+ * call's clock until it runs again. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	struct syscall_start *start;
+	__u64 now = bpf_ktime_get_ns();
+
+	start = bpf_task_storage_get(&starts, prev, 0, 0);
+	if (start && start->ts)
+		start->off_since = now;
+	start = bpf_task_storage_get(&starts, next, 0, 0);
+	if (start && start->off_since) {
+		start->off_cpu_ns += now - start->off_since;
+		start->off_since = 0;
+	}
 	return 0;
 }
 
 static __always_inline void count_errno(const struct syscall_key *key,
 					__u32 err)
 {
-	struct errno_key ekey = { .tgid = key->tgid, .nr = key->nr, .err = err };
+	struct errno_key ekey = { .tgid = key->tgid, .nr = key->nr, .err = err,
+				  .generation = key->generation };
 	static const __u64 one = 1;
 	__u64 *count;
 
@@ -134,43 +168,37 @@ static __always_inline void count_errno(const struct syscall_key *key,
 	}
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+/* Adds one call to its row of generation `gen`. */
+static __always_inline void count_call(struct task_struct *task, __u32 gen,
+				       __u32 nr, __u64 delta, long ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct syscall_start *start;
 	struct syscall_stats *st;
-	struct syscall_key key;
-	__u64 delta;
+	struct syscall_key key = {};
 	__u32 slot;
 
-	start = bpf_task_storage_get(&starts, task, 0, 0);
-	if (!start || !start->ts)
-		return 0;
-	delta = bpf_ktime_get_ns() - start->ts;
-	start->ts = 0;
-
 	key.tgid = per_process ? bpf_get_current_pid_tgid() >> 32 : 0;
-	key.nr = start->nr;
+	key.nr = nr;
+	key.generation = gen;
 	if (!per_process) {
 		__u32 row = key.nr & ~COMPAT_SYSCALL_BIT;
 
 		if (row >= COMPAT_ROW_BASE) {
 			count_drop(DROP_SYSCALL_NR_RANGE);
-			return 0;
+			return;
 		}
 		if (key.nr & COMPAT_SYSCALL_BIT)
 			row += COMPAT_ROW_BASE;
+		row += gen * MAX_SYSCALL_NR;
 		st = bpf_map_lookup_elem(&stats_by_nr, &row);
 		if (!st)
-			return 0;
+			return;
 	} else if (!(st = bpf_map_lookup_elem(&stats, &key))) {
 		/* EEXIST: another CPU added it first, which is fine. */
 		bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(&stats, &key);
 		if (!st) {
 			count_drop(DROP_STATS_MAP_FULL);
-			return 0;
+			return;
 		}
 	}
 	/* Rows are per process: name them after the process, not the thread. */
@@ -188,6 +216,42 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		st->errors++;
 		count_errno(&key, -ret);
 	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct syscall_start *start;
+	__u64 now, delta, *busy;
+	__u32 gen;
+
+	start = bpf_task_storage_get(&starts, task, 0, 0);
+	if (!start || !start->ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	delta = now - start->ts;
+	start->ts = 0;
+	if (!wall_time) {
+		/* Running now: a switch-in that was not seen ended at the
+		 * latest now. */
+		if (start->off_since)
+			start->off_cpu_ns += now - start->off_since;
+		delta = delta > start->off_cpu_ns ? delta - start->off_cpu_ns : 0;
+	}
+
+	/*
+	 * Announce this CPU inside a generation before reading which one: the
+	 * locked add orders the two, so the daemon, which switches generations
+	 * and then waits for every slot to read 0, never reads a generation
+	 * that a program is still adding to.
+	 */
+	busy = &exit_busy[bpf_get_smp_processor_id() % EXIT_BUSY_SLOTS].count;
+	__sync_fetch_and_add(busy, 1);
+	gen = generation;
+	if (gen < COUNT_GENERATIONS)
+		count_call(task, gen, start->nr, delta, ret);
+	__sync_fetch_and_add(busy, -1);
 	return 0;
 }
 

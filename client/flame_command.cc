@@ -179,7 +179,7 @@ void AddFlameCommand(CLI::App& app, const GlobalOptions& global,
   CLI::App* cmd = app.add_subcommand(
       "flame",
       "Sample CPU stacks (user and, for admins, kernel) system-wide, for "
-      "--pid/--comm/--uid, or for [-- CMD ARGS...], and write a flame graph");
+      "--pid/--comm/--uid, or for [--] CMD [ARGS...], and write a flame graph");
   auto o = std::make_shared<FlameOptions>();
   AddTargetOptions(cmd, &o->target);
   cmd->add_option("-F,--frequency", o->frequency,

@@ -2,10 +2,10 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "client/command_line.h"
 #include "client/commands.h"
 #include "client/connection.h"
 
@@ -13,17 +13,6 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // errors come back as EPIPE instead
   tracectl::GlobalOptions global;
   global.socket_path = tracectl::DefaultSocketPath();
-  // Everything after a literal `--` is the command to run, untouched.
-  int parsed_argc = argc;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--") == 0) {
-      parsed_argc = i;
-      global.has_command = true;
-      global.command.assign(argv + i + 1, argv + argc);
-      break;
-    }
-  }
-
   CLI::App app{"tracectl: trace system calls of any process you may ptrace"};
   app.require_subcommand(1);
   app.fallthrough();  // --socket may come after the subcommand too
@@ -39,22 +28,21 @@ int main(int argc, char** argv) {
   tracectl::AddLibsCommand(app, global, &exit_code);
   tracectl::AddFlameCommand(app, global, &exit_code);
   tracectl::AddTopCommand(app, global, &exit_code);
-  // CLI11 calls an unknown subcommand a stray argument: name it instead.
-  for (int i = 1; i < parsed_argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--socket") {
-      ++i;
-      continue;
-    }
-    if (arg.empty() || arg[0] == '-') continue;
-    if (app.get_subcommands(
-               [&](CLI::App* sub) { return sub->get_name() == arg; })
-            .empty()) {
-      return tracectl::UsageError("unknown command '" + arg +
-                                  "': try tracectl --help");
-    }
-    break;
+  // The command to run starts at `--` or at the first argument that is
+  // not an option or an option's value, as strace takes it.
+  absl::StatusOr<tracectl::SplitArguments> split = tracectl::SplitCommandLine(
+      app, {"syscalls", "trace", "files", "libs", "flame", "top"}, argc, argv);
+  if (!split.ok()) {
+    return tracectl::UsageError(std::string(split.status().message()));
   }
+  if (const std::string hint =
+          tracectl::StraceOptionHint(split->subcommand, split->unknown_option);
+      !hint.empty()) {
+    return tracectl::UsageError(split->unknown_option + ": " + hint);
+  }
+  global.has_command = split->has_command;
+  global.command = split->command;
+  const int parsed_argc = split->own_argc;
   try {
     app.parse(parsed_argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/fd_paths.h"
 #include "client/json.h"
 #include "common/syscall_names.h"
 
@@ -898,6 +899,14 @@ std::string Timestamp(const TraceEvent& event, const FormatOptions& options) {
   return out;
 }
 
+// -y: "<path>" after a descriptor whose path is known.
+void AppendFdPath(std::string_view path, std::string* out) {
+  if (path.empty()) return;
+  out->push_back('<');
+  AppendEscaped(path, out);
+  out->push_back('>');
+}
+
 std::string Seconds(uint64_t ns) {
   return absl::StrFormat("%d.%06d", ns / 1000000000, ns % 1000000000 / 1000);
 }
@@ -930,10 +939,18 @@ std::string FormatArgument(const TraceEvent& event, int arg_index, ArgType type,
     case ArgType::kPtr:
       return Pointer(v);
     case ArgType::kFd:
-      return absl::StrCat(static_cast<int32_t>(v));
-    case ArgType::kDirFd:
-      if (static_cast<int32_t>(v) == -100) return "AT_FDCWD";
-      return absl::StrCat(static_cast<int32_t>(v));
+    case ArgType::kDirFd: {
+      if (type == ArgType::kDirFd && static_cast<int32_t>(v) == -100) {
+        return "AT_FDCWD";
+      }
+      std::string out = absl::StrCat(static_cast<int32_t>(v));
+      if (options.fd_paths != nullptr) {
+        AppendFdPath(options.fd_paths->PathOf(event.header.tgid,
+                                              static_cast<int32_t>(v)),
+                     &out);
+      }
+      return out;
+    }
 
     case ArgType::kPath:
     case ArgType::kString: {
@@ -1055,14 +1072,25 @@ std::string FormatStraceLine(const TraceEvent& event,
                              const FormatOptions& options) {
   const SyscallInfo* info = InfoOf(event);
   std::string line;
-  // strace -f -o FILE: the thread id left-aligned in five columns.
-  if (options.show_pid) absl::StrAppendFormat(&line, "%-5d ", event.header.tid);
+  switch (options.pid_prefix) {
+    case FormatOptions::PidPrefix::kNone:
+      break;
+    case FormatOptions::PidPrefix::kBracketed:  // strace -f to stderr
+      absl::StrAppendFormat(&line, "[pid %5d] ", event.header.tid);
+      break;
+    case FormatOptions::PidPrefix::kBare:  // strace -f -o FILE
+      absl::StrAppendFormat(&line, "%-5d ", event.header.tid);
+      break;
+  }
   if (options.timestamps > 0) {
     absl::StrAppend(&line, Timestamp(event, options), " ");
   }
   absl::StrAppend(&line, CallName(event, info), "(",
                   absl::StrJoin(Arguments(event, info, options), ", "),
                   ") = ", Result(event, info));
+  if (options.fd_paths != nullptr && !event.no_return()) {
+    AppendFdPath(options.fd_paths->ResultPath(event), &line);
+  }
   if (options.show_duration && !event.no_return()) {
     absl::StrAppend(&line, " <", Seconds(event.header.duration_ns), ">");
   }

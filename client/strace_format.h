@@ -12,6 +12,8 @@
 
 namespace tracectl {
 
+class FdPaths;
+
 struct FormatOptions {
   // -s: the most bytes of a buffer or non-path string printed; paths print
   // whole. Must match the size the kernel side captured with.
@@ -21,8 +23,14 @@ struct FormatOptions {
   // 0: none; 1 (-t): HH:MM:SS; 2 (-tt): HH:MM:SS.micro; 3 (-ttt):
   // epoch.micro. Local time of day, as strace.
   int timestamps = 0;
-  // -f: start each line with the thread id.
-  bool show_pid = false;
+  // How a line names its task: not at all; "[pid  1234] " as strace -f
+  // prints to stderr while several tasks are traced; "1234  " as strace -f
+  // -o FILE prints on every line.
+  enum class PidPrefix { kNone, kBracketed, kBare };
+  PidPrefix pid_prefix = PidPrefix::kNone;
+  // -y: descriptors print with their paths, "read(3</etc/passwd>, ...",
+  // as far as this table knows them; nullptr for plain numbers.
+  const FdPaths* fd_paths = nullptr;
   // Added to syscall_event.enter_ns (CLOCK_MONOTONIC) to get CLOCK_REALTIME.
   int64_t realtime_offset_ns = 0;
 };
@@ -32,8 +40,8 @@ struct FormatOptions {
 // digits when an octal digit follows.
 void AppendEscaped(std::string_view bytes, std::string* out);
 
-// `[pid ][timestamp ]name(args) = ret[ <duration>]`, without a newline, e.g.
-// `openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`.
+// `[[pid N] ][timestamp ]name(args) = ret[ <duration>]`, without a newline,
+// e.g. `openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`.
 std::string FormatStraceLine(const TraceEvent& event,
                              const FormatOptions& options);
 

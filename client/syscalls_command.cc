@@ -21,6 +21,7 @@ struct SyscallsOptions {
   TargetOptions target;
   std::optional<double> interval;
   bool per_process = false;
+  bool wall_time = false;
   std::string sort = "time";
   int top = 0;
   bool json = false;
@@ -67,6 +68,7 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
     request->mutable_window()->set_interval_seconds(*options.interval);
   }
   request->set_per_process(options.per_process);
+  request->set_wall_time(options.wall_time);
   // Snapshots are written as they come; a single table, at the end.
   absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
       options.output, STDOUT_FILENO,
@@ -106,14 +108,17 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
                         int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "syscalls",
-      "Count system calls, errors and latency (like strace -c), "
-      "system-wide, for --pid/--comm/--uid, or for [-- CMD ARGS...]");
+      "Count system calls, errors and the time spent in them (like strace "
+      "-c), system-wide, for --pid/--comm/--uid, or for [--] CMD [ARGS...]");
   auto o = std::make_shared<SyscallsOptions>();
   AddTargetOptions(cmd, &o->target);
   cmd->add_option("-i,--interval", o->interval,
                   "print a table every this many seconds");
   cmd->add_flag("-P,--per-process", o->per_process,
                 "one row per process and syscall");
+  cmd->add_flag("-w,--wall", o->wall_time,
+                "time calls on the wall clock, from entry to exit (default: "
+                "the CPU time spent in them, as strace -c)");
   cmd->add_option("-S,--sort", o->sort, "sort by calls, time, errors or name")
       ->capture_default_str();
   cmd->add_option("-n,--top", o->top, "show only the first N rows (0: all)");

@@ -90,10 +90,12 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
     calls += row.calls();
     errors += row.errors();
   }
-  std::string out =
-      absl::StrFormat("syscalls of %s over %.3f s: %u call%s, %u error%s\n",
-                      options.scope, summary.elapsed_seconds(), calls,
-                      calls == 1 ? "" : "s", errors, errors == 1 ? "" : "s");
+  std::string out = absl::StrFormat(
+      "syscalls of %s over %.3f s: %u call%s, %u error%s; %s\n", options.scope,
+      summary.elapsed_seconds(), calls, calls == 1 ? "" : "s", errors,
+      errors == 1 ? "" : "s",
+      summary.wall_time() ? "times are wall time from entry to exit"
+                          : "times are CPU time in the calls (-w: wall time)");
   const std::string who = options.per_process ? "    PID COMM            " : "";
   const std::string who_rule =
       options.per_process ? "------- --------------- " : "";
@@ -175,6 +177,7 @@ std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
       "{\"final\":", final ? "true" : "false",
       ",\"scope\":", JsonString(options.scope),
       absl::StrFormat(",\"elapsed_seconds\":%.6f", summary.elapsed_seconds()),
+      ",\"time\":", summary.wall_time() ? "\"wall\"" : "\"cpu\"",
       ",\"syscalls\":[", absl::StrJoin(rows, ","), "],\"drops\":{",
       absl::StrJoin(drops, ","), "}}\n");
 }

@@ -1,5 +1,5 @@
 // The TARGET options every session command shares: --pid, --follow,
-// --comm, --uid, or -- CMD, and nothing for system-wide.
+// --comm, --uid, or [--] CMD [ARGS...], and nothing for system-wide.
 #ifndef TRACECTL_CLIENT_TARGET_OPTIONS_H_
 #define TRACECTL_CLIENT_TARGET_OPTIONS_H_
 
@@ -21,7 +21,9 @@ struct TargetOptions {
   std::optional<double> duration;
 };
 
-// Registers --pid, --comm, --uid, --follow and --duration on `cmd`.
+// Registers --pid, --comm, --uid, --follow and --duration on `cmd`, and
+// "[[--] CMD [ARGS...]]" on its usage line, with a word on CMD after its
+// footer.
 void AddTargetOptions(CLI::App* cmd, TargetOptions* options);
 
 // Fills `target` and `window` from the options. Returns 0, or prints what

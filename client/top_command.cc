@@ -114,7 +114,7 @@ void AddTopCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "top",
       "Show the hottest functions live (like perf top), system-wide, for "
-      "--pid/--comm/--uid, or for [-- CMD ARGS...]");
+      "--pid/--comm/--uid, or for [--] CMD [ARGS...]");
   auto o = std::make_shared<TopOptions>();
   AddTargetOptions(cmd, &o->target);
   cmd->add_option("-i,--interval", o->interval, "seconds between redraws")

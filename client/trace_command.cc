@@ -13,66 +13,42 @@
 
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/fd_paths.h"
 #include "client/report_output.h"
 #include "client/strace_format.h"
+#include "client/trace_filter.h"
 #include "client/trace_session.h"
+#include "client/traced_tasks.h"
 
 namespace tracectl {
 namespace {
 
 struct TraceOptions {
   TargetOptions target;
-  std::vector<std::string> expressions;  // -e
-  bool successful = false;               // -z
-  bool failed = false;                   // -Z
-  bool durations = false;                // -T
-  int timestamps = 0;                    // -t, -tt, -ttt
-  std::optional<int> string_size;        // -s
+  TraceFlags flags;                // -e, -z, -Z
+  int decode_fds = 0;              // -y, -yy
+  bool durations = false;          // -T
+  int timestamps = 0;              // -t, -tt, -ttt
+  std::optional<int> string_size;  // -s
   bool json = false;
+  bool quiet = false;  // -q, -qq: nothing to silence
   std::string output;  // -o
   std::optional<uint32_t> buffer_bytes;
 };
 
-// strace's -e takes QUALIFIER=SET; only trace= is known here.
-absl::StatusOr<std::string> TraceSelection(
-    const std::vector<std::string>& expressions) {
-  std::string selection;
-  for (const std::string& e : expressions) {
-    std::string set = e;
-    const size_t eq = e.find('=');
-    if (eq != std::string::npos) {
-      const std::string qualifier = e.substr(0, eq);
-      if (qualifier != "trace" && qualifier != "t") {
-        return absl::InvalidArgumentError("-e " + qualifier +
-                                          "= is not supported; use -e trace=");
-      }
-      set = e.substr(eq + 1);
-    }
-    if (!selection.empty()) {
-      return absl::InvalidArgumentError(
-          "give one -e trace= (join the sets with commas)");
-    }
-    selection = set;
-  }
-  return selection;
-}
-
 int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
   v1::TraceRequest request;
-  absl::StatusOr<std::string> selection = TraceSelection(options.expressions);
-  if (!selection.ok()) {
-    return UsageError(std::string(selection.status().message()));
-  }
-  if (options.expressions.size() == 1 && selection->empty()) {
-    return UsageError("-e trace= needs a set of system calls");
-  }
-  request.set_selection(*selection);
+  TraceFlags flags = options.flags;
+  flags.decode_fds |= options.decode_fds > 0;
+  absl::StatusOr<TraceFilter> filter = BuildTraceFilter(flags);
+  if (!filter.ok()) return UsageError(std::string(filter.status().message()));
+  request.set_selection(filter->kernel_selection);
   if (options.string_size) {
     if (*options.string_size < 0) return UsageError("-s must be 0 or more");
     request.set_string_size(*options.string_size);
   }
-  request.set_only_successful(options.successful);
-  request.set_only_failed(options.failed);
+  request.set_only_successful(filter->kernel_only_successful);
+  request.set_only_failed(filter->kernel_only_failed);
   if (options.buffer_bytes) request.set_buffer_bytes(*options.buffer_bytes);
   if (options.timestamps > 3)
     return UsageError("-t can be given at most 3 times");
@@ -84,28 +60,42 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
       options.output, STDERR_FILENO, ReportOutput::FileMode::kInPlace);
   if (!output.ok()) return UsageError(std::string(output.status().message()));
   FILE* out = (*output)->stream();
+  const bool to_file = !options.output.empty();
 
   FormatOptions format;
   format.show_duration = options.durations;
   format.timestamps = options.timestamps;
-  uint64_t lines = 0;
-  std::unordered_set<uint32_t> tids;
+  FdPaths fd_paths;
+  if (filter->decode_fds) format.fd_paths = &fd_paths;
+  TracedTasks tasks;
+  std::unordered_set<uint32_t> tids;  // every task seen, for -o
   TraceSink sink;
   sink.started = [&](const v1::TraceStarted& started) {
     format.string_size = started.string_size();
     format.realtime_offset_ns = started.realtime_offset_ns();
   };
   sink.event = [&](const TraceEvent& event) {
-    // As strace -f: pids once more than one task shows up.
-    if (!format.show_pid && tids.insert(event.header.tid).second &&
-        tids.size() > 1) {
-      format.show_pid = true;
+    tasks.Saw(event);
+    if (to_file) {
+      // strace -f -o FILE: the thread id on every line. tracectl follows
+      // children without -f too: then from the second task on.
+      tids.insert(event.header.tid);
+      if (options.target.follow || tids.size() > 1) {
+        format.pid_prefix = FormatOptions::PidPrefix::kBare;
+      }
+    } else {
+      // strace -f to stderr: "[pid N] " while several tasks are traced.
+      format.pid_prefix = tasks.Several() ? FormatOptions::PidPrefix::kBracketed
+                                          : FormatOptions::PidPrefix::kNone;
     }
-    const std::string line = options.json ? FormatEventJson(event, format)
-                                          : FormatStraceLine(event, format);
-    fputs(line.c_str(), out);
-    fputc('\n', out);
-    ++lines;
+    if (filter->Shows(event)) {
+      const std::string line = options.json ? FormatEventJson(event, format)
+                                            : FormatStraceLine(event, format);
+      fputs(line.c_str(), out);
+      fputc('\n', out);
+    }
+    tasks.Learn(event);
+    fd_paths.Learn(event);
   };
   sink.batch_done = [&] { fflush(out); };
   sink.end = [&](const v1::TraceSummary& summary) {
@@ -134,14 +124,26 @@ void AddTraceCommand(CLI::App& app, const GlobalOptions& global,
   CLI::App* cmd = app.add_subcommand(
       "trace",
       "Print each system call as strace does, system-wide, for "
-      "--pid/--comm/--uid, or for [-- CMD ARGS...]");
+      "--pid/--comm/--uid, or for [--] CMD [ARGS...]");
   auto o = std::make_shared<TraceOptions>();
   AddTargetOptions(cmd, &o->target);
-  cmd->add_option("-e", o->expressions,
-                  "trace=SET: names and %classes (%file %process %network "
-                  "%signal %ipc %desc %memory %creds %stat), ! to negate");
-  cmd->add_flag("-z,--successful", o->successful, "only calls that succeeded");
-  cmd->add_flag("-Z,--failed", o->failed, "only calls that failed");
+  cmd->add_option(
+      "-e", o->flags.expressions,
+      "trace=SET: names and %classes (%file %process %network %signal %ipc "
+      "%desc %memory %creds %stat), ! to negate; several -e trace= add up. "
+      "status=SET: successful, failed, unfinished (calls that do not "
+      "return), unavailable, all, none, ! to negate. decode-fds=path: -y");
+  cmd->add_flag("-z,--successful", o->flags.successful,
+                "only calls that succeeded (-e status=successful)");
+  cmd->add_flag("-Z,--failed", o->flags.failed,
+                "only calls that failed (-e status=failed)");
+  cmd->add_flag("-y,--decode-fds", o->decode_fds,
+                "show the path of each descriptor, read(3</etc/passwd>, ...), "
+                "as far as the traced open, dup and close calls tell; -yy "
+                "is the same");
+  cmd->add_flag("-q", o->quiet,
+                "accepted for strace's sake: tracectl prints no attach or "
+                "exit messages");
   cmd->add_flag("-T", o->durations, "show the time spent in each call");
   cmd->add_flag("-t", o->timestamps,
                 "time of day; -tt with microseconds; -ttt since the epoch");
@@ -154,9 +156,11 @@ void AddTraceCommand(CLI::App& app, const GlobalOptions& global,
                   "kernel ring buffer in bytes, a power of two (default "
                   "8388608); lost records are counted");
   cmd->footer(
-      "Lines go to stderr, as strace's do. With -- CMD ARGS, CMD runs as "
-      "you, traced from its first instruction with all its descendants, and "
-      "tracectl exits with its status.");
+      "Lines go to stderr, as strace's do. A command's children are traced "
+      "with or without -f. While several tasks are traced, each line "
+      "starts with \"[pid N] \", as strace -f prints it; with -o FILE, "
+      "with the bare thread id (on every line with -f, as strace -f -o). "
+      "-ff is -f: one output holds every process.");
   cmd->callback([&global, exit_code, o] { *exit_code = RunTrace(global, *o); });
 }
 

@@ -18,12 +18,24 @@ struct profile_sample;
 
 namespace tracectl {
 
-// Counts system calls from creation to destruction.
+// What a syscalls session asks the kernel for.
+struct SyscallCountSettings {
+  // One row per (process, syscall) instead of per syscall.
+  bool per_process = false;
+  // Time calls on the wall clock instead of on the CPU.
+  bool wall_time = false;
+};
+
+// Counts system calls from creation until Finish (or destruction).
 class SyscallCounter {
  public:
   virtual ~SyscallCounter() = default;
-  // Everything counted so far, with drop counters.
-  virtual absl::StatusOr<v1::SyscallsSummary> Snapshot() const = 0;
+  // Everything counted so far, with drop counters. Every row is of one
+  // moment: errors never exceed calls, and errno counts add up to errors.
+  virtual absl::StatusOr<v1::SyscallsSummary> Snapshot() = 0;
+  // Stops counting, then returns everything counted: exact for the window
+  // from start to this call. Later calls return the same.
+  virtual absl::StatusOr<v1::SyscallsSummary> Finish() = 0;
 };
 
 // What a trace session asks the kernel for.
@@ -89,7 +101,7 @@ class Backend {
   virtual std::vector<std::string> features() const = 0;
   // Starts counting with `filter` in place before anything is counted.
   virtual absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
-      const KernelFilter& filter, bool per_process) = 0;
+      const KernelFilter& filter, const SyscallCountSettings& settings) = 0;
   // Starts recording calls with `filter` in place before the first one.
   virtual absl::StatusOr<std::unique_ptr<SyscallTracer>> TraceSyscalls(
       const KernelFilter& filter, const TraceSettings& settings) = 0;

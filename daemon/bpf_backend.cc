@@ -60,8 +60,9 @@ class BpfBackend final : public Backend {
             "dwarf_unwind"};
   }
   absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
-      const KernelFilter& filter, bool per_process) override {
-    auto counter = BpfSyscallCounter::Start(filter, per_process);
+      const KernelFilter& filter,
+      const SyscallCountSettings& settings) override {
+    auto counter = BpfSyscallCounter::Start(filter, settings);
     if (!counter.ok()) return counter.status();
     return std::unique_ptr<SyscallCounter>(std::move(*counter));
   }

@@ -3,12 +3,16 @@
 #ifndef TRACECTL_DAEMON_BPF_SYSCALL_COUNTER_H_
 #define TRACECTL_DAEMON_BPF_SYSCALL_COUNTER_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "daemon/backend.h"
 #include "daemon/kernel_filter.h"
+#include "syscalls.h"
 #include "tracectl/v1/tracectl.pb.h"
 
 struct syscalls_bpf;
@@ -20,21 +24,45 @@ class BpfSyscallCounter final : public SyscallCounter {
   // Loads and attaches the programs with `filter` in place. Processes in
   // filter.tgids are selected before any program runs.
   static absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> Start(
-      const KernelFilter& filter, bool per_process);
+      const KernelFilter& filter, const SyscallCountSettings& settings);
   ~BpfSyscallCounter() override;
   BpfSyscallCounter(const BpfSyscallCounter&) = delete;
   BpfSyscallCounter& operator=(const BpfSyscallCounter&) = delete;
 
-  // Everything counted since Start, summed over CPUs, with drop counters.
-  absl::StatusOr<v1::SyscallsSummary> Snapshot() const override;
+  // Switches the kernel to the other generation of rows and adds the
+  // finished one to the totals (bpf/syscalls.h), so every row is of the
+  // moment of the switch.
+  absl::StatusOr<v1::SyscallsSummary> Snapshot() override;
+  absl::StatusOr<v1::SyscallsSummary> Finish() override;
 
  private:
-  BpfSyscallCounter(syscalls_bpf* skel, bool per_process)
-      : skel_(skel), per_process_(per_process), started_(absl::Now()) {}
+  // One row's totals over the generations read so far.
+  struct Totals {
+    syscall_stats stats{};
+    std::map<uint32_t, uint64_t> errnos;
+  };
+  // (tgid, syscall_key.nr) -> totals.
+  using RowKey = std::pair<uint32_t, uint32_t>;
+
+  BpfSyscallCounter(syscalls_bpf* skel, const SyscallCountSettings& settings)
+      : skel_(skel), settings_(settings), started_(absl::Now()) {}
+
+  // Tells the kernel to count into `next` (or COUNT_STOPPED), waits until no
+  // program is still counting into the current generation, then moves that
+  // generation's rows into totals_ and clears them.
+  absl::Status SwitchGeneration(uint32_t next);
+  absl::Status CollectRows(uint32_t generation);
+  absl::Status CollectErrnos(uint32_t generation);
+  v1::SyscallsSummary Summary() const;
 
   syscalls_bpf* skel_;
-  bool per_process_;
+  SyscallCountSettings settings_;
   absl::Time started_;
+  absl::Time read_at_;
+  uint32_t generation_ = 0;
+  std::map<RowKey, Totals> totals_;
+  // Reads that went ahead before every CPU had left the old generation.
+  uint64_t busy_reads_ = 0;
 };
 
 }  // namespace tracectl

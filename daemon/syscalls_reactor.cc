@@ -47,9 +47,11 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
   const KernelFilter& filter = admission.filter;
   // Nobody is listening any more: load nothing.
   if (Cancelled()) return absl::CancelledError("the client went away");
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<SyscallCounter> counter,
-      services_.backend->CountSyscalls(filter, request.per_process()));
+  SyscallCountSettings settings;
+  settings.per_process = request.per_process();
+  settings.wall_time = request.wall_time();
+  ASSIGN_OR_RETURN(std::unique_ptr<SyscallCounter> counter,
+                   services_.backend->CountSyscalls(filter, settings));
 
   v1::SyscallsServerMessage started;
   started.mutable_started()->set_backend(services_.backend->name());
@@ -74,7 +76,7 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
     const absl::Time now = absl::Now();
     if (stop || now >= end) {
       v1::SyscallsServerMessage final_message;
-      ASSIGN_OR_RETURN(*final_message.mutable_final(), counter->Snapshot());
+      ASSIGN_OR_RETURN(*final_message.mutable_final(), counter->Finish());
       counter.reset();  // detach before the client hears the end
       Send(std::move(final_message));
       return absl::OkStatus();

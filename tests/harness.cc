@@ -229,7 +229,7 @@ int WaitForBpfPrograms(int n, int timeout_ms) {
 
 std::vector<SyscallFigures> ParseSyscallsJson(const std::string& json) {
   static const std::regex row(
-      R"re(\{"name":"([^"]+)","number":-?\d+(?:,"pid":(\d+),"comm":"((?:[^"\\]|\\.)*)")?,"calls":(\d+),"errors":(\d+),"errnos":\{([^}]*)\})re");
+      R"re(\{"name":"([^"]+)","number":-?\d+(?:,"pid":(\d+),"comm":"((?:[^"\\]|\\.)*)")?,"calls":(\d+),"errors":(\d+),"errnos":\{([^}]*)\},"total_ns":(\d+))re");
   static const std::regex errno_entry(R"re("(E[A-Z0-9]+)":(\d+))re");
   std::vector<SyscallFigures> rows;
   for (auto it = std::sregex_iterator(json.begin(), json.end(), row);
@@ -247,6 +247,7 @@ std::vector<SyscallFigures> ParseSyscallsJson(const std::string& json) {
          e != std::sregex_iterator(); ++e) {
       f.errnos[(*e)[1]] = std::stoull((*e)[2]);
     }
+    f.total_ns = std::stoull(m[7]);
     rows.push_back(std::move(f));
   }
   return rows;

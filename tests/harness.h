@@ -126,6 +126,7 @@ struct SyscallFigures {
   uint64_t calls = 0;
   uint64_t errors = 0;
   std::map<std::string, uint64_t> errnos;
+  uint64_t total_ns = 0;
 };
 std::vector<SyscallFigures> ParseSyscallsJson(const std::string& json);
 // The row named `name` (and pid, when nonzero); calls == 0 when absent.

@@ -560,12 +560,12 @@ TEST(StraceLine, Prefixes) {
             "16:00:00 getpid() = 7");
 
   FormatOptions f;
-  f.show_pid = true;
+  f.pid_prefix = FormatOptions::PidPrefix::kBare;
   EXPECT_EQ(Call("getpid").Tid(1234).Ret(7).Line(f), "1234  getpid() = 7");
   EXPECT_EQ(Call("getpid").Tid(123456).Ret(7).Line(f), "123456 getpid() = 7");
 
   FormatOptions all = ttt;
-  all.show_pid = true;
+  all.pid_prefix = FormatOptions::PidPrefix::kBare;
   all.show_duration = true;
   EXPECT_EQ(Call("getpid").Tid(77777).Ret(7).Times(5123456789, 1000).Line(all),
             "77777 1764000000.123456 getpid() = 7 <0.000001>");

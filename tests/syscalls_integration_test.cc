@@ -18,6 +18,9 @@ namespace {
 
 class SyscallsTest : public DaemonTest {};
 
+// A syscalls session loads sys_enter, sys_exit and sched_switch.
+constexpr int kSyscallsPrograms = 3;
+
 // A thread of `pid` that is not its main thread.
 pid_t AnotherThreadOf(pid_t pid) {
   for (const auto& entry : std::filesystem::directory_iterator(
@@ -293,7 +296,8 @@ TEST_F(SyscallsTest, FollowAddsChildrenOfTracedPids) {
 TEST_F(SyscallsTest, KilledClientLeavesNoProgramsBehind) {
   const int before = SettledBpfProgramCount();
   auto session = StartSession({"syscalls"});
-  ASSERT_EQ(WaitForBpfPrograms(before + 2, 1000), before + 2);
+  ASSERT_EQ(WaitForBpfPrograms(before + kSyscallsPrograms, 1000),
+            before + kSyscallsPrograms);
   session->Signal(SIGKILL);
   session->Wait();
   EXPECT_EQ(WaitForBpfPrograms(before, 2000), before);
@@ -353,7 +357,7 @@ TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
       {"syscalls", "--no-such-flag"},
       {"syscalls", "--sort", "bogus"},
       {"syscalls", "--comm", "a-very-long-comm-prefix"},
-      {"syscalls", "--follow"},
+      {"syscalls", "--follow", "--comm", "x"},
       {"syscalls", "--pid",
        std::to_string(AnotherThreadOf(daemon_->process().pid()))},
       {"no-such-subcommand"},
@@ -385,7 +389,8 @@ TEST(DaemonTest, SigtermEndsSessionsWithSummaryAndDetachesPrograms) {
   Daemon daemon(sandbox);
   auto session = Process::Start(
       {sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls"});
-  ASSERT_EQ(WaitForBpfPrograms(before + 2, 5000), before + 2);
+  ASSERT_EQ(WaitForBpfPrograms(before + kSyscallsPrograms, 5000),
+            before + kSyscallsPrograms);
   const auto sigterm = std::chrono::steady_clock::now();
   daemon.process().Signal(SIGTERM);
   EXPECT_EQ(WaitForBpfPrograms(before, 1000), before);
@@ -422,7 +427,8 @@ TEST(DaemonTest, LimitsSessionsPerUser) {
   const int before = CountBpfPrograms();
   auto first = Process::Start(
       {sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls"});
-  ASSERT_EQ(WaitForBpfPrograms(before + 2, 5000), before + 2);
+  ASSERT_EQ(WaitForBpfPrograms(before + kSyscallsPrograms, 5000),
+            before + kSyscallsPrograms);
   RunResult second =
       RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls",
                   "--duration", "1"});

@@ -1,0 +1,119 @@
+// Figures that must hold on live processes: every row of every snapshot and
+// final summary is of one moment, and times are what strace -c measures.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/harness.h"
+
+namespace tracectl::testing {
+namespace {
+
+class SyscallsExactnessTest : public DaemonTest {};
+
+// Failing stats and failing ioctls, as fast as it can, until killed.
+constexpr char kFailingCalls[] = R"py(
+import fcntl, os, termios
+fd = os.open("/dev/null", os.O_RDONLY)
+print("ready", flush=True)
+while True:
+    try:
+        os.stat("/nonexistent/tracectl")
+    except OSError:
+        pass
+    try:
+        fcntl.ioctl(fd, termios.TCGETS)
+    except OSError:
+        pass
+)py";
+
+// Checks every row of every JSON line of `out`; returns how many rows.
+int CheckRowsAreConsistent(const std::string& out) {
+  std::istringstream lines(out);
+  std::string line;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    for (const SyscallFigures& row : ParseSyscallsJson(line)) {
+      uint64_t errnos = 0;
+      for (const auto& [name, count] : row.errnos) errnos += count;
+      EXPECT_EQ(errnos, row.errors) << row.name << " in " << line;
+      EXPECT_LE(row.errors, row.calls) << row.name << " in " << line;
+      ++rows;
+    }
+  }
+  return rows;
+}
+
+TEST_F(SyscallsExactnessTest, RowsOfSnapshotsAndFinalsAreConsistentUnderLoad) {
+  auto load = Process::Start({"/usr/bin/python3", "-c", kFailingCalls});
+  ASSERT_TRUE(load->WaitForOutput("ready"));
+  const std::string pid = std::to_string(load->pid());
+
+  RunResult snapshots = RunTracectl({"syscalls", "--json", "--pid", pid,
+                                     "--interval", "0.2", "--duration", "4"});
+  ASSERT_EQ(snapshots.exit_code, 0) << snapshots.err;
+  const size_t lines =
+      std::count(snapshots.out.begin(), snapshots.out.end(), '\n');
+  EXPECT_GE(lines, 20u) << "19 or 20 snapshots and the final";
+  EXPECT_GE(CheckRowsAreConsistent(snapshots.out), 40);
+
+  for (int i = 0; i < 10; ++i) {
+    RunResult final_only =
+        RunTracectl({"syscalls", "--json", "--pid", pid, "--duration", "1"});
+    ASSERT_EQ(final_only.exit_code, 0) << final_only.err;
+    const auto rows = ParseSyscallsJson(final_only.out);
+    EXPECT_GT(FindRow(rows, "newfstatat").errors, 1000u) << final_only.out;
+    EXPECT_GT(FindRow(rows, "ioctl").errors, 1000u) << final_only.out;
+    CheckRowsAreConsistent(final_only.out);
+  }
+  EXPECT_TRUE(load->Running());
+}
+
+// 20 sleeps of 20 ms: 0.4 s of wall time in clock_nanosleep, and hardly
+// any CPU time.
+constexpr char kSleeper[] = R"py(
+import time
+for _ in range(20):
+    time.sleep(0.02)
+)py";
+
+TEST_F(SyscallsExactnessTest, TimesAreCpuTimeByDefaultAndWallTimeWithW) {
+  RunResult cpu = RunTracectl(
+      {"syscalls", "--json", "--", "/usr/bin/python3", "-c", kSleeper});
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  EXPECT_NE(cpu.out.find("\"time\":\"cpu\""), std::string::npos) << cpu.out;
+  const SyscallFigures sleeps_cpu =
+      FindRow(ParseSyscallsJson(cpu.out), "clock_nanosleep");
+  EXPECT_EQ(sleeps_cpu.calls, 20u) << cpu.out;
+  // A few microseconds each on this machine; far from 20 ms.
+  EXPECT_GT(sleeps_cpu.total_ns, 0u) << cpu.out;
+  EXPECT_LT(sleeps_cpu.total_ns, 20'000'000u) << cpu.out;
+
+  RunResult wall = RunTracectl(
+      {"syscalls", "-w", "--json", "--", "/usr/bin/python3", "-c", kSleeper});
+  ASSERT_EQ(wall.exit_code, 0) << wall.err;
+  EXPECT_NE(wall.out.find("\"time\":\"wall\""), std::string::npos) << wall.out;
+  const SyscallFigures sleeps_wall =
+      FindRow(ParseSyscallsJson(wall.out), "clock_nanosleep");
+  EXPECT_EQ(sleeps_wall.calls, 20u) << wall.out;
+  EXPECT_GE(sleeps_wall.total_ns, 400'000'000u) << wall.out;
+
+  // The table says which time it shows.
+  RunResult table =
+      RunTracectl({"syscalls", "--", "/usr/bin/python3", "-c", kSleeper});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("times are CPU time in the calls"),
+            std::string::npos)
+      << table.out;
+  RunResult wall_table = RunTracectl(
+      {"syscalls", "--wall", "--", "/usr/bin/python3", "-c", kSleeper});
+  ASSERT_EQ(wall_table.exit_code, 0) << wall_table.err;
+  EXPECT_NE(wall_table.out.find("times are wall time"), std::string::npos)
+      << wall_table.out;
+}
+
+}  // namespace
+}  // namespace tracectl::testing
