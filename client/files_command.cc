@@ -1,11 +1,17 @@
-// tracectl files: every path a program uses, and a summary of the paths
-// that worked and the ones that failed: "where is its configuration file?"
+// tracectl files: which files a program uses: what it holds open when the
+// session starts (--pid), every path it uses during the session, and a
+// summary of the paths that worked and the ones that failed: "where is its
+// configuration file?"
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "client/commands.h"
+#include "client/connection.h"
 #include "client/files_report.h"
+#include "client/report_output.h"
 #include "client/trace_session.h"
 
 namespace tracectl {
@@ -13,8 +19,10 @@ namespace {
 
 struct FilesOptions {
   TargetOptions target;
+  bool each_call = false;
   bool failed = false;
   bool json = false;
+  std::string output;  // -o
 };
 
 int RunFiles(const GlobalOptions& global, const FilesOptions& options) {
@@ -22,27 +30,43 @@ int RunFiles(const GlobalOptions& global, const FilesOptions& options) {
   request.set_selection(FilesSelection());
   // Only paths are shown: nothing else is read, or counted when unreadable.
   request.set_paths_only(true);
-  std::unique_ptr<FilesReport> report;
+  // What explicit --pid processes hold open already.
+  request.set_initial_state(!options.target.pids.empty());
+  // Lines are written as they come; a summary alone, at the end.
+  const bool lines = (options.each_call || options.failed) && !options.json;
+  absl::StatusOr<std::unique_ptr<ReportOutput>> output =
+      ReportOutput::Open(options.output, STDOUT_FILENO,
+                         lines ? ReportOutput::FileMode::kInPlace
+                               : ReportOutput::FileMode::kReplaceAtEnd);
+  if (!output.ok()) return UsageError(std::string(output.status().message()));
+  FILE* out = (*output)->stream();
+
+  FilesReport report(FilesReport::Options{options.failed, 0});
+  absl::Status closed;
   TraceSink sink;
   sink.started = [&](const v1::TraceStarted& started) {
-    report = std::make_unique<FilesReport>(
+    report = FilesReport(
         FilesReport::Options{options.failed, started.realtime_offset_ns()});
   };
-  sink.event = [&](const TraceEvent& event) {
-    const std::string line = report->Add(event);
-    if (!options.json) fputs(line.c_str(), stdout);
+  sink.initial_state = [&](const v1::ProcessState& state) {
+    report.AddInitialState(state);
   };
-  sink.batch_done = [] { fflush(stdout); };
+  sink.event = [&](const TraceEvent& event) {
+    const std::string line = report.Add(event);
+    if (lines) fputs(line.c_str(), out);
+  };
+  sink.batch_done = [&] { fflush(out); };
   sink.end = [&](const v1::TraceSummary& summary) {
     if (options.json) {
-      printf("%s\n", report->SummaryJson().c_str());
+      fprintf(out, "%s\n", report.SummaryJson().c_str());
     } else {
-      printf("\n%s", report->Summary().c_str());
+      fprintf(out, "%s%s", lines ? "\n" : "", report.Summary().c_str());
     }
-    fflush(stdout);
+    closed = (*output)->Close(true);
     PrintDrops(summary.drops(), stderr);
   };
-  return RunTraceSession(global, options.target, request, sink);
+  return ReportClosed(closed,
+                      RunTraceSession(global, options.target, request, sink));
 }
 
 }  // namespace
@@ -51,12 +75,21 @@ void AddFilesCommand(CLI::App& app, const GlobalOptions& global,
                      int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "files",
-      "Show every path the traced programs open, stat, exec or change, then "
-      "which paths worked and which failed");
+      "Show which files the traced programs use: what --pid processes hold "
+      "open at the start, then which paths they use, worked and failed");
   auto o = std::make_shared<FilesOptions>();
   AddTargetOptions(cmd, &o->target);
-  cmd->add_flag("--failed", o->failed, "show only the calls that failed");
-  cmd->add_flag("--json", o->json, "print only the summary, as JSON");
+  cmd->add_flag("--each-call", o->each_call,
+                "also print each call that takes a path, one line each, as "
+                "it happens");
+  cmd->add_flag("--failed", o->failed,
+                "print each call that failed, one line each (the summary "
+                "stays whole)");
+  cmd->add_flag("--json", o->json, "print the summary as JSON (no lines)");
+  AddOutputOption(cmd, &o->output);
+  cmd->footer(
+      "By default only the summary is printed, at the end. With --pid, it "
+      "starts with the descriptors the processes hold open.");
   cmd->callback([&global, exit_code, o] { *exit_code = RunFiles(global, *o); });
 }
 

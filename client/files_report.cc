@@ -76,6 +76,21 @@ void AddUnique(std::vector<std::string>& names, const std::string& name) {
   }
 }
 
+const char* KindName(v1::OpenFileKind kind) {
+  switch (kind) {
+    case v1::OPEN_FILE_PATH:
+      return "path";
+    case v1::OPEN_FILE_SOCKET:
+      return "socket";
+    case v1::OPEN_FILE_PIPE:
+      return "pipe";
+    case v1::OPEN_FILE_ANON_INODE:
+      return "anon_inode";
+    default:
+      return "other";
+  }
+}
+
 std::string JsonStrings(const std::vector<std::string>& strings) {
   std::vector<std::string> quoted;
   for (const std::string& s : strings) quoted.push_back(JsonString(s));
@@ -169,8 +184,28 @@ std::string FilesReport::Add(const TraceEvent& event) {
       info->name, " ", absl::StrJoin(shown, " -> "), " = ", result, "\n");
 }
 
+void FilesReport::AddInitialState(const v1::ProcessState& state) {
+  initial_states_.push_back(state);
+  initial_states_.back().clear_mapped_files();  // not needed here
+}
+
 std::string FilesReport::Summary() const {
-  std::string out = absl::StrCat("paths used (", used_.size(), "):\n");
+  std::string out;
+  size_t open_at_start = 0;
+  for (const v1::ProcessState& state : initial_states_) {
+    open_at_start += state.open_files_size();
+  }
+  if (open_at_start > 0) {
+    absl::StrAppend(&out, "open when the session started (", open_at_start,
+                    "):\n");
+    for (const v1::ProcessState& state : initial_states_) {
+      for (const v1::ProcessState::OpenFile& f : state.open_files()) {
+        absl::StrAppend(&out, "  ", state.pid(), " ", Escape(state.comm()),
+                        " fd ", f.fd(), "  ", Escape(f.target()), "\n");
+      }
+    }
+  }
+  absl::StrAppend(&out, "paths used (", used_.size(), "):\n");
   for (const Used& u : used_) {
     absl::StrAppend(&out, "  ", Escape(u.path), "  ",
                     absl::StrJoin(u.calls, ","), "\n");
@@ -200,10 +235,19 @@ std::string FilesReport::SummaryJson() const {
                                   ",\"count\":", f.count,
                                   ",\"calls\":", JsonStrings(f.calls), "}"));
   }
-  return absl::StrCat("{\"used\":[", absl::StrJoin(used, ","), "],\"failed\":[",
-                      absl::StrJoin(failed, ","),
-                      "],\"unreadable\":", unreadable_,
-                      ",\"truncated\":", truncated_, "}");
+  std::vector<std::string> open;
+  for (const v1::ProcessState& state : initial_states_) {
+    for (const v1::ProcessState::OpenFile& f : state.open_files()) {
+      open.push_back(absl::StrCat(
+          "{\"pid\":", state.pid(), ",\"comm\":", JsonString(state.comm()),
+          ",\"fd\":", f.fd(), ",\"path\":", JsonString(f.target()),
+          ",\"kind\":\"", KindName(f.kind()), "\"}"));
+    }
+  }
+  return absl::StrCat(
+      "{\"open_at_start\":[", absl::StrJoin(open, ","), "],\"used\":[",
+      absl::StrJoin(used, ","), "],\"failed\":[", absl::StrJoin(failed, ","),
+      "],\"unreadable\":", unreadable_, ",\"truncated\":", truncated_, "}");
 }
 
 }  // namespace tracectl

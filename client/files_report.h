@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/trace_event.h"
+#include "tracectl/v1/tracectl.pb.h"
 
 namespace tracectl {
 
@@ -35,14 +36,20 @@ class FilesReport {
   // path, or succeeded and failed_only is set. Every path event counts
   // towards the summary, whether its line is shown or not.
   std::string Add(const TraceEvent& event);
+  // What a process held open when the session started (--pid).
+  void AddInitialState(const v1::ProcessState& state);
 
-  // The distinct paths used successfully, in order of first use, with the
+  // The descriptors open when the session started, per process in the
+  // order given, in fd order, when there were any; then the distinct paths
+  // used successfully, in order of first use, with the
   // calls that used them; then the paths that failed, one line per path and
   // errno, in order of first failure; then how many path captures were
   // unreadable or truncated, when some were.
   std::string Summary() const;
-  // {"used":[{"path":..,"calls":[..]}],"failed":[{"path":..,"errno":"ENOENT",
-  // "count":3,"calls":[..]}],"unreadable":0,"truncated":0}
+  // {"open_at_start":[{"pid":..,"comm":..,"fd":3,"path":..,"kind":"path"}],
+  // "used":[{"path":..,"calls":[..]}],"failed":[{"path":..,"errno":"ENOENT",
+  // "count":3,"calls":[..]}],"unreadable":0,"truncated":0}; kind is path,
+  // socket, pipe, anon_inode or other.
   std::string SummaryJson() const;
 
  private:
@@ -58,6 +65,7 @@ class FilesReport {
   };
 
   Options options_;
+  std::vector<v1::ProcessState> initial_states_;
   std::vector<Used> used_;
   std::map<std::string, size_t> used_index_;
   std::vector<Failed> failed_;

@@ -20,6 +20,7 @@
 #include "client/profile_pprof.h"
 #include "client/profile_speedscope.h"
 #include "client/profile_view.h"
+#include "client/report_output.h"
 #include "client/session_runner.h"
 #include "client/target_options.h"
 #include "client/trace_session.h"
@@ -83,17 +84,6 @@ absl::StatusOr<std::string> Render(const std::string& format,
   return RenderFlameSvg(view, svg);
 }
 
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += n;
-  }
-  return true;
-}
-
 int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
   v1::ProfileClientMessage start;
   v1::ProfileRequest* request = start.mutable_start();
@@ -117,32 +107,14 @@ int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
   // Open the output first: a bad path fails before anything is sampled. A
   // regular file is written aside and renamed into place at the end, so
   // that a failed session leaves the old one as it was.
-  int fd = STDOUT_FILENO;
-  std::string temp_path;
-  if (!options.output.empty()) {
-    struct stat st;
-    const bool special =
-        stat(options.output.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
-    if (special) {
-      fd = open(options.output.c_str(), O_WRONLY | O_CLOEXEC);
-    } else {
-      temp_path = options.output + ".tracectl-XXXXXX";
-      fd = mkostemp(temp_path.data(), O_CLOEXEC);
-      if (fd >= 0) {
-        const mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-      }
-    }
-    if (fd < 0) {
-      return UsageError("cannot write " + options.output + ": " +
-                        strerror(errno));
-    }
-  }
+  absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
+      options.output, STDOUT_FILENO, ReportOutput::FileMode::kReplaceAtEnd);
+  if (!output.ok()) return UsageError(std::string(output.status().message()));
   const bool progress_in_place = isatty(STDERR_FILENO);
   v1::ProfileStarted started;
   std::optional<v1::ProfileData> final_data;
   int write_error = 0;
+  absl::Status closed;
   const int code =
       RunSession<v1::ProfileClientMessage, v1::ProfileServerMessage>(
           global, start, request->mutable_target(), &v1::Tracer::Stub::Profile,
@@ -189,28 +161,15 @@ int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
               fprintf(stderr, "tracectl: %s\n",
                       std::string(rendered.status().message()).c_str());
               write_error = 1;
-            } else if (!WriteAll(fd, *rendered)) {
+            } else if (fwrite(rendered->data(), 1, rendered->size(),
+                              (*output)->stream()) != rendered->size()) {
               fprintf(stderr, "tracectl: writing the profile failed: %s\n",
                       strerror(errno));
               write_error = 1;
             }
+            closed = (*output)->Close(write_error == 0);
           });
-  int result = code != 0 ? code : write_error;
-  if (fd != STDOUT_FILENO && close(fd) != 0 && result == 0) result = 1;
-  if (!temp_path.empty()) {
-    const bool keep = final_data && write_error == 0;
-    if (keep && rename(temp_path.c_str(), options.output.c_str()) == 0) {
-      return result;
-    }
-    const int err = errno;
-    unlink(temp_path.c_str());
-    if (keep) {
-      fprintf(stderr, "tracectl: cannot write %s: %s\n", options.output.c_str(),
-              strerror(err));
-      return result != 0 ? result : 1;
-    }
-  }
-  return result;
+  return ReportClosed(closed, code != 0 ? code : write_error);
 }
 
 }  // namespace
@@ -234,7 +193,7 @@ void AddFlameCommand(CLI::App& app, const GlobalOptions& global,
   cmd->add_flag("--user-only", o->user_only, "only user stacks");
   cmd->add_flag("--kernel-only", o->kernel_only,
                 "only kernel stacks (root and the admin group)");
-  cmd->add_option("-o,--output", o->output, "write to this file");
+  AddOutputOption(cmd, &o->output);
   cmd->footer(
       "Samples until Ctrl-C, --duration, or the end of -- CMD ARGS (which "
       "runs as you; tracectl exits with its status). Progress goes to "

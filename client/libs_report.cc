@@ -17,7 +17,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/json.h"
+#include "client/strace_format.h"
 #include "common/syscall_names.h"
+#include "common/unique_fd.h"
 
 namespace tracectl {
 namespace {
@@ -28,20 +30,6 @@ constexpr size_t kMaxDynamicEntries = 1 << 16;
 constexpr size_t kMaxNeededName = 4096;
 // The widest path column in the text report.
 constexpr size_t kMaxPathColumn = 64;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads exactly `len` bytes at `offset`.
 absl::Status ReadAt(int fd, uint64_t offset, void* buf, size_t len,
@@ -89,6 +77,14 @@ std::optional<std::string> CapturedPath(const TraceEvent& event, int arg) {
   return std::string(c->data);
 }
 
+// As strace escapes strings: a path is a process's to choose, and must not
+// reach a terminal with its control characters.
+std::string Escape(std::string_view s) {
+  std::string out;
+  AppendEscaped(s, &out);
+  return out;
+}
+
 std::string FailedOpenJson(const std::string& path, int error) {
   return absl::StrCat("{\"path\":", JsonString(path),
                       ",\"errno\":", JsonString(ErrnoName(error)), "}");
@@ -102,7 +98,13 @@ std::string LibsSelection() {
 
 absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
     const std::string& path) {
-  const Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  absl::StatusOr<ElfDynamic> dynamic = ReadElfDynamic(path);
+  if (!dynamic.ok()) return dynamic.status();
+  return std::move(dynamic->needed);
+}
+
+absl::StatusOr<ElfDynamic> ReadElfDynamic(const std::string& path) {
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return absl::ErrnoToStatus(errno, path);
 
   Elf64_Ehdr ehdr;
@@ -141,7 +143,7 @@ absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
     if (!s.ok()) return s;
     phnum = shdr0.sh_info;
   }
-  if (phnum == 0) return std::vector<std::string>{};  // nothing to load
+  if (phnum == 0) return ElfDynamic{};  // nothing to load
   if (ehdr.e_phentsize < sizeof(Elf64_Phdr) || phnum > kMaxProgramHeaders) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": malformed program header table"));
@@ -157,7 +159,7 @@ absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
     if (ph.p_type == PT_LOAD) loads.push_back(ph);
     if (ph.p_type == PT_DYNAMIC && !dynamic.has_value()) dynamic = ph;
   }
-  if (!dynamic.has_value()) return std::vector<std::string>{};  // static
+  if (!dynamic.has_value()) return ElfDynamic{};  // static
 
   const size_t ndyn = std::min<uint64_t>(dynamic->p_filesz / sizeof(Elf64_Dyn),
                                          kMaxDynamicEntries);
@@ -167,18 +169,22 @@ absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
   if (!s.ok()) return s;
 
   std::vector<uint64_t> needed_offsets;
+  std::optional<uint64_t> soname_offset;
   std::optional<uint64_t> strtab_vaddr;
   std::optional<uint64_t> strsz;
   for (const Elf64_Dyn& d : dyn) {
     if (d.d_tag == DT_NULL) break;
     if (d.d_tag == DT_NEEDED) needed_offsets.push_back(d.d_un.d_val);
+    if (d.d_tag == DT_SONAME) soname_offset = d.d_un.d_val;
     if (d.d_tag == DT_STRTAB) strtab_vaddr = d.d_un.d_ptr;
     if (d.d_tag == DT_STRSZ) strsz = d.d_un.d_val;
   }
-  if (needed_offsets.empty()) return std::vector<std::string>{};
+  if (needed_offsets.empty() && !soname_offset.has_value()) {
+    return ElfDynamic{};
+  }
   if (!strtab_vaddr.has_value()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": DT_NEEDED entries without DT_STRTAB"));
+        absl::StrCat(path, ": DT_NEEDED or DT_SONAME without DT_STRTAB"));
   }
 
   // DT_STRTAB is an address: find the file offset the loader maps there.
@@ -195,8 +201,8 @@ absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
         "%s: DT_STRTAB 0x%x is in no PT_LOAD segment", path, *strtab_vaddr));
   }
 
-  std::vector<std::string> needed;
-  for (uint64_t off : needed_offsets) {
+  // The name at `off` in the string table.
+  auto read_name = [&](uint64_t off) -> absl::StatusOr<std::string> {
     size_t limit = kMaxNeededName;
     if (strsz.has_value()) {
       if (off >= *strsz) {
@@ -220,9 +226,20 @@ absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
           absl::StrCat(path, ": an unterminated DT_NEEDED name"));
     }
     buf.resize(end);
-    needed.push_back(std::move(buf));
+    return buf;
+  };
+  ElfDynamic result;
+  for (uint64_t off : needed_offsets) {
+    absl::StatusOr<std::string> name = read_name(off);
+    if (!name.ok()) return name.status();
+    result.needed.push_back(std::move(*name));
   }
-  return needed;
+  if (soname_offset.has_value()) {
+    absl::StatusOr<std::string> name = read_name(*soname_offset);
+    if (!name.ok()) return name.status();
+    result.soname = std::move(*name);
+  }
+  return result;
 }
 
 LibsReport::Image& LibsReport::ImageOf(uint32_t pid) {
@@ -233,6 +250,24 @@ LibsReport::Image& LibsReport::ImageOf(uint32_t pid) {
     it = current_.emplace(pid, images_.size() - 1).first;
   }
   return images_[it->second];
+}
+
+void LibsReport::AddInitialState(const v1::ProcessState& state) {
+  images_.push_back(Image{});
+  Image& image = images_.back();
+  image.pid = state.pid();
+  image.exe = state.exe();
+  current_[image.pid] = images_.size() - 1;
+  for (const v1::ProcessState::MappedFile& file : state.mapped_files()) {
+    if (!file.executable() || file.path() == image.exe) continue;
+    Library lib;
+    lib.path = file.path();
+    lib.before_session = true;
+    image.libraries.push_back(std::move(lib));
+  }
+  for (const v1::ProcessState::OpenFile& file : state.open_files()) {
+    if (file.kind() == v1::OPEN_FILE_PATH) image.fds[file.fd()] = file.target();
+  }
 }
 
 void LibsReport::Add(const TraceEvent& event) {
@@ -341,7 +376,26 @@ bool LibsReport::Shown(const Image& image) const {
 
 LibsReport::LddView LibsReport::ComputeLdd(const Image& image) const {
   LddView view;
-  view.library_errors.resize(image.libraries.size());
+  const size_t n = image.libraries.size();
+  view.library_errors.resize(n);
+  // Each library's own names: the file's, and its DT_SONAME, which is what
+  // a needed list names (a path from /proc/PID/maps is the file's real
+  // name: libz.so.1.2.13 for libz.so.1).
+  std::vector<absl::StatusOr<ElfDynamic>> dynamic;
+  std::vector<std::vector<std::string>> names(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& path = image.libraries[i].path;
+    dynamic.push_back(ReadElfDynamic(path));
+    names[i].emplace_back(Basename(path));
+    if (dynamic[i].ok() && !dynamic[i]->soname.empty()) {
+      view.sonames.push_back(dynamic[i]->soname);
+      if (dynamic[i]->soname != names[i][0]) {
+        names[i].push_back(dynamic[i]->soname);
+      }
+    } else {
+      view.sonames.emplace_back();
+    }
+  }
   if (image.exe.empty()) {
     view.error = "the executable is unknown: no execve was traced";
     return view;
@@ -352,30 +406,31 @@ LibsReport::LddView LibsReport::ComputeLdd(const Image& image) const {
     view.error = std::string(exe_needed.status().message());
     return view;
   }
-  // Basenames in the DT_NEEDED closure, through the libraries mapped.
+  // Names in the DT_NEEDED closure, through the libraries mapped.
   std::set<std::string> needed;
-  for (const std::string& n : *exe_needed) needed.emplace(Basename(n));
-  std::vector<bool> expanded(image.libraries.size(), false);
+  for (const std::string& name : *exe_needed) needed.emplace(Basename(name));
+  auto is_needed = [&](size_t i) {
+    return std::any_of(
+        names[i].begin(), names[i].end(),
+        [&](const std::string& name) { return needed.count(name) > 0; });
+  };
+  std::vector<bool> expanded(n, false);
   for (bool grew = true; grew;) {
     grew = false;
-    for (size_t i = 0; i < image.libraries.size(); ++i) {
-      const std::string& path = image.libraries[i].path;
-      if (expanded[i] || needed.count(std::string(Basename(path))) == 0) {
-        continue;
-      }
+    for (size_t i = 0; i < n; ++i) {
+      if (expanded[i] || !is_needed(i)) continue;
       expanded[i] = true;
       grew = true;
-      absl::StatusOr<std::vector<std::string>> lib_needed = ReadElfNeeded(path);
-      if (!lib_needed.ok()) {
-        view.library_errors[i] = std::string(lib_needed.status().message());
+      if (!dynamic[i].ok()) {
+        view.library_errors[i] = std::string(dynamic[i].status().message());
         continue;
       }
-      for (const std::string& n : *lib_needed) needed.emplace(Basename(n));
+      for (const std::string& name : dynamic[i]->needed) {
+        needed.emplace(Basename(name));
+      }
     }
   }
-  for (const Library& lib : image.libraries) {
-    view.in_ldd.push_back(needed.count(std::string(Basename(lib.path))) > 0);
-  }
+  for (size_t i = 0; i < n; ++i) view.in_ldd.push_back(is_needed(i));
   return view;
 }
 
@@ -387,39 +442,52 @@ std::string LibsReport::Render() const {
     const std::string exe =
         image.exe.empty() ? "(executable unknown)" : image.exe;
     if (image.libraries.empty()) {
-      absl::StrAppend(&out, "pid ", image.pid, " ", exe,
+      absl::StrAppend(&out, "pid ", image.pid, " ", Escape(exe),
                       ": no shared objects mapped\n");
     } else {
-      absl::StrAppend(&out, "pid ", image.pid, " ", exe, "\n");
+      absl::StrAppend(&out, "pid ", image.pid, " ", Escape(exe), "\n");
     }
     const LddView ldd = ComputeLdd(image);
     if (!ldd.error.empty() && !image.exe.empty() && !image.libraries.empty()) {
-      absl::StrAppend(&out, "  (needed list unreadable: ", ldd.error, ")\n");
+      absl::StrAppend(&out, "  (needed list unreadable: ", Escape(ldd.error),
+                      ")\n");
     }
+    std::vector<std::string> paths;
     size_t width = 0;
-    for (const Library& lib : image.libraries) {
-      width = std::max(width, std::min(lib.path.size(), kMaxPathColumn));
-    }
     for (size_t i = 0; i < image.libraries.size(); ++i) {
       const Library& lib = image.libraries[i];
-      const char* how = !ldd.error.empty() ? "ldd unknown"
-                        : ldd.in_ldd[i]    ? "ldd"
-                                           : "dlopen, not in ldd";
+      paths.push_back(Escape(lib.path));
+      // A real file name (from /proc/PID/maps) says little by itself.
+      if (!ldd.sonames[i].empty() && ldd.sonames[i] != Basename(lib.path)) {
+        absl::StrAppend(&paths.back(), " (", Escape(ldd.sonames[i]), ")");
+      }
+      width = std::max(width, std::min(paths.back().size(), kMaxPathColumn));
+    }
+    int order = 0;
+    for (size_t i = 0; i < image.libraries.size(); ++i) {
+      const Library& lib = image.libraries[i];
+      std::string how = !ldd.error.empty()   ? "ldd unknown"
+                        : ldd.in_ldd[i]      ? "ldd"
+                        : lib.before_session ? "not in ldd"
+                                             : "dlopen, not in ldd";
+      if (lib.before_session) how += ", before the session";
+      const std::string number =
+          lib.before_session ? "-" : absl::StrCat(++order);
       absl::StrAppend(&out,
-                      absl::StrFormat("%3d  %-*s  %s\n", i + 1,
-                                      static_cast<int>(width), lib.path, how));
+                      absl::StrFormat("%3s  %-*s  %s\n", number,
+                                      static_cast<int>(width), paths[i], how));
       for (const FailedOpen& f : lib.tried) {
-        absl::StrAppend(&out, "       tried: ", f.path, " (",
+        absl::StrAppend(&out, "       tried: ", Escape(f.path), " (",
                         ErrnoName(f.error), ")\n");
       }
       if (!ldd.library_errors[i].empty()) {
         absl::StrAppend(&out, "       (needed list unreadable: ",
-                        ldd.library_errors[i], ")\n");
+                        Escape(ldd.library_errors[i]), ")\n");
       }
     }
     for (const FailedOpen* f : NotFound(image)) {
-      absl::StrAppend(&out, "  not found: ", f->path, " (", ErrnoName(f->error),
-                      ")\n");
+      absl::StrAppend(&out, "  not found: ", Escape(f->path), " (",
+                      ErrnoName(f->error), ")\n");
     }
   }
   return out;
@@ -431,19 +499,24 @@ std::string LibsReport::RenderJson() const {
     if (!Shown(image)) continue;
     const LddView ldd = ComputeLdd(image);
     std::vector<std::string> libraries;
+    int order = 0;
     for (size_t i = 0; i < image.libraries.size(); ++i) {
       const Library& lib = image.libraries[i];
       std::vector<std::string> tried;
       for (const FailedOpen& f : lib.tried) {
         tried.push_back(FailedOpenJson(f.path, f.error));
       }
-      std::string entry =
-          absl::StrCat("{\"path\":", JsonString(lib.path), ",\"tried\":[",
-                       absl::StrJoin(tried, ","), "],\"in_ldd\":",
-                       !ldd.error.empty() ? "null"
-                       : ldd.in_ldd[i]    ? "true"
-                                          : "false",
-                       ",\"order\":", i + 1);
+      std::string entry = absl::StrCat(
+          "{\"path\":", JsonString(lib.path), ",\"tried\":[",
+          absl::StrJoin(tried, ","), "],\"in_ldd\":",
+          !ldd.error.empty() ? "null"
+          : ldd.in_ldd[i]    ? "true"
+                             : "false",
+          ",\"order\":", lib.before_session ? "null" : absl::StrCat(++order),
+          ",\"before_session\":", lib.before_session ? "true" : "false");
+      if (!ldd.sonames[i].empty() && ldd.sonames[i] != Basename(lib.path)) {
+        absl::StrAppend(&entry, ",\"soname\":", JsonString(ldd.sonames[i]));
+      }
       if (!ldd.library_errors[i].empty()) {
         absl::StrAppend(
             &entry, ",\"needed_error\":", JsonString(ldd.library_errors[i]));

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/trace_event.h"
+#include "tracectl/v1/tracectl.pb.h"
 
 namespace tracectl {
 
@@ -23,17 +24,36 @@ std::string LibsSelection();
 // read or is not a well-formed little-endian ELF64 file.
 absl::StatusOr<std::vector<std::string>> ReadElfNeeded(const std::string& path);
 
+// The dynamic section's names: DT_NEEDED in order, and DT_SONAME (empty
+// when there is none). Errors as ReadElfNeeded's.
+struct ElfDynamic {
+  std::vector<std::string> needed;
+  std::string soname;
+};
+absl::StatusOr<ElfDynamic> ReadElfDynamic(const std::string& path);
+
 class LibsReport {
  public:
   void Add(const TraceEvent& event);
+  // What a process had mapped when the session started (--pid): its
+  // executable mappings other than the executable, in address order, as
+  // libraries loaded before the session; and its open descriptors, so that
+  // a later mmap of one of them is known. Give it before the events.
+  void AddInitialState(const v1::ProcessState& state);
 
   // Per process (each executable image in order of first appearance):
-  // a header line, then each mapped library with its order, the paths
-  // tried before it and "ldd" or "dlopen, not in ldd"; then the *.so*
-  // names whose opens failed and which were never found.
+  // a header line, then each mapped library: the objects mapped before the
+  // session first, unnumbered ("-"), then those loaded during it, numbered
+  // in load order, with the paths tried before each; each marked "ldd" or
+  // "dlopen, not in ldd" ("not in ldd, before the session" and "ldd, before
+  // the session" for the first); then the *.so* names whose opens failed
+  // and which were never found. Paths are escaped as strace escapes
+  // strings.
   std::string Render() const;
   // {"processes":[{"pid":..,"exe":..,"libraries":[{"path":..,"tried":[..],
-  // "in_ldd":true,"order":1}],"not_found":[..]}]}; tried and not_found hold
+  // "in_ldd":true,"order":1,"before_session":false}],"not_found":[..]}]};
+  // "order" is null for objects mapped before the session; tried and
+  // not_found hold
   // {"path":..,"errno":"ENOENT"} objects. "in_ldd" is null, and the process
   // has "needed_error", when the executable's needed list is unreadable.
   std::string RenderJson() const;
@@ -47,6 +67,7 @@ class LibsReport {
   struct Library {
     std::string path;
     std::vector<FailedOpen> tried;
+    bool before_session = false;  // mapped when the session started
   };
   // One executable image of one process: execve starts a new one.
   struct Image {
@@ -63,6 +84,8 @@ class LibsReport {
     // Per library: why its own needed list could not be read, if it is in
     // the closure and that failed.
     std::vector<std::string> library_errors;
+    // Per library: its DT_SONAME, when it has one that could be read.
+    std::vector<std::string> sonames;
   };
 
   Image& ImageOf(uint32_t pid);

@@ -9,6 +9,7 @@
 
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/report_output.h"
 #include "client/session_runner.h"
 #include "client/syscalls_report.h"
 #include "client/target_options.h"
@@ -24,29 +25,31 @@ struct SyscallsOptions {
   std::string sort = "time";
   int top = 0;
   bool json = false;
+  std::string output;  // -o
 };
 
 // Prints a snapshot or the final summary. On a terminal, with --interval,
 // each one replaces the last, as top does; otherwise they are appended.
 void PrintSnapshot(const v1::SyscallsSummary& summary,
                    const ReportOptions& report, const SyscallsOptions& options,
-                   bool final) {
+                   ReportOutput& output, bool final) {
+  FILE* out = output.stream();
   if (options.json) {
-    fputs(RenderSyscallsJson(summary, report, final).c_str(), stdout);
-  } else if (isatty(STDOUT_FILENO)) {
-    if (options.interval) fputs("\033[H\033[2J", stdout);
-    fputs(RenderSyscallsTable(summary, report).c_str(), stdout);
+    fputs(RenderSyscallsJson(summary, report, final).c_str(), out);
+  } else if (output.is_terminal()) {
+    if (options.interval) fputs("\033[H\033[2J", out);
+    fputs(RenderSyscallsTable(summary, report).c_str(), out);
   } else if (final) {
-    fputs(RenderSyscallsTable(summary, report).c_str(), stdout);
+    fputs(RenderSyscallsTable(summary, report).c_str(), out);
   } else {
     const time_t now = time(nullptr);
     tm local;
     char stamp[32];
     strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime_r(&now, &local));
-    printf("--- %s ---\n%s\n", stamp,
-           RenderSyscallsTable(summary, report).c_str());
+    fprintf(out, "--- %s ---\n%s\n", stamp,
+            RenderSyscallsTable(summary, report).c_str());
   }
-  fflush(stdout);
+  fflush(out);
 }
 
 int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
@@ -66,23 +69,37 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
   }
   request->set_per_process(options.per_process);
   request->set_wall_time(options.wall_time);
+  // Snapshots are written as they come; a single table, at the end.
+  absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
+      options.output, STDOUT_FILENO,
+      options.interval ? ReportOutput::FileMode::kInPlace
+                       : ReportOutput::FileMode::kReplaceAtEnd);
+  if (!output.ok()) return UsageError(std::string(output.status().message()));
 
   std::optional<v1::SyscallsSummary> final_summary;
-  return RunSession<v1::SyscallsClientMessage, v1::SyscallsServerMessage>(
-      global, start, request->mutable_target(), &v1::Tracer::Stub::Syscalls,
-      [&](const v1::SyscallsServerMessage& started) {
-        report.scope = started.started().scope();
-      },
-      [&](const v1::SyscallsServerMessage& message) {
-        if (message.has_snapshot()) {
-          PrintSnapshot(message.snapshot(), report, options, /*final=*/false);
-        } else if (message.has_final()) {
-          final_summary = message.final();
-          return true;
-        }
-        return false;
-      },
-      [&] { PrintSnapshot(*final_summary, report, options, /*final=*/true); });
+  absl::Status closed;
+  const int code =
+      RunSession<v1::SyscallsClientMessage, v1::SyscallsServerMessage>(
+          global, start, request->mutable_target(), &v1::Tracer::Stub::Syscalls,
+          [&](const v1::SyscallsServerMessage& started) {
+            report.scope = started.started().scope();
+          },
+          [&](const v1::SyscallsServerMessage& message) {
+            if (message.has_snapshot()) {
+              PrintSnapshot(message.snapshot(), report, options, **output,
+                            /*final=*/false);
+            } else if (message.has_final()) {
+              final_summary = message.final();
+              return true;
+            }
+            return false;
+          },
+          [&] {
+            PrintSnapshot(*final_summary, report, options, **output,
+                          /*final=*/true);
+            closed = (*output)->Close(true);
+          });
+  return ReportClosed(closed, code);
 }
 
 }  // namespace
@@ -106,6 +123,7 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
       ->capture_default_str();
   cmd->add_option("-n,--top", o->top, "show only the first N rows (0: all)");
   cmd->add_flag("--json", o->json, "print JSON instead of a table");
+  AddOutputOption(cmd, &o->output);
   cmd->footer(
       "With -- CMD ARGS, CMD runs as you, traced from its first instruction "
       "with all its descendants, and tracectl exits with its status.");

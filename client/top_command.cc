@@ -13,6 +13,7 @@
 #include "client/commands.h"
 #include "client/connection.h"
 #include "client/profile_view.h"
+#include "client/report_output.h"
 #include "client/session_runner.h"
 #include "client/target_options.h"
 #include "client/top_report.h"
@@ -25,13 +26,14 @@ struct TopOptions {
   TargetOptions target;
   double interval = 2;
   uint32_t frequency = 99;
-  size_t rows = 0;  // 0: fit the terminal, or 25
+  size_t rows = 0;     // 0: fit the terminal, or 25
+  std::string output;  // -o
 };
 
-size_t RowsToShow(const TopOptions& options, bool terminal) {
+size_t RowsToShow(const TopOptions& options, FILE* out, bool terminal) {
   if (options.rows > 0) return options.rows;
   winsize size{};
-  if (terminal && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 &&
+  if (terminal && ioctl(fileno(out), TIOCGWINSZ, &size) == 0 &&
       size.ws_row > 6) {
     return size.ws_row - 4;
   }
@@ -39,25 +41,25 @@ size_t RowsToShow(const TopOptions& options, bool terminal) {
 }
 
 void PrintSnapshot(const v1::ProfileData& data, const std::string& scope,
-                   const TopOptions& options, bool terminal) {
+                   const TopOptions& options, FILE* out, bool terminal) {
   const ProfileView view = BuildProfileView(data);
-  const std::string table =
-      RenderTopTable(view, HotFunctions(view, RowsToShow(options, terminal)));
+  const std::string table = RenderTopTable(
+      view, HotFunctions(view, RowsToShow(options, out, terminal)));
   const time_t now = time(nullptr);
   tm local;
   char stamp[32];
   strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime_r(&now, &local));
   uint64_t dropped = 0;
   for (const v1::DropCounter& drop : data.drops()) dropped += drop.count();
-  if (terminal) fputs("\x1b[H\x1b[2J", stdout);  // home, clear
-  printf(
-      "--- %s  %s: %llu samples in %.1f s at %u Hz, %llu damaged or "
-      "lost so far ---\n%s",
-      stamp, scope.c_str(), static_cast<unsigned long long>(data.samples()),
-      data.elapsed_seconds(), data.frequency_hz(),
-      static_cast<unsigned long long>(dropped), table.c_str());
-  if (!terminal) putchar('\n');
-  fflush(stdout);
+  if (terminal) fputs("\x1b[H\x1b[2J", out);  // home, clear
+  fprintf(out,
+          "--- %s  %s: %llu samples in %.1f s at %u Hz, %llu damaged or "
+          "lost so far ---\n%s",
+          stamp, scope.c_str(), static_cast<unsigned long long>(data.samples()),
+          data.elapsed_seconds(), data.frequency_hz(),
+          static_cast<unsigned long long>(dropped), table.c_str());
+  if (!terminal) fputc('\n', out);
+  fflush(out);
 }
 
 int RunTop(const GlobalOptions& global, const TopOptions& options) {
@@ -71,30 +73,39 @@ int RunTop(const GlobalOptions& global, const TopOptions& options) {
   if (!(options.interval > 0)) return UsageError("--interval must be > 0");
   request->mutable_window()->set_interval_seconds(options.interval);
   request->set_snapshots_only(true);
-  const bool terminal = isatty(STDOUT_FILENO);
+  // Each table is written as it comes.
+  absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
+      options.output, STDOUT_FILENO, ReportOutput::FileMode::kInPlace);
+  if (!output.ok()) return UsageError(std::string(output.status().message()));
+  FILE* out = (*output)->stream();
+  const bool terminal = (*output)->is_terminal();
   std::string scope;
   std::optional<v1::ProfileData> final_data;
-  return RunSession<v1::ProfileClientMessage, v1::ProfileServerMessage>(
-      global, start, request->mutable_target(), &v1::Tracer::Stub::Profile,
-      [&](const v1::ProfileServerMessage& message) {
-        scope = message.started().scope();
-      },
-      [&](const v1::ProfileServerMessage& message) {
-        if (message.has_snapshot()) {
-          PrintSnapshot(message.snapshot(), scope, options, terminal);
-        } else if (message.has_final()) {
-          final_data = message.final();
-          return true;
-        }
-        return false;
-      },
-      [&] {
-        // The last interval, cut short by the end of the session.
-        if (final_data->samples() > 0) {
-          PrintSnapshot(*final_data, scope, options, terminal);
-        }
-        PrintDrops(final_data->drops(), stderr);
-      });
+  absl::Status closed;
+  const int code =
+      RunSession<v1::ProfileClientMessage, v1::ProfileServerMessage>(
+          global, start, request->mutable_target(), &v1::Tracer::Stub::Profile,
+          [&](const v1::ProfileServerMessage& message) {
+            scope = message.started().scope();
+          },
+          [&](const v1::ProfileServerMessage& message) {
+            if (message.has_snapshot()) {
+              PrintSnapshot(message.snapshot(), scope, options, out, terminal);
+            } else if (message.has_final()) {
+              final_data = message.final();
+              return true;
+            }
+            return false;
+          },
+          [&] {
+            // The last interval, cut short by the end of the session.
+            if (final_data->samples() > 0) {
+              PrintSnapshot(*final_data, scope, options, out, terminal);
+            }
+            closed = (*output)->Close(true);
+            PrintDrops(final_data->drops(), stderr);
+          });
+  return ReportClosed(closed, code);
 }
 
 }  // namespace
@@ -113,6 +124,7 @@ void AddTopCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("-n,--rows", o->rows,
                   "rows to show (default: fit the terminal, else 25)");
+  AddOutputOption(cmd, &o->output);
   cmd->footer(
       "Each table covers the samples of one interval. SELF%: samples in the "
       "function itself; TOTAL%: samples with it anywhere on the stack.");

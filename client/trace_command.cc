@@ -14,6 +14,7 @@
 #include "client/commands.h"
 #include "client/connection.h"
 #include "client/fd_paths.h"
+#include "client/report_output.h"
 #include "client/strace_format.h"
 #include "client/trace_filter.h"
 #include "client/trace_session.h"
@@ -54,20 +55,12 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
 
   // Lines go to -o FILE or to a stream of their own on stderr's fd, fully
   // buffered and flushed after each batch; tracectl's own messages still
-  // reach stderr at once. Close-on-exec: the traced command never sees it.
+  // reach stderr at once.
+  absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
+      options.output, STDERR_FILENO, ReportOutput::FileMode::kInPlace);
+  if (!output.ok()) return UsageError(std::string(output.status().message()));
+  FILE* out = (*output)->stream();
   const bool to_file = !options.output.empty();
-  const int fd = to_file ? open(options.output.c_str(),
-                                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)
-                         : fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-  std::unique_ptr<FILE, int (*)(FILE*)> file(
-      fd >= 0 ? fdopen(fd, "w") : nullptr, fclose);
-  if (!file) {
-    return UsageError("cannot write " +
-                      (to_file ? options.output : std::string("stderr")) +
-                      ": " + strerror(errno));
-  }
-  FILE* out = file.get();
-  setvbuf(out, nullptr, _IOFBF, 1 << 16);
 
   FormatOptions format;
   format.show_duration = options.durations;
@@ -121,12 +114,7 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
     PrintDrops(summary.drops(), stderr);
   };
   const int code = RunTraceSession(global, options.target, request, sink);
-  if (fflush(out) != 0 || ferror(out) || fclose(file.release()) != 0) {
-    fprintf(stderr, "tracectl: writing the trace failed: %s\n",
-            strerror(errno));
-    return code != 0 ? code : 1;
-  }
-  return code;
+  return ReportClosed((*output)->Close(true), code);
 }
 
 }  // namespace
@@ -163,8 +151,7 @@ void AddTraceCommand(CLI::App& app, const GlobalOptions& global,
                   "bytes of buffers and argv strings to show (default 32, "
                   "at most 4094; paths are always whole)");
   cmd->add_flag("--json", o->json, "one JSON object per call");
-  cmd->add_option("-o,--output", o->output,
-                  "write to this file instead of stderr");
+  AddOutputOption(cmd, &o->output, "stderr");
   cmd->add_option("--buffer-size", o->buffer_bytes,
                   "kernel ring buffer in bytes, a power of two (default "
                   "8388608); lost records are counted");

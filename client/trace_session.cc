@@ -32,6 +32,10 @@ int RunTraceSession(const GlobalOptions& global, const TargetOptions& target,
           summary = message.final();
           return true;
         }
+        if (message.has_initial_state()) {
+          if (sink.initial_state) sink.initial_state(message.initial_state());
+          return false;
+        }
         if (!message.has_events() || wrong_version || !decode_error.ok()) {
           return false;
         }

@@ -15,6 +15,9 @@ namespace tracectl {
 
 struct TraceSink {
   std::function<void(const v1::TraceStarted&)> started;
+  // Each process's state at the start, when the request asked for them:
+  // after `started`, before any event. May be empty.
+  std::function<void(const v1::ProcessState&)> initial_state;
   // Each record, in the order the kernel wrote them.
   std::function<void(const TraceEvent&)> event;
   // After a batch of events: a chance to flush output.

@@ -9,6 +9,7 @@
 #include "common/syscall_table.h"
 #include "daemon/status_macros.h"
 #include "daemon/syscalls_reactor.h"
+#include "daemon/thread_credentials.h"
 #include "syscall_events.h"
 
 namespace tracectl {
@@ -25,6 +26,10 @@ constexpr size_t kBatchBytes = 256 << 10;
 constexpr absl::Duration kReadTimeout = absl::Milliseconds(20);
 // Batches waiting behind the write in flight.
 constexpr size_t kMaxQueuedBatches = 8;
+// Initial states (up to about 2 MiB each) waiting behind it.
+constexpr size_t kMaxQueuedStates = 2;
+// For reading every initial state of a session.
+constexpr absl::Duration kInitialStatesTime = absl::Seconds(2);
 
 int64_t Nanos(clockid_t clock) {
   timespec ts;
@@ -73,6 +78,34 @@ absl::StatusOr<TraceSettings> ParseTraceSettings(
   return settings;
 }
 
+absl::Status TraceReactor::SendInitialStates(const KernelFilter& filter,
+                                             ProcessStateLosses* losses) {
+  // A user's process is read with the user's file-system identity: the
+  // kernel's ptrace check on each /proc file then refuses a process that
+  // turned setuid, non-dumpable or someone else's since it was authorized.
+  std::unique_ptr<ScopedThreadCredentials> lowered;
+  if (filter.owner.has_value() &&
+      !ScopedThreadCredentials::Lower(filter.owner->uid, filter.owner->gid,
+                                      &lowered)
+           .ok()) {
+    losses->unread += filter.tgids.size();
+    return absl::OkStatus();
+  }
+  ProcessStateLimits limits;
+  limits.deadline = absl::Now() + kInitialStatesTime;
+  for (pid_t pid : filter.tgids) {
+    absl::StatusOr<v1::ProcessState> state =
+        ReadProcessState(pid, limits, losses);
+    if (!state.ok()) continue;  // gone: counted, and nothing to show
+    v1::TraceServerMessage message;
+    *message.mutable_initial_state() = std::move(*state);
+    if (!SendWhenRoom(std::move(message), kMaxQueuedStates)) {
+      return absl::CancelledError("the client went away");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
   RETURN_IF_ERROR(ValidateWindow(request.window()));
   if (request.window().has_interval_seconds()) {
@@ -96,6 +129,10 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
   s->set_string_size(settings.string_size);
   s->set_buffer_bytes(settings.buffer_bytes);
   Send(std::move(started));
+  ProcessStateLosses losses;
+  if (request.initial_state()) {
+    RETURN_IF_ERROR(SendInitialStates(filter, &losses));
+  }
 
   const absl::Time begin = absl::Now();
   const absl::Time end =
@@ -138,6 +175,11 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
   summary->set_records(records);
   for (v1::DropCounter& drop : tracer->Drops()) {
     *summary->add_drops() = std::move(drop);
+  }
+  if (request.initial_state()) {
+    for (v1::DropCounter& drop : losses.Drops()) {
+      *summary->add_drops() = std::move(drop);
+    }
   }
   tracer.reset();  // programs and maps gone before the client hears the end
   Send(std::move(final_message));

@@ -1,10 +1,11 @@
 // One Trace call: a session streaming the records of one SyscallTracer.
 //
-// Writes `started`, `events` batches, `final`. Batches wait in a short
-// queue behind the write in flight; when the client reads slower than the
-// kernel writes, the worker stops reading the ring buffer, which fills, and
-// the kernel counts what it then loses: back-pressure ends in the drop
-// counters, never in the daemon's memory.
+// Writes `started`, an `initial_state` per target pid when asked, `events`
+// batches, `final`. Batches wait in a short queue behind the write in
+// flight; when the client reads slower than the kernel writes, the worker
+// stops reading the ring buffer, which fills, and the kernel counts what it
+// then loses: back-pressure ends in the drop counters, never in the
+// daemon's memory.
 #ifndef TRACECTL_DAEMON_TRACE_REACTOR_H_
 #define TRACECTL_DAEMON_TRACE_REACTOR_H_
 
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "daemon/backend.h"
 #include "daemon/caller.h"
+#include "daemon/process_state.h"
 #include "daemon/session_services.h"
 #include "daemon/stream_session.h"
 #include "tracectl/v1/tracectl.pb.h"
@@ -39,6 +41,10 @@ class TraceReactor final
 
  private:
   absl::Status Serve(const v1::TraceRequest& request) override;
+  // Reads and sends an initial_state for each pid of the filter. An error
+  // only if the client went away.
+  absl::Status SendInitialStates(const KernelFilter& filter,
+                                 ProcessStateLosses* losses);
   // Ends the worker's wait for records at once.
   void OnStopOrCancel() override {
     const uint64_t one = 1;

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -247,7 +248,7 @@ TEST_F(FilesReportTest, SummaryOrderAndDedup) {
             "  /etc/foo.conf  EACCES x1 (access)\n");
   EXPECT_EQ(
       report.SummaryJson(),
-      "{\"used\":["
+      "{\"open_at_start\":[],\"used\":["
       "{\"path\":\"/etc/ld.so.cache\",\"calls\":[\"openat\",\"newfstatat\"]},"
       "{\"path\":\"/usr/bin/git\",\"calls\":[\"access\"]},"
       "{\"path\":\"/etc/foo.conf\",\"calls\":[\"openat\"]},"
@@ -261,11 +262,62 @@ TEST_F(FilesReportTest, SummaryOrderAndDedup) {
       "\"unreadable\":0,\"truncated\":0}");
 }
 
+TEST_F(FilesReportTest, InitialStateComesFirst) {
+  FilesReport report({});
+  v1::ProcessState state;
+  state.set_pid(4242);
+  state.set_comm("py\x1b[2Jthon");
+  state.add_mapped_files()->set_path("/usr/lib/x86_64-linux-gnu/libc.so.6");
+  const std::pair<const char*, v1::OpenFileKind> fds[] = {
+      {"/dev/null", v1::OPEN_FILE_PATH},
+      {"/tmp/held\nfile", v1::OPEN_FILE_PATH},
+      {"socket:[1234]", v1::OPEN_FILE_SOCKET},
+      {"pipe:[99]", v1::OPEN_FILE_PIPE},
+      {"anon_inode:[eventfd]", v1::OPEN_FILE_ANON_INODE}};
+  int fd = 0;
+  for (const auto& [target, kind] : fds) {
+    v1::ProcessState::OpenFile* f = state.add_open_files();
+    f->set_fd(fd++);
+    f->set_target(target);
+    f->set_kind(kind);
+  }
+  report.AddInitialState(state);
+  v1::ProcessState empty;
+  empty.set_pid(5);
+  report.AddInitialState(empty);
+  report.Add(ev_.Openat("/etc/hostname", 5));
+  // Control characters are escaped, never printed.
+  EXPECT_EQ(report.Summary(),
+            "open when the session started (5):\n"
+            "  4242 py\\33[2Jthon fd 0  /dev/null\n"
+            "  4242 py\\33[2Jthon fd 1  /tmp/held\\nfile\n"
+            "  4242 py\\33[2Jthon fd 2  socket:[1234]\n"
+            "  4242 py\\33[2Jthon fd 3  pipe:[99]\n"
+            "  4242 py\\33[2Jthon fd 4  anon_inode:[eventfd]\n"
+            "paths used (1):\n"
+            "  /etc/hostname  openat\n"
+            "paths that failed (0):\n");
+  const std::string json = report.SummaryJson();
+  EXPECT_EQ(json.substr(0, json.find("],\"used\"")),
+            "{\"open_at_start\":["
+            "{\"pid\":4242,\"comm\":\"py\\u001b[2Jthon\",\"fd\":0,"
+            "\"path\":\"/dev/null\",\"kind\":\"path\"},"
+            "{\"pid\":4242,\"comm\":\"py\\u001b[2Jthon\",\"fd\":1,"
+            "\"path\":\"/tmp/held\\nfile\",\"kind\":\"path\"},"
+            "{\"pid\":4242,\"comm\":\"py\\u001b[2Jthon\",\"fd\":2,"
+            "\"path\":\"socket:[1234]\",\"kind\":\"socket\"},"
+            "{\"pid\":4242,\"comm\":\"py\\u001b[2Jthon\",\"fd\":3,"
+            "\"path\":\"pipe:[99]\",\"kind\":\"pipe\"},"
+            "{\"pid\":4242,\"comm\":\"py\\u001b[2Jthon\",\"fd\":4,"
+            "\"path\":\"anon_inode:[eventfd]\",\"kind\":\"anon_inode\"}");
+}
+
 TEST_F(FilesReportTest, EmptySummary) {
   FilesReport report({});
   EXPECT_EQ(report.Summary(), "paths used (0):\npaths that failed (0):\n");
   EXPECT_EQ(report.SummaryJson(),
-            "{\"used\":[],\"failed\":[],\"unreadable\":0,\"truncated\":0}");
+            "{\"open_at_start\":[],\"used\":[],\"failed\":[],"
+            "\"unreadable\":0,\"truncated\":0}");
 }
 
 TEST(FilesSelectionTest, EveryPathCallAndNothingElse) {

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace tracectl {
 namespace {
@@ -267,13 +268,16 @@ TEST(LibsReportTest, LoadOrderTriedAndLdd) {
       "{\"processes\":[{\"pid\":4242,\"exe\":\"/usr/bin/python3.11\","
       "\"libraries\":["
       "{\"path\":\"/lib/x86_64-linux-gnu/libm.so.6\",\"tried\":[],"
-      "\"in_ldd\":true,\"order\":1},"
+      "\"in_ldd\":true,\"order\":1,"
+      "\"before_session\":false},"
       "{\"path\":\"/lib/x86_64-linux-gnu/libc.so.6\",\"tried\":["
       "{\"path\":\"/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libc.so.6\","
-      "\"errno\":\"ENOENT\"}],\"in_ldd\":true,\"order\":2},"
+      "\"errno\":\"ENOENT\"}],\"in_ldd\":true,\"order\":2,"
+      "\"before_session\":false},"
       "{\"path\":\"/opt/plugin/libfake_plugin.so\",\"tried\":["
       "{\"path\":\"/usr/lib/python3/libfake_plugin.so\",\"errno\":"
-      "\"ENOENT\"}],\"in_ldd\":false,\"order\":3}],"
+      "\"ENOENT\"}],\"in_ldd\":false,\"order\":3,"
+      "\"before_session\":false}],"
       "\"not_found\":["
       "{\"path\":\"/usr/lib/libmissing.so.2\",\"errno\":\"ENOENT\"},"
       "{\"path\":\"/opt/lib/libdenied.so\",\"errno\":\"EACCES\"}]}]}");
@@ -398,6 +402,85 @@ TEST(LibsReportTest, UnreadableNeededList) {
                        "  1  /nonexistent/libgone.so.1  ldd\n"
                        "       (needed list unreadable: "
                        "/nonexistent/libgone.so.1: "));
+}
+
+v1::ProcessState::MappedFile* Map(v1::ProcessState& state,
+                                  const std::string& path, bool executable) {
+  v1::ProcessState::MappedFile* file = state.add_mapped_files();
+  file->set_path(path);
+  file->set_executable(executable);
+  return file;
+}
+
+TEST(LibsReportTest, InitialStateIsBeforeTheSession) {
+  // Paths from /proc/PID/maps are real file names: libz.so.1.2.13, which
+  // python's needed list knows by its DT_SONAME, libz.so.1.
+  char* real = realpath("/lib/x86_64-linux-gnu/libz.so.1", nullptr);
+  ASSERT_NE(real, nullptr);
+  const std::string libz = real;
+  free(real);
+  ASSERT_NE(libz.substr(libz.rfind('/')), "/libz.so.1");
+
+  v1::ProcessState state;
+  state.set_pid(77);
+  state.set_exe(kPython);
+  Map(state, kPython, true);
+  Map(state, "/usr/lib/locale/locale-archive", false);  // data, no code
+  Map(state, "/opt/plugin/libfake\tplugin.so", true);
+  Map(state, libz, true);
+  Map(state, kLibc, true);
+  v1::ProcessState::OpenFile* fd = state.add_open_files();
+  fd->set_fd(7);
+  fd->set_target("/opt/late/liblate.so");
+  fd->set_kind(v1::OPEN_FILE_PATH);
+  LibsReport report;
+  report.AddInitialState(state);
+  Events ev(77);
+  // Loaded during the session: one opened before it (fd 7), one after; and
+  // a mapping of an object already mapped is no new library.
+  report.Add(ev.Mmap(7, PROT_READ | PROT_EXEC));
+  report.Add(ev.Openat(kLibm, 3));
+  report.Add(ev.Mmap(3, PROT_READ | PROT_EXEC));
+  report.Add(ev.Openat(kLibc, 4));
+  report.Add(ev.Mmap(4, PROT_READ | PROT_EXEC));
+
+  const std::string text = report.Render();
+  EXPECT_TRUE(Contains(text, "pid 77 /usr/bin/python3.11\n")) << text;
+  // Control characters of a path are escaped.
+  EXPECT_TRUE(Contains(text, "  -  /opt/plugin/libfake\\tplugin.so ")) << text;
+  EXPECT_TRUE(Contains(text, "  not in ldd, before the session\n")) << text;
+  EXPECT_TRUE(Contains(text, absl::StrCat("  -  ", libz, " (libz.so.1) ")))
+      << text;
+  EXPECT_TRUE(Contains(text, "  -  /lib/x86_64-linux-gnu/libc.so.6 ")) << text;
+  EXPECT_TRUE(Contains(text, "  1  /opt/late/liblate.so ")) << text;
+  EXPECT_TRUE(Contains(text, "  2  /lib/x86_64-linux-gnu/libm.so.6 ")) << text;
+  EXPECT_EQ(text.find("locale-archive"), std::string::npos) << text;
+  EXPECT_EQ(text.find("  3  "), std::string::npos) << text;
+  std::vector<std::string> marks;
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(text, '\n'))) {
+    const size_t gap = line.rfind("  ");
+    if (line.size() > 5 && gap != std::string::npos) {
+      marks.push_back(line.substr(gap + 2));
+    }
+  }
+  EXPECT_EQ(marks, (std::vector<std::string>{
+                       "not in ldd, before the session",
+                       "ldd, before the session",
+                       "ldd, before the session",
+                       "dlopen, not in ldd",
+                       "ldd",
+                   }))
+      << text;
+
+  const std::string json = report.RenderJson();
+  EXPECT_TRUE(Contains(json, "\"order\":null,\"before_session\":true")) << json;
+  EXPECT_TRUE(Contains(json, "\"soname\":\"libz.so.1\"")) << json;
+  EXPECT_TRUE(Contains(json,
+                       "{\"path\":\"/opt/late/liblate.so\",\"tried\":[],"
+                       "\"in_ldd\":false,\"order\":1,"
+                       "\"before_session\":false}"))
+      << json;
 }
 
 TEST(LibsReportTest, Empty) {

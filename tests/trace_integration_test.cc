@@ -2,14 +2,18 @@
 // temporary socket, real programs, compared with strace where strace gives
 // the answer.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/harness.h"
@@ -444,11 +448,25 @@ TEST_F(TraceTest, BadInputIsRefusedWithOneLine) {
 }
 
 TEST_F(TraceTest, FilesSummarizesUsedAndFailedPaths) {
-  RunResult r = RunTracectl({"files", "--", "/bin/sh", "-c",
-                             "cat /etc/hostname >/dev/null; "
-                             "cat /nonexistent/tracectl.conf 2>/dev/null; "
-                             "cat /nonexistent/tracectl.conf 2>/dev/null; "
-                             "true"});
+  const std::vector<std::string> command = {
+      "--", "/bin/sh", "-c",
+      "cat /etc/hostname >/dev/null; "
+      "cat /nonexistent/tracectl.conf 2>/dev/null; "
+      "cat /nonexistent/tracectl.conf 2>/dev/null; "
+      "true"};
+  std::vector<std::string> args = {"files"};
+  args.insert(args.end(), command.begin(), command.end());
+  // By default: the summary alone.
+  RunResult summary = RunTracectl(args);
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_EQ(summary.out.rfind("paths used (", 0), 0u) << summary.out;
+  EXPECT_EQ(CountMatching(summary.out, " = "), 0) << summary.out;
+  EXPECT_EQ(CountMatching(summary.out, "/nonexistent/tracectl.conf +ENOENT x2"),
+            1)
+      << summary.out;
+
+  args.insert(args.begin() + 1, "--each-call");
+  RunResult r = RunTracectl(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Each call on its own line, then the summary.
   EXPECT_EQ(
@@ -472,6 +490,134 @@ TEST_F(TraceTest, LibsShowsWhatLddDoesNot) {
   EXPECT_EQ(CountMatching(r.out, "/liblapack\\.so\\.3 .*not in ldd"), 1)
       << r.out;
   EXPECT_EQ(CountMatching(r.out, "/libc\\.so\\.6 +ldd$"), 1) << r.out;
+}
+
+// A Python program already running: it has imported numpy (which dlopen()s
+// libblas and liblapack) before tracectl starts, and waits for a line on
+// stdin to import one more extension module.
+std::unique_ptr<Process> StartNumpyServer() {
+  auto p = Process::Start(
+      {"/usr/bin/python3", "-c",
+       "import numpy, sys; print('ready', flush=True); sys.stdin.readline(); "
+       "import _decimal; print('imported', flush=True); sys.stdin.readline()"},
+      {.stdin_pipe = true});
+  EXPECT_TRUE(p->WaitForOutput("ready", 30000));
+  return p;
+}
+
+TEST_F(TraceTest, LibsOfARunningProgramStartFromWhatItHasMapped) {
+  auto server = StartNumpyServer();
+  const std::string pid = std::to_string(server->pid());
+  RunResult r = RunTracectl({"libs", "--pid", pid, "--duration", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("pid " + pid + " /usr/bin/python3", 0), 0u) << r.out;
+  EXPECT_EQ(
+      CountMatching(
+          r.out, "^  -  .*/libblas\\.so\\.3.* not in ldd, before the session$"),
+      1)
+      << r.out;
+  EXPECT_EQ(
+      CountMatching(
+          r.out,
+          "^  -  .*/liblapack\\.so\\.3.* not in ldd, before the session$"),
+      1)
+      << r.out;
+  EXPECT_EQ(
+      CountMatching(r.out, "^  -  .*/libc\\.so\\.6 +ldd, before the session$"),
+      1)
+      << r.out;
+  EXPECT_EQ(CountMatching(r.out, "_multiarray_umath\\.cpython.*not in ldd"), 1)
+      << r.out;
+
+  // What it loads during the session comes after, numbered in load order.
+  auto session = StartSession({"libs", "--pid", pid, "--duration", "4"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  server->WriteStdin("\n");
+  EXPECT_TRUE(server->WaitForOutput("imported"));
+  RunResult during = session->Wait();
+  ASSERT_EQ(during.exit_code, 0) << during.err;
+  EXPECT_EQ(
+      CountMatching(during.out,
+                    "^  1  .*/_decimal\\.cpython.*\\.so +dlopen, not in ldd$"),
+      1)
+      << during.out;
+  EXPECT_EQ(CountMatching(during.out, "libblas.*before the session$"), 1)
+      << during.out;
+  server->CloseStdin();
+  server->Wait();
+}
+
+TEST_F(TraceTest, FilesOfARunningProgramStartFromItsOpenDescriptors) {
+  // As uid 65534, for a program of its own: the daemon reads /proc as that
+  // user.
+  for (const bool as_nobody : {false, true}) {
+    auto held =
+        Process::Start({"/usr/bin/python3", "-c",
+                        "import sys, tempfile; f = tempfile.NamedTemporaryFile("
+                        "prefix='tracectl-held-'); print(f.name, flush=True); "
+                        "sys.stdin.readline(); open('/etc/hostname').read(); "
+                        "print('done', flush=True); sys.stdin.readline()"},
+                       {.as_nobody = as_nobody, .stdin_pipe = true});
+    ASSERT_TRUE(held->WaitForOutput("tracectl-held-"));
+    const std::string pid = std::to_string(held->pid());
+    auto session = StartSession({"files", "--pid", pid, "--duration", "3"},
+                                {.as_nobody = as_nobody});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    held->WriteStdin("\n");
+    EXPECT_TRUE(held->WaitForOutput("done"));
+    RunResult r = session->Wait();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("open when the session started (", 0), 0u) << r.out;
+    EXPECT_EQ(CountMatching(r.out, "^  " + pid +
+                                       " python3 fd [0-9]+  "
+                                       "/tmp/tracectl-held-[^ ]+$"),
+              1)
+        << r.out;
+    const size_t used = r.out.find("paths used (");
+    ASSERT_NE(used, std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  /etc/hostname  openat", used), std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.err, "") << r.err;
+    held->CloseStdin();
+    held->Wait();
+  }
+}
+
+TEST_F(TraceTest, OutputFileHoldsTheReportAndTheProgramsOutputIsItsOwn) {
+  const std::vector<std::string> command = {
+      "--", "/bin/sh", "-c",
+      "echo tracectl-known-line; cat /etc/hostname >/dev/null"};
+  // Each command, and a line its report surely has.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"syscalls", "total"},
+      {"trace", "execve("},
+      {"files", "/etc/hostname  openat"},
+      {"libs", "libc.so.6"}};
+  for (const auto& [subcommand, expected] : cases) {
+    const std::string path = OutputPath(subcommand + ".out");
+    std::vector<std::string> args = {subcommand, "-o", path};
+    args.insert(args.end(), command.begin(), command.end());
+    RunResult r = RunTracectl(args);
+    ASSERT_EQ(r.exit_code, 0) << subcommand << "\n" << r.err;
+    EXPECT_EQ(r.out, "tracectl-known-line\n") << subcommand;
+    const std::string report = ReadFile(path);
+    EXPECT_NE(report.find(expected), std::string::npos) << subcommand << "\n"
+                                                        << report;
+    // (trace shows the line, as the argument of the write that printed it.)
+    if (subcommand != "trace") {
+      EXPECT_EQ(report.find("tracectl-known-line"), std::string::npos)
+          << subcommand << "\n"
+          << report;
+    }
+  }
+  // A path that cannot be written fails before anything runs.
+  RunResult bad = RunTracectl(
+      {"libs", "-o", "/nonexistent/dir/libs.out", "--", "/bin/echo", "ran"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_EQ(bad.out, "");
+  EXPECT_NE(bad.err.find("cannot write /nonexistent/dir/libs.out"),
+            std::string::npos)
+      << bad.err;
 }
 
 TEST_F(TraceTest, ProgramsAreGoneWhenTheClientIsKilled) {
