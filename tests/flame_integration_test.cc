@@ -80,13 +80,6 @@ uint64_t ReportedSamples(const std::string& err) {
   return std::stoull(m[1]);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class FlameTest : public DaemonTest {
  protected:
   std::string Path(const std::string& name) {

@@ -20,18 +20,35 @@ namespace tracectl::testing {
 namespace fs = std::filesystem;
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void SleepMs(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
 }  // namespace
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+int CountMatching(const std::string& text, const std::string& pattern) {
+  const std::regex re(pattern);
+  int n = 0;
+  for (const std::string& line : Lines(text)) {
+    if (std::regex_search(line, re)) ++n;
+  }
+  return n;
+}
 
 std::unique_ptr<Process> Process::Start(const std::vector<std::string>& argv,
                                         const RunOptions& options) {

@@ -108,6 +108,13 @@ class DaemonTest : public ::testing::Test {
   static Daemon* daemon_;
 };
 
+// A file's whole contents ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
+// The lines of `text`, without their newlines.
+std::vector<std::string> Lines(const std::string& text);
+// How many lines of `text` match the regular expression `pattern`.
+int CountMatching(const std::string& text, const std::string& pattern);
+
 // Every BPF program loaded in the kernel right now.
 int CountBpfPrograms();
 // Every BPF link (attached program) in the kernel right now.

@@ -18,23 +18,6 @@ namespace {
 
 class StraceHabitsTest : public DaemonTest {};
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
-
-int CountMatching(const std::string& text, const std::string& pattern) {
-  const std::regex re(pattern);
-  int n = 0;
-  for (const std::string& line : Lines(text)) {
-    if (std::regex_search(line, re)) ++n;
-  }
-  return n;
-}
-
 constexpr char kGetppidLine[] = "^getppid\\(\\) = [0-9]+$";
 constexpr char kFailedOpenatLine[] =
     "^openat\\(AT_FDCWD, \"/nonexistent/tracectl-syscall-helper\", "

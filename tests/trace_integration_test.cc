@@ -29,30 +29,6 @@ class TraceTest : public DaemonTest {
   }
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
-
-int CountMatching(const std::string& text, const std::string& pattern) {
-  const std::regex re(pattern);
-  int n = 0;
-  for (const std::string& line : Lines(text)) {
-    if (std::regex_search(line, re)) ++n;
-  }
-  return n;
-}
-
 // The quoted strings that look like shared objects, in lines that
 // `grep 'lib.*\.so'` selects, as the talk does.
 std::set<std::string> SharedObjectPaths(const std::string& text) {
