@@ -2,7 +2,9 @@
 # The cost of counting system calls: a Python loop of 200k os.stat (200k
 # newfstatat calls) untraced, under `tracectl syscalls --comm python`, under
 # `strace -f -c`, `perf trace -s` and bpftrace, in one run, as ratios. The
-# floor row is two empty BPF programs on the same hooks tracectl uses.
+# floor row is two empty BPF programs on the same hooks tracectl uses. The
+# -w row times calls on the wall clock, so it runs no sched_switch program:
+# the difference to the default row is what CPU time costs.
 #
 #   sudo bench/syscalls_bench.sh [ROUNDS]     (default 5 rounds, median kept)
 #
@@ -27,6 +29,8 @@ config "floor: empty sys_enter+sys_exit programs" \
   'under_background_tracer build/bin/hook_floor'
 config "tracectl syscalls --comm python" \
   'under_background_tracer build/bin/tracectl syscalls --comm python'
+config "tracectl syscalls -w --comm python (wall time)" \
+  'under_background_tracer build/bin/tracectl syscalls -w --comm python'
 config "tracectl syscalls -- python3 (whole run)" \
   'timed build/bin/tracectl syscalls -- "$PY" -c "$LOOP"'
 config "strace -f -c" 'timed strace -f -c -o /dev/null "$PY" -c "$LOOP"'
