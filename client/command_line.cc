@@ -1,5 +1,7 @@
 #include "client/command_line.h"
 
+#include <string.h>
+
 #include <algorithm>
 
 #include "absl/status/status.h"
@@ -39,7 +41,11 @@ void SkipOption(const CLI::App* app, int argc, const char* const* argv, int* i,
       if (unknown->empty()) *unknown = name;
       return;
     }
-    if (eq == std::string::npos && TakesValue(*option) && *i < argc) ++*i;
+    // `--` is never a value: it starts the command.
+    if (eq == std::string::npos && TakesValue(*option) && *i < argc &&
+        strcmp(argv[*i], "--") != 0) {
+      ++*i;
+    }
     return;
   }
   for (size_t k = 1; k < arg.size(); ++k) {
@@ -50,7 +56,9 @@ void SkipOption(const CLI::App* app, int argc, const char* const* argv, int* i,
     }
     if (TakesValue(*option)) {
       // The rest of the word is the value, or else the next word is.
-      if (k + 1 == arg.size() && *i < argc) ++*i;
+      if (k + 1 == arg.size() && *i < argc && strcmp(argv[*i], "--") != 0) {
+        ++*i;
+      }
       return;
     }
   }
@@ -150,7 +158,10 @@ std::string StraceOptionHint(const std::string& subcommand,
        "trace env VAR=VALUE CMD [ARGS...]"},
       {"-b", "detaching on execve (strace -b) is not supported"},
       {"-S", "sorting a summary is tracectl syscalls --sort"},
-      {"-w", "call latency is in tracectl syscalls' table already"},
+      {"-c",
+       "strace's -c (a table of the calls) is tracectl syscalls [--] CMD "
+       "[ARGS...]; to trace tasks by command name, use --comm NAME"},
+      {"-w", "strace's -w (wall time in the table) is tracectl syscalls -w"},
       {"-n",
        "syscall numbers (strace -n) are not printed on the lines; --json "
        "gives each call's nr"},
@@ -165,7 +176,6 @@ std::string StraceOptionHint(const std::string& subcommand,
       {"-C",
        "strace's -C (lines and a summary) is two commands here: tracectl "
        "trace prints the lines, tracectl syscalls the summary"},
-      {"-w", "the table has the latency of the calls already"},
       {"-e", "tracectl syscalls counts every call; grep its table"},
       {"-k", "for stacks, use tracectl flame"},
   };
@@ -177,6 +187,10 @@ std::string StraceOptionHint(const std::string& subcommand,
     for (const Hint& h : kSyscallsHints) {
       if (option == h.option) return h.hint;
     }
+  }
+  if (option == "-c") {
+    return "to trace tasks by command name, use --comm NAME (strace's -c, a "
+           "table of the calls, is tracectl syscalls)";
   }
   return "";
 }

@@ -136,6 +136,9 @@ std::string FilesReport::Add(const TraceEvent& event) {
     }
     p.key = std::string(c->data);
     p.shown = c->data.empty() ? "\"\"" : Escape(c->data);
+    // An empty path names no file: with AT_EMPTY_PATH the call acts on the
+    // descriptor (glibc's fstat), whose path its open already showed.
+    if (c->data.empty()) p.summarize = false;
     if ((c->flags & CAPTURE_TRUNCATED) != 0) {
       p.key += "...";
       p.shown += "...";

@@ -853,7 +853,7 @@ constexpr Named kStatxMasks[] = {
     {0x40, "STATX_MTIME"},
     {0x80, "STATX_CTIME"},
     {0x100, "STATX_INO"},
-    {0x200, "STATX_BYTES"},
+    {0x200, "STATX_SIZE"},
     {0x400, "STATX_BLOCKS"},
     {0x800, "STATX_BTIME"},
     {0x1000, "STATX_MNT_ID"},

@@ -32,7 +32,8 @@ void AddTargetOptions(CLI::App* cmd, TargetOptions* o) {
   cmd->add_option("-p,--pid", o->pids,
                   "trace these processes (every thread); -p 1,2 or -p 1 -p 2")
       ->delimiter(',');
-  cmd->add_option("-c,--comm", o->comm,
+  // Not -c: to strace users that is the table of calls (tracectl syscalls).
+  cmd->add_option("--comm", o->comm,
                   "trace tasks whose command name starts with this");
   cmd->add_option("-u,--uid", o->uid, "trace tasks of this real uid");
   cmd->add_flag("-f,--follow,--follow-forks", o->follow,
@@ -59,7 +60,7 @@ int BuildTarget(const TargetOptions& options, const GlobalOptions& global,
   }
   if (options.comm && options.comm->find('/') != std::string::npos) {
     return UsageError(
-        "--comm (-c) takes the start of a command name, which has no '/'; "
+        "--comm takes the start of a command name, which has no '/'; "
         "for strace -c's table of calls, run tracectl syscalls [--] CMD "
         "[ARGS...]");
   }

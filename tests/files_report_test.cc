@@ -156,6 +156,11 @@ TEST_F(FilesReportTest, DirfdsAndTwoPaths) {
   EXPECT_EQ(report.Add(ev_.Make(SYS_link, 0, {0x1000, 0x2000},
                                 {{0, "/tmp/a"}, {1, "/tmp/b"}})),
             "10:11:12.123456 4242 git link /tmp/a -> /tmp/b = 0\n");
+  // An empty path with AT_EMPTY_PATH names no file: a line, no entry.
+  const std::string summary = report.Summary();
+  EXPECT_NE(summary.find("config (dirfd 5)"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("(dirfd 7)"), std::string::npos) << summary;
+  EXPECT_EQ(report.SummaryJson().find("(dirfd 7)"), std::string::npos);
 }
 
 TEST_F(FilesReportTest, UnreadableAndTruncatedCaptures) {

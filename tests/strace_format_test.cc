@@ -484,6 +484,19 @@ TEST(StraceLine, StatStructures) {
       "STATX_BASIC_STATS, {stx_mask=STATX_ALL|STATX_MNT_ID, "
       "stx_attributes=STATX_ATTR_MOUNT_ROOT, stx_mode=S_IFREG|0600, "
       "stx_size=77, ...}) = 0");
+  // ls -l's mask, as strace 6.1 prints it.
+  EXPECT_EQ(
+      Call("statx")
+          .Args({kAtFdcwd, kBuf, AT_SYMLINK_NOFOLLOW,
+                 STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID |
+                     STATX_MTIME | STATX_SIZE,
+                 kBuf + 100})
+          .Ret(-ENOENT)
+          .Path(1, "/f")
+          .Line(),
+      "statx(AT_FDCWD, \"/f\", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW, "
+      "STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE, "
+      "0x7ffd0064) = -1 ENOENT (No such file or directory)");
   EXPECT_EQ(Call("statx")
                 .Args({3, kBuf, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0x40000000,
                        kBuf + 100})
