@@ -22,9 +22,11 @@
 const volatile bool per_process = false;
 const volatile bool wall_time = false;
 
-/* Written by the daemon through the mmap'ed .bss: see syscalls.h. */
-volatile __u32 generation;
-struct exit_busy_slot exit_busy[EXIT_BUSY_SLOTS];
+/* Written by the daemon through the mmap'ed .bss: see syscalls.h. Each on
+ * cache lines of its own: every sys_exit reads the one and writes its slot
+ * of the other. */
+volatile __u32 generation __attribute__((aligned(64)));
+struct exit_busy_slot exit_busy[EXIT_BUSY_SLOTS] __attribute__((aligned(64)));
 
 struct syscall_start {
 	__u64 ts;	  /* entry time; 0 when not in a counted call */
@@ -242,9 +244,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 
 	/*
 	 * Announce this CPU inside a generation before reading which one: the
-	 * locked add orders the two, so the daemon, which switches generations
+	 * atomic add orders the two, so the daemon, which switches generations
 	 * and then waits for every slot to read 0, never reads a generation
-	 * that a program is still adding to.
+	 * that a program is still adding to. This relies on x86, where the
+	 * JIT makes the add a locked instruction and so a full barrier; the
+	 * BPF memory model alone makes a non-fetching add relaxed.
 	 */
 	busy = &exit_busy[bpf_get_smp_processor_id() % EXIT_BUSY_SLOTS].count;
 	__sync_fetch_and_add(busy, 1);

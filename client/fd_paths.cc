@@ -179,9 +179,15 @@ std::string FdPaths::ResultPath(const TraceEvent& event) const {
 }
 
 void FdPaths::Learn(const TraceEvent& event) {
+  const uint32_t tgid = event.header.tgid;
+  // clone3's flags are not in the record: a thread it made got a table of
+  // its own at the clone, dropped at its first call (so that a process that
+  // later reuses the id does not inherit it).
+  if (event.header.tid != tgid && !processes_.empty()) {
+    processes_.erase(event.header.tid);
+  }
   const Action* action = ActionOf(event);
   if (action == nullptr) return;
-  const uint32_t tgid = event.header.tgid;
   if (*action == Action::kExitGroup) {
     processes_.erase(tgid);
     return;
@@ -212,7 +218,15 @@ void FdPaths::Learn(const TraceEvent& event) {
     case Action::kCloseRange: {
       const uint64_t first = a[0] & 0xffffffff;
       const uint64_t last = a[1] & 0xffffffff;
-      for (auto& [number, fd] : processes_[tgid].fds) {
+      Process& process = processes_[tgid];
+      // Bounded: a process that never gets its parent's table keeps the
+      // first ranges only.
+      if (!process.parent_table_copied && process.early_ranges.size() < 64) {
+        process.early_ranges.push_back({static_cast<uint32_t>(first),
+                                        static_cast<uint32_t>(last),
+                                        (a[2] & kCloseRangeCloexec) != 0});
+      }
+      for (auto& [number, fd] : process.fds) {
         const uint64_t n = static_cast<uint32_t>(number);
         if (n < first || n > last) continue;
         if (a[2] & kCloseRangeCloexec) {
@@ -240,10 +254,23 @@ void FdPaths::Learn(const TraceEvent& event) {
       const Process& parent = it->second;  // stays valid through inserts
       // The child may have run first: what it did itself stays.
       Process& child = processes_[static_cast<uint32_t>(ret)];
-      for (const auto& [number, fd] : parent.fds) {
-        if (child.exec_seen && fd.close_on_exec) continue;
-        child.fds.emplace(number, fd);
+      for (const auto& [number, parent_fd] : parent.fds) {
+        Fd fd = parent_fd;
+        bool closed = false;
+        for (const ClosedRange& r : child.early_ranges) {
+          const uint32_t n = static_cast<uint32_t>(number);
+          if (n < r.first || n > r.last) continue;
+          if (r.close_on_exec) {
+            fd.close_on_exec = true;
+          } else {
+            closed = true;
+          }
+        }
+        if (closed || (child.exec_seen && fd.close_on_exec)) continue;
+        child.fds.emplace(number, std::move(fd));
       }
+      child.parent_table_copied = true;
+      child.early_ranges.clear();
       return;
     }
     case Action::kNewFdPair: {

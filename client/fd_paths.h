@@ -44,9 +44,17 @@ class FdPaths {
     std::string path;  // "" when known to lead to no path we know
     bool close_on_exec = false;
   };
+  // close_range(first, last, flags) that a child made before its parent's
+  // table was copied to it (the child ran first).
+  struct ClosedRange {
+    uint32_t first, last;
+    bool close_on_exec;  // CLOSE_RANGE_CLOEXEC: marked, not closed
+  };
   struct Process {
     std::unordered_map<int, Fd> fds;
     bool exec_seen = false;
+    bool parent_table_copied = false;
+    std::vector<ClosedRange> early_ranges;
   };
   // The entry the descriptor `event` returns gets, if it returns one.
   bool NewFd(const TraceEvent& event, Fd* fd) const;

@@ -27,14 +27,6 @@ struct PathArg {
   bool summarize = true;
 };
 
-// As strace escapes them: control characters would break the
-// one-line-per-call output.
-std::string Escape(std::string_view s) {
-  std::string out;
-  AppendEscaped(s, &out);
-  return out;
-}
-
 std::string Timestamp(uint64_t enter_ns, int64_t offset_ns) {
   const int64_t ns = static_cast<int64_t>(enter_ns) + offset_ns;
   int64_t seconds = ns / kNsPerSecond;
@@ -135,7 +127,7 @@ std::string FilesReport::Add(const TraceEvent& event) {
       continue;
     }
     p.key = std::string(c->data);
-    p.shown = c->data.empty() ? "\"\"" : Escape(c->data);
+    p.shown = c->data.empty() ? "\"\"" : Escaped(c->data);
     // An empty path names no file: with AT_EMPTY_PATH the call acts on the
     // descriptor (glibc's fstat), whose path its open already showed.
     if (c->data.empty()) p.summarize = false;
@@ -183,7 +175,7 @@ std::string FilesReport::Add(const TraceEvent& event) {
   return absl::StrCat(
       Timestamp(event.header.enter_ns, options_.realtime_offset_ns), " ",
       event.header.tgid, " ",
-      Escape(std::string_view(comm, strnlen(comm, EVENT_COMM_LEN))), " ",
+      Escaped(std::string_view(comm, strnlen(comm, EVENT_COMM_LEN))), " ",
       info->name, " ", absl::StrJoin(shown, " -> "), " = ", result, "\n");
 }
 
@@ -203,19 +195,19 @@ std::string FilesReport::Summary() const {
                     "):\n");
     for (const v1::ProcessState& state : initial_states_) {
       for (const v1::ProcessState::OpenFile& f : state.open_files()) {
-        absl::StrAppend(&out, "  ", state.pid(), " ", Escape(state.comm()),
-                        " fd ", f.fd(), "  ", Escape(f.target()), "\n");
+        absl::StrAppend(&out, "  ", state.pid(), " ", Escaped(state.comm()),
+                        " fd ", f.fd(), "  ", Escaped(f.target()), "\n");
       }
     }
   }
   absl::StrAppend(&out, "paths used (", used_.size(), "):\n");
   for (const Used& u : used_) {
-    absl::StrAppend(&out, "  ", Escape(u.path), "  ",
+    absl::StrAppend(&out, "  ", Escaped(u.path), "  ",
                     absl::StrJoin(u.calls, ","), "\n");
   }
   absl::StrAppend(&out, "paths that failed (", failed_.size(), "):\n");
   for (const Failed& f : failed_) {
-    absl::StrAppend(&out, "  ", Escape(f.path), "  ", ErrnoName(f.error), " x",
+    absl::StrAppend(&out, "  ", Escaped(f.path), "  ", ErrnoName(f.error), " x",
                     f.count, " (", absl::StrJoin(f.calls, ","), ")\n");
   }
   if (unreadable_ > 0 || truncated_ > 0) {

@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -77,14 +78,6 @@ std::optional<std::string> CapturedPath(const TraceEvent& event, int arg) {
   return std::string(c->data);
 }
 
-// As strace escapes strings: a path is a process's to choose, and must not
-// reach a terminal with its control characters.
-std::string Escape(std::string_view s) {
-  std::string out;
-  AppendEscaped(s, &out);
-  return out;
-}
-
 std::string FailedOpenJson(const std::string& path, int error) {
   return absl::StrCat("{\"path\":", JsonString(path),
                       ",\"errno\":", JsonString(ErrnoName(error)), "}");
@@ -104,8 +97,16 @@ absl::StatusOr<std::vector<std::string>> ReadElfNeeded(
 }
 
 absl::StatusOr<ElfDynamic> ReadElfDynamic(const std::string& path) {
-  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // The path is a traced process's to choose: never wait on a FIFO or read
+  // a device.
+  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return absl::ErrnoToStatus(errno, path);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return absl::ErrnoToStatus(errno, path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a regular file"));
+  }
 
   Elf64_Ehdr ehdr;
   {
@@ -442,24 +443,24 @@ std::string LibsReport::Render() const {
     const std::string exe =
         image.exe.empty() ? "(executable unknown)" : image.exe;
     if (image.libraries.empty()) {
-      absl::StrAppend(&out, "pid ", image.pid, " ", Escape(exe),
+      absl::StrAppend(&out, "pid ", image.pid, " ", Escaped(exe),
                       ": no shared objects mapped\n");
     } else {
-      absl::StrAppend(&out, "pid ", image.pid, " ", Escape(exe), "\n");
+      absl::StrAppend(&out, "pid ", image.pid, " ", Escaped(exe), "\n");
     }
     const LddView ldd = ComputeLdd(image);
     if (!ldd.error.empty() && !image.exe.empty() && !image.libraries.empty()) {
-      absl::StrAppend(&out, "  (needed list unreadable: ", Escape(ldd.error),
+      absl::StrAppend(&out, "  (needed list unreadable: ", Escaped(ldd.error),
                       ")\n");
     }
     std::vector<std::string> paths;
     size_t width = 0;
     for (size_t i = 0; i < image.libraries.size(); ++i) {
       const Library& lib = image.libraries[i];
-      paths.push_back(Escape(lib.path));
+      paths.push_back(Escaped(lib.path));
       // A real file name (from /proc/PID/maps) says little by itself.
       if (!ldd.sonames[i].empty() && ldd.sonames[i] != Basename(lib.path)) {
-        absl::StrAppend(&paths.back(), " (", Escape(ldd.sonames[i]), ")");
+        absl::StrAppend(&paths.back(), " (", Escaped(ldd.sonames[i]), ")");
       }
       width = std::max(width, std::min(paths.back().size(), kMaxPathColumn));
     }
@@ -477,16 +478,16 @@ std::string LibsReport::Render() const {
                       absl::StrFormat("%3s  %-*s  %s\n", number,
                                       static_cast<int>(width), paths[i], how));
       for (const FailedOpen& f : lib.tried) {
-        absl::StrAppend(&out, "       tried: ", Escape(f.path), " (",
+        absl::StrAppend(&out, "       tried: ", Escaped(f.path), " (",
                         ErrnoName(f.error), ")\n");
       }
       if (!ldd.library_errors[i].empty()) {
         absl::StrAppend(&out, "       (needed list unreadable: ",
-                        Escape(ldd.library_errors[i]), ")\n");
+                        Escaped(ldd.library_errors[i]), ")\n");
       }
     }
     for (const FailedOpen* f : NotFound(image)) {
-      absl::StrAppend(&out, "  not found: ", Escape(f->path), " (",
+      absl::StrAppend(&out, "  not found: ", Escaped(f->path), " (",
                       ErrnoName(f->error), ")\n");
     }
   }

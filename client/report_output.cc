@@ -30,21 +30,32 @@ absl::StatusOr<std::unique_ptr<ReportOutput>> ReportOutput::Open(
     fd = fcntl(default_fd, F_DUPFD_CLOEXEC, 3);
   } else {
     out->name_ = path;
+    // Written aside and renamed over FILE at the end only when that changes
+    // nothing but the contents: FILE is new, or a regular file with one
+    // link (not a symlink, whose target would stay as it was). It keeps
+    // its mode. Anything else, or a directory tracectl may not create a
+    // file in, is written in place, as strace -o does.
     struct stat st;
-    const bool regular_or_new =
-        stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode);
-    if (mode == FileMode::kReplaceAtEnd && regular_or_new) {
+    const bool exists = lstat(path.c_str(), &st) == 0;
+    const bool replaceable =
+        !exists || (S_ISREG(st.st_mode) && st.st_nlink == 1);
+    if (mode == FileMode::kReplaceAtEnd && replaceable) {
       out->path_ = path;
       out->temp_path_ = path + ".tracectl-XXXXXX";
       fd = mkostemp(out->temp_path_.data(), O_CLOEXEC);
       if (fd >= 0) {
-        const mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
+        mode_t file_mode = st.st_mode & 07777;
+        if (!exists) {
+          const mode_t mask = umask(0);
+          umask(mask);
+          file_mode = 0666 & ~mask;
+        }
+        fchmod(fd, file_mode);
       } else {
         out->temp_path_.clear();
       }
-    } else {
+    }
+    if (fd < 0) {
       fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     }
   }
@@ -71,6 +82,7 @@ bool ReportOutput::is_terminal() const {
 absl::Status ReportOutput::Close(bool keep) {
   if (stream_ == nullptr) return absl::OkStatus();
   int err = 0;
+  errno = 0;
   if (fflush(stream_) != 0 || ferror(stream_)) err = errno != 0 ? errno : EIO;
   if (fclose(stream_) != 0 && err == 0) err = errno;
   stream_ = nullptr;

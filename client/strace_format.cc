@@ -144,6 +144,12 @@ void AppendEscaped(std::string_view bytes, std::string* out) {
   }
 }
 
+std::string Escaped(std::string_view bytes) {
+  std::string out;
+  AppendEscaped(bytes, &out);
+  return out;
+}
+
 namespace {
 
 // A C string literal as strace writes one.

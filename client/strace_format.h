@@ -39,6 +39,8 @@ struct FormatOptions {
 // \" \\ \n \t \r \f \v, other non-printable bytes in octal, with three
 // digits when an octal digit follows.
 void AppendEscaped(std::string_view bytes, std::string* out);
+// The same, returned.
+std::string Escaped(std::string_view bytes);
 
 // `[[pid N] ][timestamp ]name(args) = ret[ <duration>]`, without a newline,
 // e.g. `openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`.

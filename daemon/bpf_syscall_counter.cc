@@ -122,7 +122,7 @@ bool WaitForExits(syscalls_bpf* skel, int ncpus) {
   const absl::Time deadline = absl::Now() + kExitWait;
   for (int slot = 0; slot < slots; ++slot) {
     const volatile __u64* count = &skel->bss->exit_busy[slot].count;
-    for (int spins = 1; __atomic_load_n(count, __ATOMIC_ACQUIRE) != 0;
+    for (int spins = 1; __atomic_load_n(count, __ATOMIC_SEQ_CST) != 0;
          ++spins) {
       if (spins % 64 != 0) continue;
       if (absl::Now() > deadline) return false;

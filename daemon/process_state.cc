@@ -35,10 +35,11 @@ std::string_view NextField(std::string_view line, size_t* pos) {
   return line.substr(begin, *pos - begin);
 }
 
-// Up to `max_bytes` of a /proc file; `*cut` when there was more. Only whole
-// lines are kept of a file that was cut.
+// Up to `max_bytes` of a /proc file, read until `deadline`; `*cut` when
+// there was more. Only whole lines are kept of a file that was cut.
 absl::StatusOr<std::string> ReadBounded(int dir_fd, const char* name,
-                                        size_t max_bytes, bool* cut) {
+                                        size_t max_bytes, absl::Time deadline,
+                                        bool* cut) {
   const UniqueFd fd(openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) return absl::ErrnoToStatus(errno, name);
   std::string text;
@@ -56,9 +57,10 @@ absl::StatusOr<std::string> ReadBounded(int dir_fd, const char* name,
     if (n < 0) return absl::ErrnoToStatus(errno, name);
     text.resize(old + n);
     if (n == 0) break;
-    if (text.size() > max_bytes) {
+    if (text.size() > max_bytes || absl::Now() >= deadline) {
       *cut = true;
-      const size_t last_newline = text.rfind('\n', max_bytes - 1);
+      const size_t last_newline =
+          text.rfind('\n', std::min(text.size(), max_bytes) - 1);
       text.resize(last_newline == std::string::npos ? 0 : last_newline + 1);
       break;
     }
@@ -69,19 +71,27 @@ absl::StatusOr<std::string> ReadBounded(int dir_fd, const char* name,
 
 }  // namespace
 
-std::vector<v1::DropCounter> ProcessStateLosses::Drops() const {
-  std::vector<v1::DropCounter> drops(3);
+std::vector<v1::DropCounter> ProcessStateLosses::Drops(
+    const ProcessStateLimits& limits) const {
+  const std::string paths =
+      absl::StrCat(limits.max_text_bytes >> 20, " MiB of paths, ",
+                   absl::FormatDuration(limits.time), " in all");
+  std::vector<v1::DropCounter> drops(4);
   drops[0].set_reason(
       "initial states not read: the process was gone or no longer yours");
   drops[0].set_count(unread);
-  drops[1].set_reason(
-      "initial states with mapped files left out (limits: 4 MiB of maps, "
-      "2 MiB of paths, 2 s)");
-  drops[1].set_count(maps_cut);
+  drops[1].set_reason(absl::StrCat("initial states not read: out of time (",
+                                   absl::FormatDuration(limits.time),
+                                   " for all processes)"));
+  drops[1].set_count(out_of_time);
   drops[2].set_reason(
-      "open descriptors left out of initial states (limits: 65536, 2 MiB of "
-      "paths, 2 s)");
-  drops[2].set_count(fds_left_out);
+      absl::StrCat("initial states with mapped files left out (limits: ",
+                   limits.max_maps_bytes >> 20, " MiB of maps, ", paths, ")"));
+  drops[2].set_count(maps_cut);
+  drops[3].set_reason(absl::StrCat(
+      "open descriptors left out of initial states (limits: ", limits.max_fds,
+      ", ", paths, ")"));
+  drops[3].set_count(fds_left_out);
   return drops;
 }
 
@@ -153,7 +163,7 @@ absl::StatusOr<v1::ProcessState> ReadProcessState(
   state.set_pid(pid);
   bool cut = false;
   absl::StatusOr<std::string> comm =
-      ReadBounded(dir_fd.get(), "comm", 64, &cut);
+      ReadBounded(dir_fd.get(), "comm", 64, limits.deadline, &cut);
   if (comm.ok()) {
     state.set_comm(std::string(absl::StripTrailingAsciiWhitespace(*comm)));
   }
@@ -162,8 +172,8 @@ absl::StatusOr<v1::ProcessState> ReadProcessState(
   if (n > 0) state.set_exe(std::string(link, n));
 
   // The maps first: with the process gone or no longer readable, nothing.
-  absl::StatusOr<std::string> maps =
-      ReadBounded(dir_fd.get(), "maps", limits.max_maps_bytes, &cut);
+  absl::StatusOr<std::string> maps = ReadBounded(
+      dir_fd.get(), "maps", limits.max_maps_bytes, limits.deadline, &cut);
   if (!maps.ok()) {
     ++losses->unread;
     return Gone(pid);

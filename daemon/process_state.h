@@ -29,7 +29,9 @@ struct ProcessStateLimits {
   size_t max_fds = 65536;
   // Bytes of paths and link texts kept in one ProcessState.
   size_t max_text_bytes = 2 << 20;
-  // Reading stops here; what is left is counted.
+  // Time for every process of a session together.
+  absl::Duration time = absl::Seconds(2);
+  // Reading stops here (the start plus `time`); what is left is counted.
   absl::Time deadline = absl::InfiniteFuture();
 };
 
@@ -37,13 +39,15 @@ struct ProcessStateLimits {
 struct ProcessStateLosses {
   // Processes gone, or no longer readable, when their state was read.
   uint64_t unread = 0;
+  // Processes not read because the session's time for them was up.
+  uint64_t out_of_time = 0;
   // Processes whose mapped files were cut short by a bound.
   uint64_t maps_cut = 0;
   // Descriptors not listed because of a bound.
   uint64_t fds_left_out = 0;
 
-  // One counter each, for TraceSummary.drops.
-  std::vector<v1::DropCounter> Drops() const;
+  // One counter each, for TraceSummary.drops, naming the limits.
+  std::vector<v1::DropCounter> Drops(const ProcessStateLimits& limits) const;
 };
 
 // Adds the distinct file-backed mappings of /proc/PID/maps text to `state`,

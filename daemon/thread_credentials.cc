@@ -54,8 +54,15 @@ absl::Status ScopedThreadCredentials::Lower(
   // Read after setfsuid, which already cleared the file capabilities.
   header = CapHeader();
   if (syscall(SYS_capget, &header, caps) != 0) return Errno("capget");
-  caps[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective &= ~CAP_TO_MASK(CAP_SYS_PTRACE);
-  caps[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective &= ~CAP_TO_MASK(CAP_SYS_ADMIN);
+  // Every capability leaves the effective set but CAP_BPF, which the thread
+  // needs to read its session's maps (bpf(2) is refused without it when
+  // unprivileged BPF is off). Not only CAP_SYS_PTRACE: CAP_PERFMON also
+  // opens /proc/PID/maps of a process that is no longer dumpable.
+  for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; ++i) {
+    uint32_t keep = 0;
+    if (CAP_TO_INDEX(CAP_BPF) == i) keep |= CAP_TO_MASK(CAP_BPF);
+    caps[i].effective &= keep;
+  }
   header = CapHeader();
   if (syscall(SYS_capset, &header, caps) != 0) return Errno("capset");
   *out = std::move(creds);
@@ -63,13 +70,16 @@ absl::Status ScopedThreadCredentials::Lower(
 }
 
 ScopedThreadCredentials::~ScopedThreadCredentials() {
-  syscall(SYS_setfsuid, saved_fsuid_);
-  syscall(SYS_setfsgid, saved_fsgid_);
-  syscall(SYS_setgroups, saved_groups_.size(), saved_groups_.data());
+  // Capabilities first: the effective set regains CAP_SETUID and
+  // CAP_SETGID (within the permitted set, which never changed), which the
+  // rest needs.
   if (caps_saved_) {
     __user_cap_header_struct header = CapHeader();
     syscall(SYS_capset, &header, saved_caps_);
   }
+  syscall(SYS_setfsuid, saved_fsuid_);
+  syscall(SYS_setfsgid, saved_fsgid_);
+  syscall(SYS_setgroups, saved_groups_.size(), saved_groups_.data());
 }
 
 }  // namespace tracectl

@@ -18,9 +18,9 @@ class ScopedThreadCredentials {
  public:
   // fsuid/fsgid become uid/gid (which drops the file capabilities such as
   // CAP_DAC_READ_SEARCH from the effective set), supplementary groups none,
-  // and CAP_SYS_PTRACE leaves the effective set: /proc/PID files then open
-  // only for processes the user could ptrace, and files only if the user
-  // could read them.
+  // and every capability but CAP_BPF leaves the effective set: /proc/PID
+  // files then open only for processes the user could ptrace, and files
+  // only if the user could read them.
   static absl::Status Lower(uid_t uid, gid_t gid,
                             std::unique_ptr<ScopedThreadCredentials>* out);
   ~ScopedThreadCredentials();  // restores all of it

@@ -29,7 +29,6 @@ constexpr size_t kMaxQueuedBatches = 8;
 // Initial states (up to about 2 MiB each) waiting behind it.
 constexpr size_t kMaxQueuedStates = 2;
 // For reading every initial state of a session.
-constexpr absl::Duration kInitialStatesTime = absl::Seconds(2);
 
 int64_t Nanos(clockid_t clock) {
   timespec ts;
@@ -92,8 +91,12 @@ absl::Status TraceReactor::SendInitialStates(const KernelFilter& filter,
     return absl::OkStatus();
   }
   ProcessStateLimits limits;
-  limits.deadline = absl::Now() + kInitialStatesTime;
+  limits.deadline = absl::Now() + limits.time;
   for (pid_t pid : filter.tgids) {
+    if (absl::Now() >= limits.deadline) {
+      ++losses->out_of_time;
+      continue;
+    }
     absl::StatusOr<v1::ProcessState> state =
         ReadProcessState(pid, limits, losses);
     if (!state.ok()) continue;  // gone: counted, and nothing to show
@@ -177,7 +180,7 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
     *summary->add_drops() = std::move(drop);
   }
   if (request.initial_state()) {
-    for (v1::DropCounter& drop : losses.Drops()) {
+    for (v1::DropCounter& drop : losses.Drops(ProcessStateLimits())) {
       *summary->add_drops() = std::move(drop);
     }
   }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <signal.h>
 
 #include "client/strace_format.h"
 #include "client/traced_tasks.h"
@@ -115,6 +116,35 @@ TEST(FdPaths, ChildrenInheritTheTable) {
   // exit_group drops the process: a later one with its pid starts empty.
   fds.Learn(Event("exit_group", {0}, 0, 200));
   EXPECT_EQ(fds.PathOf(200, 3), "");
+}
+
+// CPython's subprocess: the child closes every inherited descriptor before
+// its parent's clone returns, so the parent's table reaches it later.
+TEST(FdPaths, CloseRangeOfAChildThatRanFirst) {
+  FdPaths fds;
+  fds.Learn(OpenAt("/etc/passwd", 3));
+  fds.Learn(OpenAt("/etc/group", 4));
+  fds.Learn(OpenAt("/etc/hosts", 9));
+  fds.Learn(Event("close_range", {4, ~0u, 0}, 0, 200));
+  fds.Learn(Event("close_range", {3, 3, 4 /* CLOSE_RANGE_CLOEXEC */}, 0, 200));
+  fds.Learn(Event("clone", {SIGCHLD}, 200));
+  EXPECT_EQ(fds.PathOf(200, 3), "/etc/passwd");
+  EXPECT_EQ(fds.PathOf(200, 4), "");
+  EXPECT_EQ(fds.PathOf(200, 9), "");
+  fds.Learn(Event("execve", {kBuf, kBuf, kBuf}, 0, 200));
+  EXPECT_EQ(fds.PathOf(200, 3), "");            // marked close-on-exec
+  EXPECT_EQ(fds.PathOf(100, 4), "/etc/group");  // the parent keeps its own
+}
+
+// glibc's threads come from clone3, whose flags are not in the record: the
+// thread's copy goes at its first call.
+TEST(FdPaths, Clone3ThreadsLeaveNoTableBehind) {
+  FdPaths fds;
+  fds.Learn(OpenAt("/etc/passwd", 3));
+  fds.Learn(Event("clone3", {kBuf, 88}, 101));
+  fds.Learn(Event("getppid", {}, 100, 100, 101));
+  EXPECT_EQ(fds.PathOf(101, 3), "");
+  EXPECT_EQ(fds.PathOf(100, 3), "/etc/passwd");
 }
 
 TEST(FdPaths, StraceLinesShowThePaths) {

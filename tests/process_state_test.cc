@@ -1,12 +1,19 @@
 #include "daemon/process_state.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
+
+#include "daemon/thread_credentials.h"
 
 namespace tracectl {
 namespace {
@@ -127,6 +134,55 @@ TEST(ReadProcessStateTest, GoneProcessIsNotFoundAndCounted) {
       ReadProcessState(999999999, ProcessStateLimits{}, &losses);
   EXPECT_EQ(state.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(losses.unread, 1u);
+}
+
+// A process of the caller's that turns non-dumpable after the request was
+// authorized: read with the caller's identity, the kernel refuses it (none
+// of the daemon's capabilities, CAP_PERFMON included, lets the read past).
+TEST(ReadProcessStateTest, NonDumpableProcessIsNotReadAsTheUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to become uid 65534";
+  constexpr uid_t kNobody = 65534;
+  auto start = [&](bool dumpable) {
+    int ready[2];
+    EXPECT_EQ(pipe(ready), 0);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      if (setgroups(0, nullptr) != 0 || setresgid(kNobody, kNobody, kNobody) ||
+          setresuid(kNobody, kNobody, kNobody) ||
+          prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0) != 0) {
+        _exit(1);
+      }
+      (void)!write(ready[1], "x", 1);
+      pause();
+      _exit(0);
+    }
+    char c;
+    EXPECT_EQ(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    close(ready[1]);
+    return pid;
+  };
+  const pid_t hidden = start(false);
+  const pid_t open = start(true);
+  {
+    std::unique_ptr<ScopedThreadCredentials> lowered;
+    ASSERT_TRUE(
+        ScopedThreadCredentials::Lower(kNobody, kNobody, &lowered).ok());
+    ProcessStateLosses losses;
+    EXPECT_FALSE(ReadProcessState(hidden, {}, &losses).ok());
+    EXPECT_EQ(losses.unread, 1u);
+    absl::StatusOr<v1::ProcessState> readable =
+        ReadProcessState(open, {}, &losses);
+    ASSERT_TRUE(readable.ok()) << readable.status();
+    EXPECT_GT(readable->mapped_files_size(), 0);
+  }
+  // Root again: the non-dumpable one reads.
+  ProcessStateLosses losses;
+  EXPECT_TRUE(ReadProcessState(hidden, {}, &losses).ok());
+  for (pid_t pid : {hidden, open}) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
 }
 
 }  // namespace

@@ -86,6 +86,37 @@ TEST_F(ReportOutputTest, AsideFileReplacesTheOldOneOnlyWhenKept) {
   EXPECT_EQ(CountEntries(dir_), 1);
 }
 
+// What renaming would change stays: a symlink's target is written, and a
+// replaced file keeps its mode.
+TEST_F(ReportOutputTest, SymlinksAndModesSurvive) {
+  const std::string target = dir_ + "/target.txt";
+  const std::string link = dir_ + "/link.txt";
+  WriteFile(target, "old\n");
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  auto out = ReportOutput::Open(link, STDOUT_FILENO,
+                                ReportOutput::FileMode::kReplaceAtEnd);
+  ASSERT_TRUE(out.ok()) << out.status();
+  fputs("new\n", (*out)->stream());
+  ASSERT_TRUE((*out)->Close(true).ok());
+  struct stat st;
+  ASSERT_EQ(lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(ReadFile(target), "new\n");
+  unlink(link.c_str());
+  unlink(target.c_str());
+
+  WriteFile(path_, "private\n");
+  ASSERT_EQ(chmod(path_.c_str(), 0600), 0);
+  out = ReportOutput::Open(path_, STDOUT_FILENO,
+                           ReportOutput::FileMode::kReplaceAtEnd);
+  ASSERT_TRUE(out.ok()) << out.status();
+  fputs("still private\n", (*out)->stream());
+  ASSERT_TRUE((*out)->Close(true).ok());
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(ReadFile(path_), "still private\n");
+}
+
 TEST_F(ReportOutputTest, InPlaceFileIsWrittenAsItComes) {
   WriteFile(path_, "an older and longer report\n");
   auto out = ReportOutput::Open(path_, STDOUT_FILENO,
