@@ -132,4 +132,9 @@ enum trace_drop {
 	TRACE_DROP_REASON_COUNT,
 };
 
+/* TRACE_DROP_UNREADABLE's reason, as the daemon sends it: a client that
+ * does not show some records takes their failed captures off it. */
+#define TRACE_DROP_UNREADABLE_REASON \
+	"captures of user memory failed (shown as unreadable)"
+
 #endif /* TRACECTL_BPF_SYSCALL_EVENTS_H */

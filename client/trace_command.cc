@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -69,6 +70,8 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
   if (filter->decode_fds) format.fd_paths = &fd_paths;
   TracedTasks tasks;
   std::unordered_set<uint32_t> tids;  // every task seen, for -o
+  uint64_t lines = 0;                 // records shown
+  uint64_t hidden_unreadable = 0;     // failed captures of records not shown
   TraceSink sink;
   sink.started = [&](const v1::TraceStarted& started) {
     format.string_size = started.string_size();
@@ -93,12 +96,25 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
                                             : FormatStraceLine(event, format);
       fputs(line.c_str(), out);
       fputc('\n', out);
+      ++lines;
+    } else {
+      // Asked for to keep -y and the [pid N] prefixes right, not shown: its
+      // failed captures are not among the unreadable ones printed.
+      for (const Capture& c : event.captures) {
+        if ((c.flags & CAPTURE_UNREAD) != 0) ++hidden_unreadable;
+      }
     }
     tasks.Learn(event);
     fd_paths.Learn(event);
   };
   sink.batch_done = [&] { fflush(out); };
-  sink.end = [&](const v1::TraceSummary& summary) {
+  sink.end = [&](const v1::TraceSummary& received) {
+    v1::TraceSummary summary = received;
+    for (v1::DropCounter& d : *summary.mutable_drops()) {
+      if (d.reason() == TRACE_DROP_UNREADABLE_REASON) {
+        d.set_count(d.count() - std::min(d.count(), hidden_unreadable));
+      }
+    }
     if (options.json) {
       std::string drops;
       for (const v1::DropCounter& d : summary.drops()) {
@@ -106,9 +122,11 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
         drops += "{\"reason\":\"" + d.reason() +
                  "\",\"count\":" + std::to_string(d.count()) + "}";
       }
-      fprintf(out, "{\"final\":true,\"records\":%llu,\"drops\":[%s]}\n",
+      fprintf(out,
+              "{\"final\":true,\"records\":%llu,\"lines\":%llu,"
+              "\"drops\":[%s]}\n",
               static_cast<unsigned long long>(summary.records()),
-              drops.c_str());
+              static_cast<unsigned long long>(lines), drops.c_str());
     }
     fflush(out);
     PrintDrops(summary.drops(), stderr);

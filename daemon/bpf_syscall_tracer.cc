@@ -29,7 +29,7 @@ static_assert(sizeof(struct statfs) == STATFS_BYTES);
 constexpr const char* kDropReasons[TRACE_DROP_REASON_COUNT] = {
     "records lost: ring buffer full",
     "calls not traced: no task storage",
-    "captures of user memory failed (shown as unreadable)",
+    TRACE_DROP_UNREADABLE_REASON,
     "paths or argv cut at the capture limit",
     "followed children not added: pid map full",
     "calls not traced: number outside the table (x32)",

@@ -261,6 +261,17 @@ TEST_F(TraceTest, UnreadableCountsAgreeWithWhatIsShown) {
       1)
       << trace.err;
 
+  // With -y the kernel also sends the openat calls, to learn descriptors;
+  // not shown, their failed captures are not counted either.
+  RunResult hidden = RunTracectl({"trace", "-y", "--json", "-e", "trace=close",
+                                  "--", sandbox_->helper(), "--bad-path", "3"});
+  ASSERT_EQ(hidden.exit_code, 0) << hidden.err;
+  EXPECT_EQ(CountMatching(hidden.err, "\"records\":[1-9][0-9]*,\"lines\":0,"),
+            1)
+      << "the openat records came, unshown: " << hidden.err;
+  EXPECT_EQ(CountMatching(hidden.err, "unreadable\\)\",\"count\":0\\}"), 1)
+      << hidden.err;
+
   RunResult files = RunTracectl(
       {"files", "--json", "--", sandbox_->helper(), "--bad-path", "3"});
   ASSERT_EQ(files.exit_code, 0) << files.err;
