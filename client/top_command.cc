@@ -123,7 +123,8 @@ void AddTopCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
                   "samples per second on each CPU")
       ->capture_default_str();
   cmd->add_option("-n,--rows", o->rows,
-                  "rows to show (default: fit the terminal, else 25)");
+                  "rows to show (default: fit the terminal, else 25)")
+      ->check(CLI::Range(0, 1000000));
   AddOutputOption(cmd, &o->output);
   cmd->footer(
       "Each table covers the samples of one interval. SELF%: samples in the "
