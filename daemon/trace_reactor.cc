@@ -28,7 +28,6 @@ constexpr absl::Duration kReadTimeout = absl::Milliseconds(20);
 constexpr size_t kMaxQueuedBatches = 8;
 // Initial states (up to about 2 MiB each) waiting behind it.
 constexpr size_t kMaxQueuedStates = 2;
-// For reading every initial state of a session.
 
 int64_t Nanos(clockid_t clock) {
   timespec ts;
