@@ -173,6 +173,14 @@ bool FdPaths::NewFd(const TraceEvent& event, Fd* fd) const {
   }
 }
 
+void FdPaths::AddInitialState(const v1::ProcessState& state) {
+  Process& process = processes_[static_cast<uint32_t>(state.pid())];
+  for (const v1::ProcessState::OpenFile& file : state.open_files()) {
+    // Whether it is close-on-exec is not in the link: taken as not.
+    process.fds.emplace(file.fd(), Fd{file.target(), false});
+  }
+}
+
 std::string FdPaths::ResultPath(const TraceEvent& event) const {
   Fd fd;
   return NewFd(event, &fd) ? fd.path : "";

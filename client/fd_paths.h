@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "client/trace_event.h"
+#include "tracectl/v1/tracectl.pb.h"
 
 namespace tracectl {
 
@@ -34,6 +35,11 @@ class FdPaths {
 
   // Updates the table from one completed (or exiting) call.
   void Learn(const TraceEvent& event);
+
+  // Starts a --pid process's table from the descriptors it held when the
+  // session started (what /proc/PID/fd links show: a path, or "socket:[N]",
+  // "pipe:[N]", ... as strace -y prints them). What the trace taught wins.
+  void AddInitialState(const v1::ProcessState& state);
 
   // The system calls whose records keep the table right: the kernel must
   // select them whenever -y is on, even when they are not printed.

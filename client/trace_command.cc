@@ -44,6 +44,8 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
   absl::StatusOr<TraceFilter> filter = BuildTraceFilter(flags);
   if (!filter.ok()) return UsageError(std::string(filter.status().message()));
   request.set_selection(filter->kernel_selection);
+  // -y on running processes: the descriptors they hold already.
+  request.set_initial_state(filter->decode_fds && !options.target.pids.empty());
   if (options.string_size) {
     if (*options.string_size < 0) return UsageError("-s must be 0 or more");
     request.set_string_size(*options.string_size);
@@ -76,6 +78,9 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
   sink.started = [&](const v1::TraceStarted& started) {
     format.string_size = started.string_size();
     format.realtime_offset_ns = started.realtime_offset_ns();
+  };
+  sink.initial_state = [&](const v1::ProcessState& state) {
+    fd_paths.AddInitialState(state);
   };
   sink.event = [&](const TraceEvent& event) {
     tasks.Saw(event);

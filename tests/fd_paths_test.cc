@@ -147,6 +147,27 @@ TEST(FdPaths, Clone3ThreadsLeaveNoTableBehind) {
   EXPECT_EQ(fds.PathOf(100, 3), "/etc/passwd");
 }
 
+TEST(FdPaths, StartsFromARunningProcessesDescriptors) {
+  v1::ProcessState state;
+  state.set_pid(100);
+  auto* file = state.add_open_files();
+  file->set_fd(3);
+  file->set_target("/var/log/app.log");
+  file = state.add_open_files();
+  file->set_fd(4);
+  file->set_target("socket:[4242]");
+  FdPaths fds;
+  fds.Learn(OpenAt("/etc/hosts", 5));  // the trace came first: it wins
+  state.add_open_files()->set_fd(5);
+  state.mutable_open_files(2)->set_target("/old");
+  fds.AddInitialState(state);
+  EXPECT_EQ(fds.PathOf(100, 3), "/var/log/app.log");
+  EXPECT_EQ(fds.PathOf(100, 4), "socket:[4242]");
+  EXPECT_EQ(fds.PathOf(100, 5), "/etc/hosts");
+  fds.Learn(Event("close", {3}, 0));
+  EXPECT_EQ(fds.PathOf(100, 3), "");
+}
+
 TEST(FdPaths, StraceLinesShowThePaths) {
   FdPaths fds;
   FormatOptions options;

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/harness.h"
@@ -133,6 +135,29 @@ TEST_F(StraceHabitsTest, DecodeFdsShowsThePathOfEachDescriptor) {
     EXPECT_EQ(CountMatching(r.err, "^(execve|fcntl|exit_group|dup)"), 0)
         << r.err;
   }
+}
+
+// -y on a running program: the descriptors it held before the session
+// show their paths too.
+TEST_F(StraceHabitsTest, DecodeFdsOfARunningProgramKnowsItsOpenFiles) {
+  auto held = Process::Start(
+      {"/usr/bin/python3", "-c",
+       "import os, sys; fd = os.open('/etc/hostname', os.O_RDONLY); "
+       "print(fd, flush=True); sys.stdin.readline(); os.pread(fd, 4, 0); "
+       "print('done', flush=True); sys.stdin.readline()"},
+      {.stdin_pipe = true});
+  ASSERT_TRUE(held->WaitForOutput("\n"));
+  auto session = StartSession({"trace", "-y", "-e", "trace=pread64", "--pid",
+                               std::to_string(held->pid()), "--duration", "3"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  held->WriteStdin("\n");
+  EXPECT_TRUE(held->WaitForOutput("done"));
+  RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^pread64\\([0-9]+</etc/hostname>, "), 1)
+      << r.err;
+  held->CloseStdin();
+  held->Wait();
 }
 
 // "[pid 1234] " as strace -f prints it: the thread id in five columns
