@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/json.h"
+#include "client/strace_format.h"
 
 namespace tracectl {
 namespace {
@@ -113,7 +114,9 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
   for (const v1::SyscallRow* row : SortedRows(summary, options)) {
     const std::string who_cells =
         options.per_process
-            ? absl::StrFormat("%7d %-15s ", row->pid(), row->comm())
+            // Another user's process names itself: no control character
+            // of its comm reaches the terminal.
+            ? absl::StrFormat("%7d %-15s ", row->pid(), Escaped(row->comm()))
             : "";
     absl::StrAppend(
         &out, absl::StrFormat(

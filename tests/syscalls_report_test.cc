@@ -74,6 +74,20 @@ TEST(SyscallsReportTest, TableShowsPercentErrnosTotalsAndLosses) {
   EXPECT_EQ(table.find("never happened"), std::string::npos);
 }
 
+// A process may name itself with terminal escapes: the table shows them
+// escaped, as strace shows strings.
+TEST(SyscallsReportTest, PerProcessCommsReachNoTerminalRaw) {
+  v1::SyscallsSummary s = Sample();
+  s.mutable_syscalls(0)->set_pid(4242);
+  s.mutable_syscalls(0)->set_comm("\033[2J\033[H\033[8m");
+  ReportOptions o;
+  o.per_process = true;
+  const std::string table = RenderSyscallsTable(s, o);
+  EXPECT_EQ(table.find('\033'), std::string::npos) << table;
+  EXPECT_NE(table.find("   4242 \\33[2J\\33[H\\33[8m"), std::string::npos)
+      << table;
+}
+
 TEST(SyscallsReportTest, JsonKeepsNumbersAsNumbersAndListsEveryDropCounter) {
   const std::string json = RenderSyscallsJson(Sample(), ReportOptions());
   EXPECT_NE(json.find(R"("name":"openat","number":0,"calls":5,"errors":4,)"
