@@ -195,9 +195,8 @@ void AddFlameCommand(CLI::App& app, const GlobalOptions& global,
                 "only kernel stacks (root and the admin group)");
   AddOutputOption(cmd, &o->output);
   cmd->footer(
-      "Samples until Ctrl-C, --duration, or the end of -- CMD ARGS (which "
-      "runs as you; tracectl exits with its status). Progress goes to "
-      "stderr.");
+      "Samples until Ctrl-C, --duration, or the end of the command. "
+      "Progress goes to stderr.");
   cmd->callback([&global, exit_code, o] { *exit_code = RunFlame(global, *o); });
 }
 

@@ -128,8 +128,8 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
   cmd->add_flag("--json", o->json, "print JSON instead of a table");
   AddOutputOption(cmd, &o->output);
   cmd->footer(
-      "With -- CMD ARGS, CMD runs as you, traced from its first instruction "
-      "with all its descendants, and tracectl exits with its status.");
+      "Times are the CPU time spent in each call (as strace -c's), or wall "
+      "time with -w; the first line of the table says which.");
   cmd->callback(
       [&global, exit_code, o] { *exit_code = RunSyscalls(global, *o); });
 }
