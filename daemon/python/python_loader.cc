@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +31,7 @@ struct MappedFile {
   uint64_t offset0_start = 0;  // start of the mapping at file offset 0
   bool has_offset0 = false;
   bool executable = false;
+  uint64_t inode = 0;  // as maps shows it: the file must still be this one
 };
 
 std::string BaseName(std::string_view path) {
@@ -74,6 +76,7 @@ absl::StatusOr<std::vector<MappedFile>> ReadMappedFiles(pid_t pid) {
     }
     MappedFile& file = files[path];
     file.path = path;
+    absl::SimpleAtoi(fields[4], &file.inode);
     if (offset == 0 && !file.has_offset0) {
       file.has_offset0 = true;
       file.offset0_start = start;
@@ -109,11 +112,20 @@ struct ElfFacts {
 
 // Reads the ELF's program headers and .dynsym with libelf. The file is the
 // target's, opened through /proc/PID/root by the calling thread.
-absl::StatusOr<ElfFacts> ReadElfFacts(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// The path is the target's to choose and to replace after mapping it: open
+// without blocking (a FIFO put in its place), and only the regular file
+// whose inode maps shows.
+absl::StatusOr<ElfFacts> ReadElfFacts(const std::string& path, uint64_t inode) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return absl::UnavailableError(
         absl::StrFormat("open %s: %s", path, strerror(errno)));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != inode) {
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrFormat("%s: not the file the process mapped", path));
   }
   elf_version(EV_CURRENT);
   Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
@@ -184,8 +196,8 @@ absl::StatusOr<PythonBinary> FindPythonBinary(pid_t pid, MemoryReader& memory) {
   if (!files.ok()) return files.status();
   std::string last_error;
   for (const MappedFile& file : *files) {
-    absl::StatusOr<ElfFacts> facts =
-        ReadElfFacts(absl::StrFormat("/proc/%d/root%s", pid, file.path));
+    absl::StatusOr<ElfFacts> facts = ReadElfFacts(
+        absl::StrFormat("/proc/%d/root%s", pid, file.path), file.inode);
     if (!facts.ok()) {
       last_error = std::string(facts.status().message());
       continue;
