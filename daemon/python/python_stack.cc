@@ -288,8 +288,12 @@ absl::StatusOr<std::vector<PythonThread>> PythonProcess::ReadThreads(
     }
     uint64_t address = *tstate;
     while (address != 0) {
+      if (absl::Now() > deadline) {
+        ++counters_.deadline_hits;
+        break;
+      }
       if (threads.size() >= static_cast<size_t>(kMaxThreads) ||
-          !seen_threads.insert(address).second || absl::Now() > deadline ||
+          !seen_threads.insert(address).second ||
           !memory_->Read(address, tstate_buffer.data(), tstate_buffer.size())
                .ok()) {
         ++counters_.bad_threads;
