@@ -1,0 +1,236 @@
+#include "daemon/python/python_loader.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+namespace tracectl::python {
+namespace {
+
+constexpr size_t kMaxMapsLines = 65536;
+constexpr size_t kMaxDynamicSymbols = 1 << 20;
+
+struct MappedFile {
+  std::string path;
+  uint64_t offset0_start = 0;  // start of the mapping at file offset 0
+  bool has_offset0 = false;
+  bool executable = false;
+  uint64_t inode = 0;  // as maps shows it: the file must still be this one
+};
+
+std::string BaseName(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path
+                                                     : path.substr(slash + 1));
+}
+
+bool LooksLikePython(std::string_view path) {
+  const std::string base = BaseName(path);
+  return absl::StartsWith(base, "python") ||
+         absl::StartsWith(base, "libpython");
+}
+
+absl::StatusOr<std::vector<MappedFile>> ReadMappedFiles(pid_t pid) {
+  const std::string maps_path = absl::StrFormat("/proc/%d/maps", pid);
+  std::ifstream maps(maps_path);
+  if (!maps) {
+    if (errno == EACCES || errno == EPERM) {
+      return absl::PermissionDeniedError(
+          absl::StrFormat("pid %d: may not read its mappings", pid));
+    }
+    return absl::NotFoundError(absl::StrFormat("pid %d: no such process", pid));
+  }
+  std::map<std::string, MappedFile> files;
+  std::string line;
+  size_t lines = 0;
+  while (std::getline(maps, line) && ++lines <= kMaxMapsLines) {
+    // start-end perms offset dev inode path
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() < 6 || fields[5].empty() || fields[5][0] != '/') continue;
+    // The path is the rest of the line (it may contain spaces).
+    const size_t path_at = line.find('/', fields[4].data() - line.data());
+    const std::string path = line.substr(path_at);
+    if (!LooksLikePython(path)) continue;
+    std::vector<absl::string_view> range = absl::StrSplit(fields[0], '-');
+    uint64_t start = 0, offset = 0;
+    if (range.size() != 2 || !absl::SimpleHexAtoi(range[0], &start) ||
+        !absl::SimpleHexAtoi(fields[2], &offset)) {
+      continue;
+    }
+    MappedFile& file = files[path];
+    file.path = path;
+    absl::SimpleAtoi(fields[4], &file.inode);
+    if (offset == 0 && !file.has_offset0) {
+      file.has_offset0 = true;
+      file.offset0_start = start;
+    }
+    if (fields[1].size() >= 3 && fields[1][2] == 'x') file.executable = true;
+  }
+  if (lines == 0) {
+    return absl::NotFoundError(absl::StrFormat("pid %d: no such process", pid));
+  }
+  std::vector<MappedFile> out;
+  // libpython first: an executable linked against it has _PyRuntime only as
+  // an undefined symbol, which the symbol lookup skips anyway.
+  for (const auto& [path, file] : files) {
+    if (file.executable && file.has_offset0 &&
+        absl::StartsWith(BaseName(path), "libpython")) {
+      out.push_back(file);
+    }
+  }
+  for (const auto& [path, file] : files) {
+    if (file.executable && file.has_offset0 &&
+        !absl::StartsWith(BaseName(path), "libpython")) {
+      out.push_back(file);
+    }
+  }
+  return out;
+}
+
+struct ElfFacts {
+  uint64_t first_load_vaddr = 0;       // of the PT_LOAD at file offset 0
+  std::optional<uint64_t> runtime;     // _PyRuntime
+  std::optional<uint64_t> py_version;  // Py_Version (3.11+)
+};
+
+// Reads the ELF's program headers and .dynsym with libelf. The file is the
+// target's, opened through /proc/PID/root by the calling thread.
+// The path is the target's to choose and to replace after mapping it: open
+// without blocking (a FIFO put in its place), and only the regular file
+// whose inode maps shows.
+absl::StatusOr<ElfFacts> ReadElfFacts(const std::string& path, uint64_t inode) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrFormat("open %s: %s", path, strerror(errno)));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != inode) {
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrFormat("%s: not the file the process mapped", path));
+  }
+  elf_version(EV_CURRENT);
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (elf == nullptr) {
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrFormat("%s: not an ELF file: %s", path, elf_errmsg(-1)));
+  }
+  ElfFacts facts;
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) == 0) {
+    for (size_t i = 0; i < phnum; ++i) {
+      GElf_Phdr phdr;
+      if (gelf_getphdr(elf, static_cast<int>(i), &phdr) != nullptr &&
+          phdr.p_type == PT_LOAD) {
+        facts.first_load_vaddr = phdr.p_vaddr - phdr.p_offset;
+        break;
+      }
+    }
+  }
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_DYNSYM ||
+        shdr.sh_entsize == 0) {
+      continue;
+    }
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    const size_t count =
+        std::min<size_t>(shdr.sh_size / shdr.sh_entsize, kMaxDynamicSymbols);
+    for (size_t i = 0; i < count; ++i) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr ||
+          sym.st_shndx == SHN_UNDEF) {
+        continue;
+      }
+      const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+      if (name == nullptr) continue;
+      if (strcmp(name, "_PyRuntime") == 0) facts.runtime = sym.st_value;
+      if (strcmp(name, "Py_Version") == 0) facts.py_version = sym.st_value;
+    }
+  }
+  elf_end(elf);
+  close(fd);
+  return facts;
+}
+
+}  // namespace
+
+std::optional<PythonVersion> VersionFromFileName(std::string_view path) {
+  std::string base = BaseName(path);
+  if (absl::StartsWith(base, "lib")) base = base.substr(3);
+  if (!absl::StartsWith(base, "python")) return std::nullopt;
+  int major = 0, minor = 0;
+  char next = 0;
+  const int n =
+      sscanf(base.c_str() + strlen("python"), "%d.%d%c", &major, &minor, &next);
+  if (n < 2 || major < 2 || minor < 0 || minor > 99) return std::nullopt;
+  if (n == 3 && next != '.' && next != 'd' && next != 'm' && next != 't') {
+    return std::nullopt;
+  }
+  return PythonVersion{major, minor, -1};
+}
+
+absl::StatusOr<PythonBinary> FindPythonBinary(pid_t pid, MemoryReader& memory) {
+  absl::StatusOr<std::vector<MappedFile>> files = ReadMappedFiles(pid);
+  if (!files.ok()) return files.status();
+  std::string last_error;
+  for (const MappedFile& file : *files) {
+    absl::StatusOr<ElfFacts> facts = ReadElfFacts(
+        absl::StrFormat("/proc/%d/root%s", pid, file.path), file.inode);
+    if (!facts.ok()) {
+      last_error = std::string(facts.status().message());
+      continue;
+    }
+    if (!facts->runtime.has_value()) continue;
+    PythonBinary binary;
+    binary.path = file.path;
+    binary.load_bias = file.offset0_start - facts->first_load_vaddr;
+    binary.runtime_address = *facts->runtime + binary.load_bias;
+    std::optional<PythonVersion> version;
+    if (facts->py_version.has_value()) {
+      // PY_VERSION_HEX: 0xMMmmuuLS.
+      absl::StatusOr<uint32_t> hex =
+          memory.ReadUint32(*facts->py_version + binary.load_bias);
+      if (hex.ok() && (*hex >> 24) >= 2) {
+        version = PythonVersion{static_cast<int>(*hex >> 24),
+                                static_cast<int>((*hex >> 16) & 0xff),
+                                static_cast<int>((*hex >> 8) & 0xff)};
+      }
+    }
+    if (!version.has_value()) version = VersionFromFileName(file.path);
+    if (!version.has_value()) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "pid %d: %s defines _PyRuntime but names no python version", pid,
+          file.path));
+    }
+    binary.version = *version;
+    return binary;
+  }
+  return absl::NotFoundError(absl::StrFormat(
+      "pid %d: not a Python process (no mapped python binary defines "
+      "_PyRuntime)%s",
+      pid, last_error.empty() ? "" : absl::StrCat("; ", last_error)));
+}
+
+}  // namespace tracectl::python
