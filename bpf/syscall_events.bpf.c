@@ -311,7 +311,12 @@ static __always_inline void emit(struct pending *p)
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, p, sizeof(p->ev) + len, flags)) {
-		count_drop(TRACE_DROP_RINGBUF_FULL);
+		/* Native calls only: compat ones have the top bit. */
+		if (p->ev.nr < MAX_TRACE_NR &&
+		    (specs[p->ev.nr].flags & SPEC_UNSHOWN))
+			count_drop(TRACE_DROP_RINGBUF_FULL_UNSHOWN);
+		else
+			count_drop(TRACE_DROP_RINGBUF_FULL);
 		return;
 	}
 	/* Each capture the reader will show as unreadable, once. */

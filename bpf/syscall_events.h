@@ -111,6 +111,10 @@ struct syscall_event {
 #define SPEC_EXEC 0x4      /* execve/execveat: the old memory is gone at exit */
 #define SPEC_ENTRY_WORK 0x8 /* something to capture at entry */
 #define SPEC_EXIT_WORK 0x10 /* something to capture at exit */
+/* Sent only so the client can keep its own state right (the [pid N]
+ * prefix, -y's descriptor table); not shown. Lost records of it are
+ * counted apart. */
+#define SPEC_UNSHOWN 0x20
 
 /* What to capture of each argument of one syscall, by native number. */
 struct syscall_spec {
@@ -129,6 +133,7 @@ enum trace_drop {
 	TRACE_DROP_TRUNCATED,    /* a path or argv cut at the capture limit */
 	TRACE_DROP_PID_MAP_FULL, /* a followed child could not be added */
 	TRACE_DROP_NR_RANGE,     /* a call whose number has no spec (x32) */
+	TRACE_DROP_RINGBUF_FULL_UNSHOWN, /* as RINGBUF_FULL, of SPEC_UNSHOWN */
 	TRACE_DROP_REASON_COUNT,
 };
 

@@ -44,6 +44,7 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
   absl::StatusOr<TraceFilter> filter = BuildTraceFilter(flags);
   if (!filter.ok()) return UsageError(std::string(filter.status().message()));
   request.set_selection(filter->kernel_selection);
+  request.set_unshown(filter->kernel_unshown);
   // -y on running processes: the descriptors they hold already.
   request.set_initial_state(filter->decode_fds && !options.target.pids.empty());
   if (options.string_size) {

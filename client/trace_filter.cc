@@ -234,11 +234,13 @@ absl::StatusOr<TraceFilter> BuildTraceFilter(const TraceFlags& flags) {
     extra.insert(extra.end(), FdPaths::CallsToWatch().begin(),
                  FdPaths::CallsToWatch().end());
   }
+  std::vector<std::string> unshown;
   for (const std::string& name : extra) {
     if (const SyscallInfo* info = FindSyscallByName(name)) {
-      kernel.insert(info->nr);
+      if (kernel.insert(info->nr).second) unshown.push_back(name);
     }
   }
+  filter.kernel_unshown = absl::StrJoin(unshown, ",");
   selected.assign(kernel.begin(), kernel.end());
 
   absl::StatusOr<std::vector<int>> all = Parse("all");

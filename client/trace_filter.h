@@ -25,6 +25,9 @@ struct TraceFilter {
   // For the TraceRequest: the selection ("" for every call) and the
   // kernel's -z / -Z.
   std::string kernel_selection;
+  // The calls of kernel_selection that only keep the client's state right:
+  // never shown ("" when there are none).
+  std::string kernel_unshown;
   bool kernel_only_successful = false;
   bool kernel_only_failed = false;
 

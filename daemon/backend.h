@@ -43,6 +43,9 @@ struct TraceSettings {
   // Native syscall numbers to trace; every call when `all`.
   std::vector<int> selected;
   bool all = true;
+  // Of the selected calls, those the client does not show (it keeps its
+  // own state with them): their lost records are counted apart.
+  std::vector<int> unshown;
   uint32_t string_size = 32;
   bool only_failed = false;
   bool only_successful = false;

@@ -33,6 +33,7 @@ constexpr const char* kDropReasons[TRACE_DROP_REASON_COUNT] = {
     "paths or argv cut at the capture limit",
     "followed children not added: pid map full",
     "calls not traced: number outside the table (x32)",
+    "records of calls not shown lost: ring buffer full",
 };
 
 // Returned by OnRecord to stop consuming: the batch is full.
@@ -121,6 +122,12 @@ absl::StatusOr<std::unique_ptr<BpfSyscallTracer>> BpfSyscallTracer::Start(
     for (int nr = 0; nr < MAX_TRACE_NR; ++nr) select(nr);
   } else {
     for (int nr : settings.selected) select(nr);
+  }
+  for (int nr : settings.unshown) {
+    if (nr >= 0 && nr < MAX_TRACE_NR &&
+        (ro->specs[nr].flags & SPEC_SELECTED) != 0) {
+      ro->specs[nr].flags |= SPEC_UNSHOWN;
+    }
   }
   ro->trace_compat = settings.all;
   ro->string_size = std::min<uint32_t>(settings.string_size, CAPTURE_MAX - 2);

@@ -45,6 +45,9 @@ absl::StatusOr<TraceSettings> ParseTraceSettings(
                      ParseTraceSelection(request.selection()));
     settings.all = false;
   }
+  if (!request.unshown().empty()) {
+    ASSIGN_OR_RETURN(settings.unshown, ParseTraceSelection(request.unshown()));
+  }
   if (request.has_string_size()) {
     if (request.string_size() > kMaxStringSize) {
       return absl::InvalidArgumentError(

@@ -48,6 +48,14 @@ TEST(TraceFilter, SeveralTraceSetsAreMerged) {
       Names(f.kernel_selection),
       (std::set<std::string>{"openat", "close", "getppid", "fork", "vfork",
                              "clone", "clone3", "exit", "exit_group"}));
+  // ... and says which of them it does not show.
+  EXPECT_EQ(Names(f.kernel_unshown),
+            (std::set<std::string>{"fork", "vfork", "clone", "clone3", "exit",
+                                   "exit_group"}));
+  TraceFilter with_exit = Build({"trace=exit_group,getppid"});
+  EXPECT_EQ(
+      Names(with_exit.kernel_unshown),
+      (std::set<std::string>{"fork", "vfork", "clone", "clone3", "exit"}));
   EXPECT_TRUE(f.Shows(Event("openat", {}, 3)));
   EXPECT_TRUE(f.Shows(Event("close", {}, 0)));
   EXPECT_TRUE(f.Shows(Event("getppid", {}, 1)));
