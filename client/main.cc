@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   tracectl::AddLibsCommand(app, global, &exit_code);
   tracectl::AddFlameCommand(app, global, &exit_code);
   tracectl::AddTopCommand(app, global, &exit_code);
+  tracectl::AddStackCommand(app, global, &exit_code);
   // The command to run starts at `--` or at the first argument that is
   // not an option or an option's value, as strace takes it.
   absl::StatusOr<tracectl::SplitArguments> split = tracectl::SplitCommandLine(

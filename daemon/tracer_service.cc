@@ -6,6 +6,7 @@
 
 #include "daemon/grpc_status.h"
 #include "daemon/profile_reactor.h"
+#include "daemon/stack_request.h"
 #include "daemon/syscalls_reactor.h"
 #include "daemon/trace_reactor.h"
 
@@ -67,6 +68,20 @@ TracerService::Trace(grpc::CallbackServerContext* context) {
 grpc::ServerBidiReactor<v1::ProfileClientMessage, v1::ProfileServerMessage>*
 TracerService::Profile(grpc::CallbackServerContext* context) {
   return new ProfileReactor(peers_->CallerOf(context->peer()), services_);
+}
+
+grpc::ServerUnaryReactor* TracerService::Stack(
+    grpc::CallbackServerContext* context, const v1::StackRequest* request,
+    v1::StackResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Bounded (one process, at most a second of reading): done on this
+  // thread.
+  absl::StatusOr<v1::StackResponse> stacks =
+      ReadStacks(peers_->CallerOf(context->peer()), services_, *request);
+  if (stacks.ok()) *response = std::move(*stacks);
+  reactor->Finish(stacks.ok() ? grpc::Status::OK
+                              : ToGrpcStatus(stacks.status()));
+  return reactor;
 }
 
 }  // namespace tracectl

@@ -39,6 +39,10 @@ class TracerService final : public v1::Tracer::CallbackService {
   grpc::ServerBidiReactor<v1::ProfileClientMessage, v1::ProfileServerMessage>*
   Profile(grpc::CallbackServerContext* context) override;
 
+  grpc::ServerUnaryReactor* Stack(grpc::CallbackServerContext* context,
+                                  const v1::StackRequest* request,
+                                  v1::StackResponse* response) override;
+
  private:
   const PeerListener* peers_;
   const Authorizer* authorizer_;
