@@ -387,10 +387,18 @@ TEST(DaemonTest, SigtermEndsSessionsWithSummaryAndDetachesPrograms) {
   Sandbox sandbox;
   const int before = SettledBpfProgramCount();
   Daemon daemon(sandbox);
+  const int links_before = CountBpfLinks();
   auto session = Process::Start(
       {sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls"});
   ASSERT_EQ(WaitForBpfPrograms(before + kSyscallsPrograms, 5000),
             before + kSyscallsPrograms);
+  // Attached, not only loaded: a session still loading when SIGTERM comes
+  // may miss the daemon's 500 ms for ending sessions on a slow machine.
+  for (int i = 0; i < 500 && CountBpfLinks() < links_before + kSyscallsPrograms;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(CountBpfLinks(), links_before + kSyscallsPrograms);
   const auto sigterm = std::chrono::steady_clock::now();
   daemon.process().Signal(SIGTERM);
   EXPECT_EQ(WaitForBpfPrograms(before, 1000), before);
