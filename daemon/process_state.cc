@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/proc_maps.h"
 #include "common/unique_fd.h"
 
 namespace tracectl {
@@ -25,14 +26,6 @@ constexpr size_t kMaxLinkBytes = 4096;
 absl::Status Gone(pid_t pid) {
   return absl::NotFoundError(
       absl::StrCat("process ", pid, " is gone or may no longer be read"));
-}
-
-// The next whitespace-separated field of `line` from `*pos`.
-std::string_view NextField(std::string_view line, size_t* pos) {
-  while (*pos < line.size() && line[*pos] == ' ') ++*pos;
-  const size_t begin = *pos;
-  while (*pos < line.size() && line[*pos] != ' ') ++*pos;
-  return line.substr(begin, *pos - begin);
 }
 
 // Up to `max_bytes` of a /proc file, read until `deadline`; `*cut` when
@@ -110,20 +103,11 @@ bool ParseMappedFiles(std::string_view maps, size_t max_text_bytes,
     if (newline == std::string_view::npos) break;  // not a whole line
     const std::string_view line = maps.substr(0, newline);
     maps.remove_prefix(newline + 1);
-    // start-end perms offset dev inode   path
-    size_t pos = 0;
-    NextField(line, &pos);
-    const std::string_view perms = NextField(line, &pos);
-    NextField(line, &pos);
-    NextField(line, &pos);
-    const std::string_view inode = NextField(line, &pos);
-    while (pos < line.size() && line[pos] == ' ') ++pos;
-    const std::string_view path = line.substr(pos);
+    const std::optional<MapsLine> entry = ParseMapsLine(line);
     // Anonymous memory, [heap], [stack], [vdso], [anon:name]: no file.
-    if (inode == "0" || inode.empty() || path.empty() || path[0] != '/') {
-      continue;
-    }
-    const bool executable = perms.size() >= 3 && perms[2] == 'x';
+    if (!entry || !entry->file_backed()) continue;
+    const std::string_view path = entry->path;
+    const bool executable = entry->executable();
     auto it = index.find(path);
     if (it != index.end()) {
       if (executable)

@@ -18,7 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
+#include "common/proc_maps.h"
 
 namespace tracectl::python {
 namespace {
@@ -60,28 +60,18 @@ absl::StatusOr<std::vector<MappedFile>> ReadMappedFiles(pid_t pid) {
   std::string line;
   size_t lines = 0;
   while (std::getline(maps, line) && ++lines <= kMaxMapsLines) {
-    // start-end perms offset dev inode path
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
-    if (fields.size() < 6 || fields[5].empty() || fields[5][0] != '/') continue;
-    // The path is the rest of the line (it may contain spaces).
-    const size_t path_at = line.find('/', fields[4].data() - line.data());
-    const std::string path = line.substr(path_at);
+    const std::optional<MapsLine> entry = ParseMapsLine(line);
+    if (!entry || entry->path.empty() || entry->path[0] != '/') continue;
+    const std::string path(entry->path);
     if (!LooksLikePython(path)) continue;
-    std::vector<absl::string_view> range = absl::StrSplit(fields[0], '-');
-    uint64_t start = 0, offset = 0;
-    if (range.size() != 2 || !absl::SimpleHexAtoi(range[0], &start) ||
-        !absl::SimpleHexAtoi(fields[2], &offset)) {
-      continue;
-    }
     MappedFile& file = files[path];
     file.path = path;
-    absl::SimpleAtoi(fields[4], &file.inode);
-    if (offset == 0 && !file.has_offset0) {
+    file.inode = entry->inode;
+    if (entry->offset == 0 && !file.has_offset0) {
       file.has_offset0 = true;
-      file.offset0_start = start;
+      file.offset0_start = entry->start;
     }
-    if (fields[1].size() >= 3 && fields[1][2] == 'x') file.executable = true;
+    if (entry->executable()) file.executable = true;
   }
   if (lines == 0) {
     return absl::NotFoundError(absl::StrFormat("pid %d: no such process", pid));
