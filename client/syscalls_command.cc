@@ -22,7 +22,6 @@ struct SyscallsOptions {
   std::optional<double> interval;
   bool per_process = false;
   bool wall_time = false;
-  bool strace_summary = false;  // -c: what syscalls prints anyway
   std::string sort = "time";
   int top = 0;
   bool json = false;
@@ -117,8 +116,7 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
                   "print a table every this many seconds");
   cmd->add_flag("-P,--per-process", o->per_process,
                 "one row per process and syscall");
-  cmd->add_flag("-c", o->strace_summary,
-                "accepted for strace's sake: this table is strace -c's");
+  cmd->add_flag("-c", "accepted for strace's sake: this table is strace -c's");
   cmd->add_flag("-w,--wall", o->wall_time,
                 "time calls on the wall clock, from entry to exit (default: "
                 "the CPU time spent in them, as strace -c)");

@@ -64,16 +64,19 @@ absl::StatusOr<v1::StackResponse> ReadStacks(
     }
   }
   const python::ReadCounters& counters = process.counters();
-  auto drop = [&](const char* reason, uint64_t count) {
+  auto drop = [&](const std::string& reason, uint64_t count) {
     v1::DropCounter* d = response.add_drops();
     d->set_reason(reason);
     d->set_count(count);
   };
   drop("thread lists cut at a bad pointer or a cycle", counters.bad_threads);
-  drop("stacks cut short (a bad pointer, a cycle, 128 frames)",
+  drop(absl::StrCat("stacks cut short (a bad pointer, a cycle, ",
+                    python::kMaxFramesPerThread, " frames)"),
        counters.truncated_stacks);
   drop("code objects that could not be read", counters.bad_code_objects);
-  drop("reads cut by the time limit (1 s)", counters.deadline_hits);
+  drop(absl::StrCat("reads cut by the time limit (",
+                    absl::FormatDuration(kReadTime), ")"),
+       counters.deadline_hits);
   return response;
 }
 
