@@ -1,8 +1,6 @@
 // tracectl flame: a CPU profile of the target, sampled in the kernel,
 // unwound and symbolized by the daemon, written as an interactive SVG flame
 // graph, FlameGraph's folded stacks, pprof or speedscope.
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
