@@ -11,6 +11,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "profile.h"
+#include "python_frames.bpf.h"
 
 const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = false;
@@ -144,6 +145,10 @@ int sample(struct bpf_perf_event_data *ctx)
 		copy_user_regs(s, (struct pt_regs *)bpf_task_pt_regs(task));
 		s->flags |= SAMPLE_USER_REGS;
 		copy_user_stack(s);
+		read_python_stack(tgid, s->tid, s->mm_id, &s->python);
+	} else {
+		s->python.count = 0;
+		s->python.status = PYTHON_STACK_NONE;
 	}
 	space.mm = s->mm_id;
 	space.tgid = tgid;

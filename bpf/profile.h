@@ -11,6 +11,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "python_frames.h"
 
 #define PROFILE_KSTACK_DEPTH 127
 /* User stack copied in whole pages from the one holding the stack pointer
@@ -50,6 +51,8 @@ struct profile_sample {
 	__u64 ustack_addr;
 	__u64 user_regs[PROFILE_USER_REGS];
 	__u64 kstack[PROFILE_KSTACK_DEPTH];
+	/* The thread's Python frames when it runs a known interpreter. */
+	struct python_stack python;
 	__u8 ustack[PROFILE_USTACK_BYTES];
 };
 

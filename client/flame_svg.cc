@@ -204,6 +204,8 @@ Palette PaletteFor(FrameKind kind) {
       return {{205, 235}, {190, 225}, {55, 110}};
     case FrameKind::kJit:  // green
       return {{70, 135}, {180, 225}, {70, 115}};
+    case FrameKind::kPython:  // aqua
+      return {{60, 110}, {175, 215}, {175, 215}};
     case FrameKind::kProcess:  // steel blue
       return {{110, 145}, {150, 185}, {195, 230}};
     case FrameKind::kUnknown:

@@ -38,24 +38,6 @@ class StringTable {
   std::map<std::string, int64_t> index_;
 };
 
-// "file.c:12" -> {"file.c", 12}; "file.c" -> {"file.c", 0}.
-std::pair<std::string, int64_t> SplitSource(const std::string& source) {
-  size_t colon = source.rfind(':');
-  if (colon == std::string::npos || colon + 1 == source.size()) {
-    return {source, 0};
-  }
-  absl::string_view digits = absl::string_view(source).substr(colon + 1);
-  int64_t line = 0;
-  for (char c : digits) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) ||
-        line > std::numeric_limits<int64_t>::max() / 10 - 9) {
-      return {source, 0};
-    }
-    line = line * 10 + (c - '0');
-  }
-  return {source.substr(0, colon), line};
-}
-
 int64_t SaturatingProduct(uint64_t a, int64_t b) {
   if (b > 0 &&
       a > static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / b)) {
@@ -153,13 +135,14 @@ absl::StatusOr<std::string> RenderPprof(const ProfileView& view) {
   for (size_t i = 0; i < view.frames.size(); ++i) {
     const ViewFrame& frame = view.frames[i];
     auto [file, line] = SplitSource(frame.source);
-    auto [it, inserted] = function_ids.emplace(
-        std::make_pair(frame.name, frame.module), profile.function_size() + 1);
+    auto [it, inserted] =
+        function_ids.emplace(std::make_pair(FunctionName(frame), frame.module),
+                             profile.function_size() + 1);
     pp::Function* function = nullptr;
     if (inserted) {
       function = profile.add_function();
       function->set_id(it->second);
-      function->set_name(strings.Index(frame.name));
+      function->set_name(strings.Index(FunctionName(frame)));
       function->set_system_name(function->name());
     } else {
       function = profile.mutable_function(static_cast<int>(it->second - 1));

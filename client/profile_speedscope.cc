@@ -52,9 +52,13 @@ std::string RenderSpeedscope(const ProfileView& view, const std::string& name) {
     shared[i] = next;
     const ViewFrame& frame = view.frames[i];
     absl::StrAppend(&out, next == 0 ? "" : ",",
-                    "{\"name\":", JsonText(frame.name));
+                    "{\"name\":", JsonText(FunctionName(frame)));
     if (!frame.module.empty()) {
       absl::StrAppend(&out, ",\"file\":", JsonText(frame.module));
+    }
+    if (frame.kind == FrameKind::kPython) {
+      const auto [file, line] = SplitSource(frame.source);
+      if (line > 0) absl::StrAppend(&out, ",\"line\":", line);
     }
     out += "}";
     ++next;

@@ -1,9 +1,11 @@
 #include "client/profile_view.h"
 
+#include <limits>
 #include <map>
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -20,6 +22,8 @@ FrameKind KindOf(v1::ModuleKind kind) {
       return FrameKind::kLibrary;
     case v1::MODULE_JIT:
       return FrameKind::kJit;
+    case v1::MODULE_PYTHON:
+      return FrameKind::kPython;
     default:
       return FrameKind::kUnknown;
   }
@@ -66,6 +70,10 @@ ViewFrame ToViewFrame(const v1::Frame& frame) {
                      ? absl::StrCat(Printable(frame.file()), ":", frame.line())
                      : Printable(frame.file());
   }
+  if (out.kind == FrameKind::kPython && !out.source.empty()) {
+    out.function = out.name;
+    absl::StrAppend(&out.name, " (", out.source, ")");
+  }
   return out;
 }
 
@@ -81,6 +89,23 @@ std::string FoldedName(const std::string& name) {
 
 }  // namespace
 
+std::pair<std::string, int64_t> SplitSource(const std::string& source) {
+  size_t colon = source.rfind(':');
+  if (colon == std::string::npos || colon + 1 == source.size()) {
+    return {source, 0};
+  }
+  absl::string_view digits = absl::string_view(source).substr(colon + 1);
+  int64_t line = 0;
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) ||
+        line > std::numeric_limits<int64_t>::max() / 10 - 9) {
+      return {source, 0};
+    }
+    line = line * 10 + (c - '0');
+  }
+  return {source.substr(0, colon), line};
+}
+
 const char* FrameKindName(FrameKind kind) {
   switch (kind) {
     case FrameKind::kProcess:
@@ -93,6 +118,8 @@ const char* FrameKindName(FrameKind kind) {
       return "library";
     case FrameKind::kJit:
       return "jit";
+    case FrameKind::kPython:
+      return "python";
     case FrameKind::kUnknown:
       break;
   }

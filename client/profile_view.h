@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tracectl/v1/tracectl.pb.h"
@@ -19,16 +20,23 @@ enum class FrameKind {
   kExecutable,
   kLibrary,
   kJit,
+  kPython,
   kUnknown
 };
 
-// "kernel", "executable", "library", "jit", "unknown" or "process".
+// "kernel", "executable", "library", "jit", "python", "unknown" or
+// "process".
 const char* FrameKindName(FrameKind kind);
 
 struct ViewFrame {
   // The function ("hot_a", "std::vector<int>::push_back"), a process's comm,
-  // or "[libfoo.so+0x1a2b]" for a frame the daemon could not resolve.
+  // or "[libfoo.so+0x1a2b]" for a frame the daemon could not resolve. A
+  // Python function with its file and line, as py-spy names it:
+  // "spin (/tmp/app.py:4)".
   std::string name;
+  // For Python frames, the function alone, for formats that carry file and
+  // line apart (pprof, speedscope); empty for the others: see FunctionName.
+  std::string function;
   // "libc.so.6", "[kernel.kallsyms]", ... ; empty for a process frame.
   std::string module;
   FrameKind kind = FrameKind::kUnknown;
@@ -36,6 +44,14 @@ struct ViewFrame {
   // "file.c:12" when known, else empty.
   std::string source;
 };
+
+// The frame's function without its Python " (file:line)".
+inline const std::string& FunctionName(const ViewFrame& frame) {
+  return frame.function.empty() ? frame.name : frame.function;
+}
+
+// "file.c:12" -> {"file.c", 12}; "file.c" -> {"file.c", 0}.
+std::pair<std::string, int64_t> SplitSource(const std::string& source);
 
 struct ViewStack {
   // Indices into ProfileView::frames, root first: frames[0] is the process.

@@ -14,6 +14,8 @@
 #include "daemon/kernel_filter.h"
 #include "tracectl/v1/tracectl.pb.h"
 
+struct python_proc;
+
 struct profile_sample;
 
 namespace tracectl {
@@ -96,6 +98,10 @@ class CpuSampler {
   virtual std::vector<v1::DropCounter> Drops() const = 0;
   // Samples lost outright (not damaged): for progress reports.
   virtual uint64_t LostSamples() const = 0;
+  // From now on, samples of process `tgid` carry the Python frames of the
+  // interpreter `config` describes (address space config.mm).
+  virtual absl::Status WatchPython(uint32_t tgid,
+                                   const python_proc& config) = 0;
 };
 
 class Backend {

@@ -216,4 +216,13 @@ uint64_t BpfCpuSampler::LostSamples() const {
   return SumPerCpuCounter(skel_->maps.drops, PROFILE_DROP_RING_FULL);
 }
 
+absl::Status BpfCpuSampler::WatchPython(uint32_t tgid,
+                                        const python_proc& config) {
+  const int err =
+      bpf_map__update_elem(skel_->maps.python_procs, &tgid, sizeof(tgid),
+                           &config, sizeof(config), BPF_ANY);
+  if (err != 0) return LibbpfError("adding a Python process", err);
+  return absl::OkStatus();
+}
+
 }  // namespace tracectl

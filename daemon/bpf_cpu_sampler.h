@@ -32,6 +32,7 @@ class BpfCpuSampler final : public CpuSampler {
   void Detach() override;
   std::vector<v1::DropCounter> Drops() const override;
   uint64_t LostSamples() const override;
+  absl::Status WatchPython(uint32_t tgid, const python_proc& config) override;
 
  private:
   explicit BpfCpuSampler(profile_bpf* skel) : skel_(skel) {}

@@ -93,8 +93,11 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
     RETURN_IF_ERROR(ScopedThreadCredentials::Lower(
         filter.owner->uid, filter.owner->gid, &lowered));
   }
-  ProfileAggregator aggregator(settings.user_stacks, settings.kernel_stacks,
-                               !request.snapshots_only());
+  ProfileAggregator aggregator(
+      settings.user_stacks, settings.kernel_stacks, !request.snapshots_only(),
+      [&sampler](uint32_t tgid, const python_proc& config) {
+        return sampler->WatchPython(tgid, config);
+      });
   const std::function<void(const profile_sample&)> on_sample =
       [&](const profile_sample& sample) { aggregator.Add(sample); };
   auto all_drops = [&]() {

@@ -56,6 +56,7 @@ absl::StatusOr<v1::StackResponse> ReadStacks(
     out->set_holds_gil(thread.holds_gil);
     out->set_truncated(thread.truncated);
     for (const python::PythonFrame& frame : thread.frames) {
+      if (frame.incomplete) continue;
       v1::PythonFrame* f = out->add_frames();
       f->set_function(frame.function);
       f->set_file(frame.file);

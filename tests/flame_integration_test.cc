@@ -112,7 +112,7 @@ TEST_F(FlameTest, KnownProportionsWithoutFramePointers) {
   for (const FoldedStack& s : stacks) EXPECT_EQ(s.frames[0], "hot_helper");
 }
 
-TEST_F(FlameTest, PythonStacksReachMainThroughTheEvalLoop) {
+TEST_F(FlameTest, PythonStacksReachMainThroughPythonFrames) {
   const std::string script = Path("loop.py");
   std::ofstream(script) << "import time\n"
                            "def spin():\n"
@@ -132,11 +132,23 @@ TEST_F(FlameTest, PythonStacksReachMainThroughTheEvalLoop) {
              s.frames.begin();
     };
     const auto main = std::min(at("main"), at("Py_BytesMain"));
-    const auto eval = at("_PyEval_EvalFrameDefault");
-    if (main < static_cast<long>(s.frames.size()) &&
-        eval < static_cast<long>(s.frames.size()) && main < eval) {
+    // The eval loop's frame gives way to the Python functions it ran.
+    const auto module = at(absl::StrCat("<module> (", script, ":7)"));
+    const auto spin = std::find_if(s.frames.begin(), s.frames.end(),
+                                   [&](const std::string& f) {
+                                     return absl::StartsWith(
+                                         f, absl::StrCat("spin (", script));
+                                   }) -
+                      s.frames.begin();
+    if (main < module && module + 1 == spin &&
+        spin < static_cast<long>(s.frames.size())) {
       deep += s.samples;
     }
+    EXPECT_EQ(
+        at("_PyEval_EvalFrameDefault") == static_cast<long>(s.frames.size()) ||
+            spin == static_cast<long>(s.frames.size()),
+        true)
+        << "an eval-loop frame next to Python frames: " << r.out;
   }
   const uint64_t total = Total(stacks);
   ASSERT_GE(total, 60u) << r.err;

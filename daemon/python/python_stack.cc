@@ -154,7 +154,15 @@ absl::StatusOr<const CodeInfo*> PythonProcess::Code(uint64_t address,
     return absl::InternalError("code header offsets out of range");
   }
   absl::Status status = memory_->Read(address, header.data(), header.size());
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    // Gone since the sample was taken (the process exited, the object was
+    // freed): the last code object seen there is the best name it has.
+    auto cached = code_cache_.find(address);
+    if (cached == code_cache_.end()) return status;
+    ++counters_.code_cache_hits;
+    *first_traceable = cached->second.first_traceable;
+    return &cached->second.info;
+  }
   *first_traceable = FieldAt<int32_t>(header, offsets_.code_first_traceable);
   const int first_line = FieldAt<int32_t>(header, offsets_.code_firstlineno);
   const std::array<uint64_t, 5> identity = {
@@ -166,11 +174,13 @@ absl::StatusOr<const CodeInfo*> PythonProcess::Code(uint64_t address,
   auto it = code_cache_.find(address);
   if (it != code_cache_.end() && it->second.identity == identity) {
     ++counters_.code_cache_hits;
+    it->second.first_traceable = *first_traceable;
     return &it->second.info;
   }
   ++counters_.code_cache_misses;
   CachedCode entry;
   entry.identity = identity;
+  entry.first_traceable = *first_traceable;
   absl::StatusOr<std::string> function = ReadString(identity[2]);
   if (!function.ok()) function = ReadString(identity[1]);  // co_name
   if (!function.ok()) return function.status();
@@ -207,12 +217,41 @@ absl::StatusOr<PythonFrame> PythonProcess::DescribeFrame(
       info.first_line, code_address};
 }
 
+bool PythonProcess::Incomplete(uint64_t code_address, int first_traceable,
+                               uint64_t prev_instr, uint8_t owner) const {
+  // A frame still being set up (its prologue not run) is not yet part of
+  // the stack Python would show (_PyFrame_IsIncomplete).
+  return owner != kFrameOwnedByGenerator && first_traceable >= 0 &&
+         prev_instr < code_address + offsets_.code_adaptive +
+                          2 * static_cast<uint64_t>(first_traceable);
+}
+
+absl::StatusOr<PythonFrame> PythonProcess::DescribeSampledFrame(
+    uint64_t code_address, uint64_t instruction_address, bool is_entry,
+    uint8_t owner) {
+  int first_traceable = 0;
+  absl::StatusOr<const CodeInfo*> code = Code(code_address, &first_traceable);
+  if (!code.ok()) {
+    ++counters_.bad_code_objects;
+    return code.status();
+  }
+  const CodeInfo& info = **code;
+  return PythonFrame{
+      info.function,
+      info.file,
+      LineAt(info, code_address + offsets_.code_adaptive, instruction_address),
+      info.first_line,
+      code_address,
+      is_entry,
+      Incomplete(code_address, first_traceable, instruction_address, owner)};
+}
+
 void PythonProcess::ReadFrames(uint64_t frame, absl::Time deadline,
                                PythonThread* thread) {
   std::unordered_set<uint64_t> seen;
   const size_t frame_bytes =
       std::max({offsets_.frame_code, offsets_.frame_previous,
-                offsets_.frame_prev_instr}) +
+                offsets_.frame_prev_instr, offsets_.frame_is_entry}) +
       8;
   std::vector<char> bytes(
       std::max<size_t>(frame_bytes, offsets_.frame_owner + 1));
@@ -243,17 +282,12 @@ void PythonProcess::ReadFrames(uint64_t frame, absl::Time deadline,
       thread->truncated = true;
       break;
     }
-    const uint64_t code_start = code + offsets_.code_adaptive;
-    // A frame still being set up (its prologue not run) is not yet part of
-    // the stack Python would show (_PyFrame_IsIncomplete).
-    const bool incomplete =
-        owner != kFrameOwnedByGenerator && first_traceable >= 0 &&
-        prev_instr < code_start + 2 * static_cast<uint64_t>(first_traceable);
-    if (!incomplete) {
-      thread->frames.push_back(PythonFrame{
-          (*info)->function, (*info)->file,
-          LineAt(**info, code_start, prev_instr), (*info)->first_line, code});
-    }
+    const bool is_entry = FieldAt<uint8_t>(bytes, offsets_.frame_is_entry);
+    thread->frames.push_back(
+        PythonFrame{(*info)->function, (*info)->file,
+                    LineAt(**info, code + offsets_.code_adaptive, prev_instr),
+                    (*info)->first_line, code, is_entry,
+                    Incomplete(code, first_traceable, prev_instr, owner)});
     frame = previous;
   }
 }

@@ -44,13 +44,21 @@ struct PythonFrame {
   int line = -1;              // current line; -1 when the table has none
   int first_line = 0;         // co_firstlineno (the def line)
   uint64_t code_address = 0;  // the PyCodeObject: a key for caches
+  // C called the eval loop for this frame: the outermost frame of one
+  // native _PyEval_EvalFrameDefault call.
+  bool is_entry = false;
+  // Still being set up (its prologue not run): Python does not show it
+  // yet, and neither do we, but it still ends its native call's frames.
+  bool incomplete = false;
 };
 
 struct PythonThread {
   uint64_t thread_id = 0;      // pthread_t (threading.get_ident())
   pid_t native_thread_id = 0;  // kernel tid; 0 when the version lacks it
   bool holds_gil = false;
-  std::vector<PythonFrame> frames;  // innermost first
+  // Innermost first, incomplete ones included (callers that show them
+  // skip those).
+  std::vector<PythonFrame> frames;
   // The chain ended before its start: a bad pointer, a cycle, the frame
   // limit or the deadline. The frames read so far are kept.
   bool truncated = false;
@@ -98,8 +106,14 @@ class PythonProcess {
   // `instruction_address` (a frame's prev_instr), through the code cache.
   absl::StatusOr<PythonFrame> DescribeFrame(uint64_t code_address,
                                             uint64_t instruction_address);
+  // A frame a BPF program recorded (bpf/python_frames.h).
+  absl::StatusOr<PythonFrame> DescribeSampledFrame(uint64_t code_address,
+                                                   uint64_t instruction_address,
+                                                   bool is_entry,
+                                                   uint8_t owner);
 
   const PythonBinary& binary() const { return binary_; }
+  const PythonOffsets& offsets() const { return offsets_; }
   const ReadCounters& counters() const { return counters_; }
   size_t cached_code_objects() const { return code_cache_.size(); }
 
@@ -114,6 +128,7 @@ class PythonProcess {
     // The header's pointers and first line when cached: a code object
     // freed and another allocated at the same address differs in them.
     std::array<uint64_t, 5> identity = {};
+    int first_traceable = 0;  // as last read
     CodeInfo info;
   };
 
@@ -123,6 +138,8 @@ class PythonProcess {
   // matches; `first_traceable` is read every time (not cached).
   absl::StatusOr<const CodeInfo*> Code(uint64_t address, int* first_traceable);
   void ReadFrames(uint64_t frame, absl::Time deadline, PythonThread* thread);
+  bool Incomplete(uint64_t code_address, int first_traceable,
+                  uint64_t prev_instr, uint8_t owner) const;
 
   std::unique_ptr<MemoryReader> memory_;
   PythonBinary binary_;
