@@ -107,6 +107,7 @@ __noinline int read_python_stack(__u32 tgid, __u32 tid, __u64 mm,
 		struct python_frame *f = &out->frames[i];
 
 		if (read_user_u64(frame + p->frame_code, &f->code) ||
+		    read_user_u64(f->code + p->code_qualname, &f->qualname) ||
 		    read_user_u64(frame + p->frame_prev_instr,
 				  &f->prev_instr) ||
 		    bpf_probe_read_user(&f->is_entry, 1,

@@ -35,6 +35,8 @@ struct python_proc {
 	__u32 frame_prev_instr;
 	__u32 frame_is_entry;
 	__u32 frame_owner;
+	__u32 code_qualname;
+	__u32 pad;
 };
 
 /* One _PyInterpreterFrame, innermost first: its code object and the last
@@ -42,6 +44,10 @@ struct python_proc {
 struct python_frame {
 	__u64 code;
 	__u64 prev_instr;
+	/* The code object's co_qualname when sampled: the daemon names the
+	 * code later, and a code object freed since (and its memory reused)
+	 * no longer points there. */
+	__u64 qualname;
 	__u8 is_entry; /* C called the eval loop for this frame */
 	__u8 owner;
 	__u8 pad[6];

@@ -8,6 +8,11 @@
 #include "profile.h"
 
 namespace tracectl {
+namespace {
+
+constexpr char kUnnamedPythonFrame[] = "[unnamed python code]";
+
+}  // namespace
 
 ProfileAggregator::ImageEntry& ProfileAggregator::Image(pid_t tgid,
                                                         uint64_t mm_id) {
@@ -67,16 +72,21 @@ std::vector<python::PythonFrame> ProfileAggregator::PythonFrames(
   const size_t n = std::min<size_t>(sample.python.count, PYTHON_MAX_FRAMES);
   for (size_t i = 0; i < n; ++i) {
     const python_frame& recorded = sample.python.frames[i];
-    absl::StatusOr<python::PythonFrame> frame =
-        python->DescribeSampledFrame(recorded.code, recorded.prev_instr,
-                                     recorded.is_entry != 0, recorded.owner);
-    // A code object that cannot be read ends the chain: the frames outside
-    // it are not named.
-    if (!frame.ok()) {
-      ++python_.bad_code;
-      break;
+    absl::StatusOr<python::PythonFrame> frame = python->DescribeSampledFrame(
+        recorded.code, recorded.prev_instr, recorded.is_entry != 0,
+        recorded.owner, recorded.qualname);
+    if (frame.ok()) {
+      frames.push_back(std::move(*frame));
+      continue;
     }
-    frames.push_back(std::move(*frame));
+    // The frame was there (the chain is whole) but its code object is gone
+    // or unreadable now: a frame without a name, so that the frames around
+    // it keep their places.
+    ++python_.unnamed;
+    python::PythonFrame unnamed;
+    unnamed.function = kUnnamedPythonFrame;
+    unnamed.is_entry = recorded.is_entry != 0;
+    frames.push_back(std::move(unnamed));
   }
   return frames;
 }
@@ -215,7 +225,9 @@ std::vector<v1::DropCounter> ProfileAggregator::Drops() const {
                    " frames from the innermost"),
       python_.truncated);
   add("Python stacks ended at an unreadable frame", python_.bad_pointer);
-  add("Python stacks ended at an unreadable code object", python_.bad_code);
+  add(absl::StrCat("Python frames shown as ", kUnnamedPythonFrame,
+                   ": the code object was freed or unreadable when named"),
+      python_.unnamed);
   add("Python calls placed at the root: the native stack had no eval-loop "
       "frame for them",
       python_.unmatched);

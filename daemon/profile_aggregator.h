@@ -102,7 +102,7 @@ class ProfileAggregator {
     uint64_t no_thread = 0;
     uint64_t truncated = 0;
     uint64_t bad_pointer = 0;
-    uint64_t bad_code = 0;
+    uint64_t unnamed = 0;
     uint64_t unmatched = 0;
     uint64_t not_watched = 0;  // the sampler refused the process
     // "python 3.12: no offsets; native frames only", per process.

@@ -38,6 +38,7 @@ python_proc PythonProcConfig(uint64_t mm_id, const python::PythonBinary& binary,
   config.frame_prev_instr = offsets.frame_prev_instr;
   config.frame_is_entry = offsets.frame_is_entry;
   config.frame_owner = offsets.frame_owner;
+  config.code_qualname = offsets.code_qualname;
   return config;
 }
 

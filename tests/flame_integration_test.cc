@@ -25,51 +25,6 @@
 namespace tracectl::testing {
 namespace {
 
-// One folded line: frames root first, and the count.
-struct FoldedStack {
-  std::vector<std::string> frames;
-  uint64_t samples = 0;
-};
-
-std::vector<FoldedStack> ParseFolded(const std::string& text) {
-  std::vector<FoldedStack> stacks;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    const size_t space = line.rfind(' ');
-    FoldedStack stack;
-    EXPECT_NE(space, absl::string_view::npos) << line;
-    if (space == absl::string_view::npos) continue;
-    EXPECT_TRUE(absl::SimpleAtoi(line.substr(space + 1), &stack.samples))
-        << line;
-    stack.frames = absl::StrSplit(line.substr(0, space), ';');
-    stacks.push_back(std::move(stack));
-  }
-  return stacks;
-}
-
-// Samples whose stack holds `chain` as consecutive frames, ending at the
-// leaf when `at_leaf`.
-uint64_t SamplesWith(const std::vector<FoldedStack>& stacks,
-                     const std::vector<std::string>& chain, bool at_leaf) {
-  uint64_t n = 0;
-  for (const FoldedStack& s : stacks) {
-    if (s.frames.size() < chain.size()) continue;
-    for (size_t i = 0; i + chain.size() <= s.frames.size(); ++i) {
-      if (at_leaf && i + chain.size() != s.frames.size()) continue;
-      if (std::equal(chain.begin(), chain.end(), s.frames.begin() + i)) {
-        n += s.samples;
-        break;
-      }
-    }
-  }
-  return n;
-}
-
-uint64_t Total(const std::vector<FoldedStack>& stacks) {
-  uint64_t n = 0;
-  for (const FoldedStack& s : stacks) n += s.samples;
-  return n;
-}
-
 // "; 297 samples in 3.0 s" from tracectl flame's summary on stderr.
 uint64_t ReportedSamples(const std::string& err) {
   std::smatch m;

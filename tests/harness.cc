@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 namespace tracectl::testing {
 namespace fs = std::filesystem;
@@ -332,6 +336,45 @@ std::unique_ptr<Process> DaemonTest::StartSession(std::vector<std::string> args,
   }
   EXPECT_GE(CountBpfLinks(), before + 2) << "the session did not start";
   return p;
+}
+
+std::vector<FoldedStack> ParseFolded(const std::string& text) {
+  std::vector<FoldedStack> stacks;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    const size_t space = line.rfind(' ');
+    FoldedStack stack;
+    EXPECT_NE(space, absl::string_view::npos) << line;
+    if (space == absl::string_view::npos) continue;
+    EXPECT_TRUE(absl::SimpleAtoi(line.substr(space + 1), &stack.samples))
+        << line;
+    stack.frames = absl::StrSplit(line.substr(0, space), ';');
+    stacks.push_back(std::move(stack));
+  }
+  return stacks;
+}
+
+// Samples whose stack holds `chain` as consecutive frames, ending at the
+// leaf when `at_leaf`.
+uint64_t SamplesWith(const std::vector<FoldedStack>& stacks,
+                     const std::vector<std::string>& chain, bool at_leaf) {
+  uint64_t n = 0;
+  for (const FoldedStack& s : stacks) {
+    if (s.frames.size() < chain.size()) continue;
+    for (size_t i = 0; i + chain.size() <= s.frames.size(); ++i) {
+      if (at_leaf && i + chain.size() != s.frames.size()) continue;
+      if (std::equal(chain.begin(), chain.end(), s.frames.begin() + i)) {
+        n += s.samples;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+uint64_t Total(const std::vector<FoldedStack>& stacks) {
+  uint64_t n = 0;
+  for (const FoldedStack& s : stacks) n += s.samples;
+  return n;
 }
 
 }  // namespace tracectl::testing

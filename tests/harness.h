@@ -144,6 +144,19 @@ SyscallFigures FindRow(const std::vector<SyscallFigures>& rows,
 std::map<std::string, std::pair<uint64_t, uint64_t>> ParseStraceSummary(
     const std::string& table);
 
+// One folded line: frames root first, and the count.
+struct FoldedStack {
+  std::vector<std::string> frames;
+  uint64_t samples = 0;
+};
+// `tracectl flame --format folded` output, line by line.
+std::vector<FoldedStack> ParseFolded(const std::string& text);
+// Samples whose stack holds `chain` as consecutive frames, ending at the
+// leaf when `at_leaf`.
+uint64_t SamplesWith(const std::vector<FoldedStack>& stacks,
+                     const std::vector<std::string>& chain, bool at_leaf);
+uint64_t Total(const std::vector<FoldedStack>& stacks);
+
 }  // namespace tracectl::testing
 
 #endif  // TRACECTL_TESTS_HARNESS_H_

@@ -186,6 +186,13 @@ absl::StatusOr<PythonBinary> FindPythonBinary(pid_t pid, MemoryReader& memory) {
   if (!files.ok()) return files.status();
   std::string last_error;
   for (const MappedFile& file : *files) {
+    // Only files named as CPython names its interpreter and library are
+    // read: this runs for every process a profile samples.
+    const std::string base = BaseName(file.path);
+    if (!absl::StartsWith(base, "python") &&
+        !absl::StartsWith(base, "libpython")) {
+      continue;
+    }
     absl::StatusOr<ElfFacts> facts = ReadElfFacts(
         absl::StrFormat("/proc/%d/root%s", pid, file.path), file.inode);
     if (!facts.ok()) {

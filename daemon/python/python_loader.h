@@ -32,7 +32,9 @@ std::optional<PythonVersion> VersionFromFileName(std::string_view path);
 // Finds the interpreter of `pid`, reading /proc/PID/maps and the binary
 // (through /proc/PID/root, as the calling thread) and Py_Version through
 // `memory` when the binary exports it. NOT_FOUND "pid N: not a Python
-// process" when no mapped python binary defines _PyRuntime.
+// process" when no mapped python binary defines _PyRuntime. Only files whose
+// names start with "python" or "libpython" are read: an interpreter built
+// into a binary of another name is not found.
 absl::StatusOr<PythonBinary> FindPythonBinary(pid_t pid, MemoryReader& memory);
 
 }  // namespace tracectl::python

@@ -147,7 +147,8 @@ absl::StatusOr<std::string> PythonProcess::ReadBytes(uint64_t address,
 }
 
 absl::StatusOr<const CodeInfo*> PythonProcess::Code(uint64_t address,
-                                                    int* first_traceable) {
+                                                    int* first_traceable,
+                                                    uint64_t* qualname) {
   if (address == 0) return absl::NotFoundError("null code object");
   std::vector<char> header(offsets_.code_adaptive);
   if (header.size() > kMaxHeaderBytes) {
@@ -161,6 +162,7 @@ absl::StatusOr<const CodeInfo*> PythonProcess::Code(uint64_t address,
     if (cached == code_cache_.end()) return status;
     ++counters_.code_cache_hits;
     *first_traceable = cached->second.first_traceable;
+    if (qualname != nullptr) *qualname = cached->second.identity[2];
     return &cached->second.info;
   }
   *first_traceable = FieldAt<int32_t>(header, offsets_.code_first_traceable);
@@ -171,6 +173,7 @@ absl::StatusOr<const CodeInfo*> PythonProcess::Code(uint64_t address,
       FieldAt<uint64_t>(header, offsets_.code_qualname),
       FieldAt<uint64_t>(header, offsets_.code_linetable),
       static_cast<uint64_t>(static_cast<uint32_t>(first_line))};
+  if (qualname != nullptr) *qualname = identity[2];
   auto it = code_cache_.find(address);
   if (it != code_cache_.end() && it->second.identity == identity) {
     ++counters_.code_cache_hits;
@@ -228,12 +231,18 @@ bool PythonProcess::Incomplete(uint64_t code_address, int first_traceable,
 
 absl::StatusOr<PythonFrame> PythonProcess::DescribeSampledFrame(
     uint64_t code_address, uint64_t instruction_address, bool is_entry,
-    uint8_t owner) {
+    uint8_t owner, uint64_t qualname) {
   int first_traceable = 0;
-  absl::StatusOr<const CodeInfo*> code = Code(code_address, &first_traceable);
+  uint64_t qualname_now = 0;
+  absl::StatusOr<const CodeInfo*> code =
+      Code(code_address, &first_traceable, &qualname_now);
   if (!code.ok()) {
     ++counters_.bad_code_objects;
     return code.status();
+  }
+  if (qualname_now != qualname) {
+    ++counters_.bad_code_objects;
+    return absl::NotFoundError("the code object was freed since");
   }
   const CodeInfo& info = **code;
   return PythonFrame{

@@ -106,11 +106,13 @@ class PythonProcess {
   // `instruction_address` (a frame's prev_instr), through the code cache.
   absl::StatusOr<PythonFrame> DescribeFrame(uint64_t code_address,
                                             uint64_t instruction_address);
-  // A frame a BPF program recorded (bpf/python_frames.h).
+  // A frame a BPF program recorded (bpf/python_frames.h), with the code
+  // object's co_qualname pointer as it was then. NOT_FOUND when the code
+  // object is no longer that one (freed since, its memory reused).
   absl::StatusOr<PythonFrame> DescribeSampledFrame(uint64_t code_address,
                                                    uint64_t instruction_address,
-                                                   bool is_entry,
-                                                   uint8_t owner);
+                                                   bool is_entry, uint8_t owner,
+                                                   uint64_t qualname);
 
   const PythonBinary& binary() const { return binary_; }
   const PythonOffsets& offsets() const { return offsets_; }
@@ -136,7 +138,8 @@ class PythonProcess {
   absl::StatusOr<std::string> ReadBytes(uint64_t address, size_t limit);
   // The code object at `address`, from the cache when its header still
   // matches; `first_traceable` is read every time (not cached).
-  absl::StatusOr<const CodeInfo*> Code(uint64_t address, int* first_traceable);
+  absl::StatusOr<const CodeInfo*> Code(uint64_t address, int* first_traceable,
+                                       uint64_t* qualname = nullptr);
   void ReadFrames(uint64_t frame, absl::Time deadline, PythonThread* thread);
   bool Incomplete(uint64_t code_address, int first_traceable,
                   uint64_t prev_instr, uint8_t owner) const;
