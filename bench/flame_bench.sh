@@ -14,6 +14,11 @@
 #
 #   sudo bench/flame_bench.sh [ROUNDS]     (default 5 rounds, or $ROUNDS; median kept)
 #   FLAME_WORK=N                           work() calls (default 900000, about 4 s)
+#   FLAME_WORKLOAD=python                  a CPU-bound Python program instead
+#                                          (bench/python_work.py, /usr/bin/python3:
+#                                          Python frames read at each sample);
+#                                          FLAME_WORK is then its rounds
+#                                          (default 19000, about 4 s)
 #   TRACECTL_BIN=DIR                       tracectl, tracectld and hot_helper
 #                                          from DIR, not build/bin (then
 #                                          nothing is built)
@@ -22,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-${ROUNDS:-5}}
-WORK_CALLS=${FLAME_WORK:-900000}
+WORKLOAD=${FLAME_WORKLOAD:-c}
 if [[ -z "${TRACECTL_BIN:-}" ]]; then
   deploy/build.sh >/dev/null
   TRACECTL_BIN=build/bin
@@ -37,7 +42,20 @@ TMP=$(mktemp -d /tmp/flame_bench.XXXXXX)
 chmod 755 "$TMP"
 trap 'temp_daemon_stop; rm -rf "$TMP"' EXIT
 
-PROG=("$BIN/hot_helper" --calls "$WORK_CALLS")
+case "$WORKLOAD" in
+  c)
+    WORK_CALLS=${FLAME_WORK:-900000}
+    PROG=("$BIN/hot_helper" --calls "$WORK_CALLS")
+    DESCRIPTION="hot_helper --calls $WORK_CALLS (-O2 -fomit-frame-pointer -g)"
+    ;;
+  python)
+    WORK_CALLS=${FLAME_WORK:-19000}
+    cp bench/python_work.py "$TMP/"
+    PROG=(/usr/bin/python3 "$TMP/python_work.py" "$WORK_CALLS")
+    DESCRIPTION="/usr/bin/python3 bench/python_work.py $WORK_CALLS ($(/usr/bin/python3 --version))"
+    ;;
+  *) echo "FLAME_WORKLOAD is c or python, not $WORKLOAD" >&2; exit 2 ;;
+esac
 
 TRACECTL_BIN=$BIN
 temp_daemon_start
@@ -78,7 +96,7 @@ config "perf record -e cpu-clock -F 99 --call-graph dwarf" \
 config "  perf script (unwinding, after the run)" \
   'measure perfscript sh -c "perf script -i \"$TMP/perf.data\" >/dev/null"'
 run_rounds "$RUNS"
-print_table "hot_helper --calls $WORK_CALLS (-O2 -fomit-frame-pointer -g), sampled at 99 Hz on cpu-clock"
+print_table "$DESCRIPTION, sampled at 99 Hz on cpu-clock"
 
 # Sum, median and list of what measure kept for KEY (own, daemon, wall, samples).
 sum_of() { awk '{s += $1} END {printf "%.3f", s}' "$TMP/$1.$2"; }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -585,6 +586,79 @@ TEST(SpeedscopeTest, EmptyView) {
   std::string summary = SummarizeWithPython(json, &err, &status);
   ASSERT_EQ(status, 0) << err << "\n" << json;
   EXPECT_EQ(summary, "frames \n");
+}
+
+}  // namespace
+}  // namespace tracectl
+
+namespace tracectl {
+namespace {
+
+// A daemon's profile with a Python frame under a native one.
+v1::ProfileData PythonProfile() {
+  v1::ProfileData data;
+  v1::Frame* main = data.add_frames();
+  main->set_function("Py_BytesMain");
+  main->set_module("python3.11");
+  main->set_kind(v1::MODULE_EXECUTABLE);
+  for (int line : {5, 6}) {
+    v1::Frame* spin = data.add_frames();
+    spin->set_function("Worker.spin");
+    spin->set_module("/srv/app.py");
+    spin->set_kind(v1::MODULE_PYTHON);
+    spin->set_file("/srv/app.py");
+    spin->set_line(line);
+  }
+  for (uint32_t leaf : {1u, 2u}) {
+    v1::Stack* stack = data.add_stacks();
+    stack->set_comm("python3");
+    stack->set_pid(7);
+    stack->set_samples(leaf == 1 ? 30 : 10);
+    stack->add_frames(0);
+    stack->add_frames(leaf);
+  }
+  data.set_samples(40);
+  data.set_frequency_hz(99);
+  return data;
+}
+
+TEST(PythonFramesInFormatsTest, FoldedNamesFunctionFileAndLine) {
+  const ProfileView view = BuildProfileView(PythonProfile());
+  EXPECT_EQ(RenderFolded(view),
+            "python3;Py_BytesMain;Worker.spin (/srv/app.py:5) 30\n"
+            "python3;Py_BytesMain;Worker.spin (/srv/app.py:6) 10\n");
+}
+
+TEST(PythonFramesInFormatsTest, PprofCarriesFunctionFileAndLineApart) {
+  const pp::Profile p = RenderAndParse(BuildProfileView(PythonProfile()));
+  // One function for both lines, with the file; a location per line.
+  int spins = 0;
+  uint64_t spin_id = 0;
+  for (const pp::Function& f : p.function()) {
+    if (Str(p, f.name()) != "Worker.spin") continue;
+    ++spins;
+    spin_id = f.id();
+    EXPECT_EQ(Str(p, f.filename()), "/srv/app.py");
+  }
+  EXPECT_EQ(spins, 1);
+  std::set<int64_t> lines;
+  for (const pp::Location& l : p.location()) {
+    for (const pp::Line& line : l.line()) {
+      if (line.function_id() == spin_id) lines.insert(line.line());
+    }
+  }
+  EXPECT_EQ(lines, (std::set<int64_t>{5, 6}));
+}
+
+TEST(PythonFramesInFormatsTest, SpeedscopeCarriesFileAndLine) {
+  const std::string json =
+      RenderSpeedscope(BuildProfileView(PythonProfile()), "p");
+  EXPECT_TRUE(absl::StrContains(
+      json, "{\"name\":\"Worker.spin\",\"file\":\"/srv/app.py\",\"line\":5}"))
+      << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, "{\"name\":\"Worker.spin\",\"file\":\"/srv/app.py\",\"line\":6}"))
+      << json;
 }
 
 }  // namespace
