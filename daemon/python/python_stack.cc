@@ -234,8 +234,21 @@ absl::StatusOr<PythonFrame> PythonProcess::DescribeSampledFrame(
     uint8_t owner, uint64_t qualname) {
   int first_traceable = 0;
   uint64_t qualname_now = 0;
-  absl::StatusOr<const CodeInfo*> code =
-      Code(code_address, &first_traceable, &qualname_now);
+  absl::StatusOr<const CodeInfo*> code;
+  // The object the sampler saw has the name pointer a cached one has: the
+  // cache names it without reading the target (samples name the same code
+  // objects again and again). An object freed and another with the same
+  // (interned) name made at its address would be named by the old one's
+  // file and lines.
+  auto cached = code_cache_.find(code_address);
+  if (cached != code_cache_.end() && cached->second.identity[2] == qualname) {
+    ++counters_.code_cache_hits;
+    first_traceable = cached->second.first_traceable;
+    qualname_now = qualname;
+    code = &cached->second.info;
+  } else {
+    code = Code(code_address, &first_traceable, &qualname_now);
+  }
   if (!code.ok()) {
     ++counters_.bad_code_objects;
     return code.status();
