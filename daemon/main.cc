@@ -2,6 +2,7 @@
 #include <grp.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -32,8 +33,26 @@ std::optional<gid_t> LookUpGroup(const std::string& name) {
   return found->gr_gid;
 }
 
+// Every connection is an fd: the soft limit goes up to the hard one, so that
+// the connection limits, not EMFILE, decide.
+void RaiseFileLimit(int connections) {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < static_cast<rlim_t>(connections) + 256) {
+    fprintf(stderr,
+            "tracectld: RLIMIT_NOFILE is %llu: fewer fds than the %d "
+            "connections allowed need\n",
+            static_cast<unsigned long long>(limit.rlim_cur), connections);
+  }
+}
+
 int Run(const std::string& socket_path, const std::string& admin_group,
-        int max_sessions_per_user, int max_sessions) {
+        int max_sessions_per_user, int max_sessions, int idle_timeout_ms,
+        const tracectl::ConnectionLimits& limits,
+        double start_timeout_seconds) {
+  RaiseFileLimit(limits.total);
   auto backend = tracectl::OpenBpfBackend();
   if (!backend.ok()) {
     fprintf(stderr, "tracectld: %s\n",
@@ -58,19 +77,26 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto listener = tracectl::PeerListener::Listen(socket_path);
+  tracectl::Authorizer authorizer(admin_gid);
+  auto listener = tracectl::PeerListener::Listen(
+      socket_path, limits, [&authorizer](const tracectl::Caller& caller) {
+        return authorizer.IsAdmin(caller);
+      });
   if (!listener.ok()) {
     fprintf(stderr, "tracectld: %s\n",
             std::string(listener.status().message()).c_str());
     return 1;
   }
-  tracectl::Authorizer authorizer(admin_gid);
   tracectl::SessionLimiter limiter(max_sessions_per_user, max_sessions);
   tracectl::TracerService service(listener->get(), &authorizer, &limiter,
-                                  backend->get());
+                                  backend->get(),
+                                  absl::Seconds(start_timeout_seconds));
   grpc::ServerBuilder builder;
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 16);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, idle_timeout_ms);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
     fprintf(stderr, "tracectld: cannot start the gRPC server\n");
@@ -115,6 +141,28 @@ int main(int argc, char** argv) {
                  "sessions all users together may run at once")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  tracectl::ConnectionLimits limits;
+  app.add_option("--max-connections-per-user", limits.per_user,
+                 "connections one uid may hold open (root and the admin group "
+                 "excepted)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--max-connections", limits.total,
+                 "connections all users together may hold open; the last "
+                 "32 are kept for root and the admin group")
+      ->check(CLI::Range(64, 1000000))
+      ->capture_default_str();
+  double idle_timeout = 60;
+  app.add_option("--idle-timeout", idle_timeout,
+                 "seconds a connection may stay without a call before the "
+                 "daemon closes it")
+      ->check(CLI::Range(0.5, 86400.0))
+      ->capture_default_str();
+  double start_timeout = 10;
+  app.add_option("--start-timeout", start_timeout,
+                 "seconds a session call may wait for its start message")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   app.set_version_flag("--version", TRACECTL_VERSION);
   try {
     app.parse(argc, argv);
@@ -126,5 +174,6 @@ int main(int argc, char** argv) {
     fprintf(stderr, "tracectld: %s (see --help)\n", e.what());
     return 2;
   }
-  return Run(socket_path, admin_group, max_sessions_per_user, max_sessions);
+  return Run(socket_path, admin_group, max_sessions_per_user, max_sessions,
+             static_cast<int>(idle_timeout * 1000), limits, start_timeout);
 }

@@ -60,7 +60,8 @@ bool SomeoneListens(const sockaddr_un& addr) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PeerListener>> PeerListener::Listen(
-    const std::string& path) {
+    const std::string& path, const ConnectionLimits& limits,
+    std::function<bool(const Caller&)> privileged) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
@@ -111,7 +112,8 @@ absl::StatusOr<std::unique_ptr<PeerListener>> PeerListener::Listen(
     close(fd);
     return s;
   }
-  return std::unique_ptr<PeerListener>(new PeerListener(path, fd, wake));
+  return std::unique_ptr<PeerListener>(
+      new PeerListener(path, fd, wake, limits, std::move(privileged)));
 }
 
 PeerListener::~PeerListener() {
@@ -162,14 +164,65 @@ void PeerListener::AcceptLoop(grpc::Server* server) {
       close(fd);
       continue;
     }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      perror("tracectld: fstat");
+      close(fd);
+      continue;
+    }
     Caller caller{cred.uid, cred.gid, cred.pid, PeerGroups(fd)};
+    const bool privileged = privileged_ && privileged_(caller);
     {
-      // A new connection may reuse the fd number of one that has closed.
       absl::MutexLock lock(&mu_);
-      callers_[fd] = std::move(caller);
+      if (!Admit(caller, privileged)) {
+        close(fd);
+        continue;
+      }
+      // A new connection may reuse the fd number of one that has closed.
+      connections_[fd] = Connection{std::move(caller), privileged, st.st_ino};
     }
     grpc::AddInsecureChannelFromFd(server, fd);
   }
+}
+
+void PeerListener::Sweep() {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    struct stat st;
+    if (fstat(it->first, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+        st.st_ino != it->second.inode) {
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool PeerListener::Admit(const Caller& caller, bool privileged) {
+  auto fits = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int total = 0, unprivileged = 0, mine = 0;
+    for (const auto& [fd, c] : connections_) {
+      ++total;
+      if (c.privileged) continue;
+      ++unprivileged;
+      if (c.caller.uid == caller.uid) ++mine;
+    }
+    if (total >= limits_.total) return false;
+    if (privileged) return true;
+    return mine < limits_.per_user &&
+           unprivileged < limits_.total - limits_.reserved;
+  };
+  if (fits()) return true;
+  Sweep();
+  if (fits()) return true;
+  // Said once per 100 refusals, not once per attempt of a flood.
+  if (refused_++ % 100 == 0) {
+    fprintf(stderr,
+            "tracectld: connection of uid %u refused: over the limit of %d "
+            "per user and %d in all (%llu refused so far)\n",
+            caller.uid, limits_.per_user, limits_.total,
+            static_cast<unsigned long long>(refused_));
+  }
+  return false;
 }
 
 absl::StatusOr<Caller> PeerListener::CallerOf(const std::string& peer) const {
@@ -180,12 +233,12 @@ absl::StatusOr<Caller> PeerListener::CallerOf(const std::string& peer) const {
         absl::StrCat("cannot identify the caller at '", peer, "'"));
   }
   absl::MutexLock lock(&mu_);
-  auto it = callers_.find(fd);
-  if (it == callers_.end()) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) {
     return absl::UnauthenticatedError(
         absl::StrCat("no credentials for connection ", peer));
   }
-  return it->second;
+  return it->second.caller;
 }
 
 }  // namespace tracectl

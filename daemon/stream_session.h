@@ -35,6 +35,7 @@ class StreamSession
 
   // Registers itself in `registry` from its start until OnDone.
   explicit StreamSession(SessionRegistry* registry) : registry_(registry) {
+    registry_->AwaitStart(this);
     this->StartRead(&incoming_);
   }
 
@@ -46,9 +47,18 @@ class StreamSession
     OnStopOrCancel();
   }
 
+  void ExpireStart() override {
+    FinishAfterWrites(
+        grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                     "no start message within " +
+                         absl::FormatDuration(registry_->start_timeout())));
+  }
+
   void OnReadDone(bool ok) override {
     if (!got_start_) {
       got_start_ = true;
+      // Too late: the registry is ending the call.
+      if (!registry_->Started(this)) return;
       if (!ok || !incoming_.has_start()) {
         FinishAfterWrites(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                        "the first message must be a start"));
@@ -100,7 +110,8 @@ class StreamSession
     // calls last: the join is short.
     if (worker_.joinable()) worker_.join();
     registry_->Remove(this);
-    delete this;
+    registry_->Started(this);  // no longer awaited, if it still was
+    Unref();
   }
 
  protected:

@@ -16,11 +16,15 @@ namespace tracectl {
 class TracerService final : public v1::Tracer::CallbackService {
  public:
   // Nothing is owned; everything must outlive the server.
+  // A session call whose start message has not come after `start_timeout`
+  // ends with DEADLINE_EXCEEDED.
   TracerService(const PeerListener* peers, const Authorizer* authorizer,
-                SessionLimiter* limiter, Backend* backend)
+                SessionLimiter* limiter, Backend* backend,
+                absl::Duration start_timeout = absl::Seconds(10))
       : peers_(peers),
         authorizer_(authorizer),
         backend_(backend),
+        registry_(start_timeout),
         services_{authorizer, limiter, backend, &registry_} {}
 
   // Asks every session, running or starting, to end with its final summary.
