@@ -50,8 +50,8 @@ void RaiseFileLimit(int connections) {
 
 int Run(const std::string& socket_path, const std::string& admin_group,
         int max_sessions_per_user, int max_sessions, int idle_timeout_ms,
-        const tracectl::ConnectionLimits& limits,
-        double start_timeout_seconds) {
+        const tracectl::ConnectionLimits& limits, double start_timeout_seconds,
+        uint64_t buffer_budget) {
   RaiseFileLimit(limits.total);
   auto backend = tracectl::OpenBpfBackend();
   if (!backend.ok()) {
@@ -87,7 +87,8 @@ int Run(const std::string& socket_path, const std::string& admin_group,
             std::string(listener.status().message()).c_str());
     return 1;
   }
-  tracectl::SessionLimiter limiter(max_sessions_per_user, max_sessions);
+  tracectl::SessionLimiter limiter(max_sessions_per_user, max_sessions,
+                                   buffer_budget);
   tracectl::TracerService service(listener->get(), &authorizer, &limiter,
                                   backend->get(),
                                   absl::Seconds(start_timeout_seconds));
@@ -158,6 +159,12 @@ int main(int argc, char** argv) {
                  "daemon closes it")
       ->check(CLI::Range(0.5, 86400.0))
       ->capture_default_str();
+  uint64_t buffer_budget = uint64_t{1} << 30;
+  app.add_option("--max-buffer-bytes-per-user", buffer_budget,
+                 "bytes of kernel ring buffers one uid's sessions may hold "
+                 "together")
+      ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 40))
+      ->capture_default_str();
   double start_timeout = 10;
   app.add_option("--start-timeout", start_timeout,
                  "seconds a session call may wait for its start message")
@@ -175,5 +182,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   return Run(socket_path, admin_group, max_sessions_per_user, max_sessions,
-             static_cast<int>(idle_timeout * 1000), limits, start_timeout);
+             static_cast<int>(idle_timeout * 1000), limits, start_timeout,
+             buffer_budget);
 }

@@ -70,6 +70,7 @@ absl::Status ProfileReactor::Serve(const v1::ProfileRequest& request) {
   const KernelFilter& filter = admission.filter;
   ASSIGN_OR_RETURN(ProfileSettings settings,
                    ParseProfileSettings(request, !filter.owner.has_value()));
+  RETURN_IF_ERROR(admission.lease->ReserveBuffers(settings.buffer_bytes));
   if (Cancelled()) return absl::CancelledError("the client went away");
   ASSIGN_OR_RETURN(std::unique_ptr<CpuSampler> sampler,
                    services_.backend->SampleCpu(filter, settings));

@@ -119,6 +119,7 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
   ASSIGN_OR_RETURN(TraceSettings settings, ParseTraceSettings(request));
   ASSIGN_OR_RETURN(Admission admission,
                    Admit(caller_, services_, request.target()));
+  RETURN_IF_ERROR(admission.lease->ReserveBuffers(settings.buffer_bytes));
   const KernelFilter& filter = admission.filter;
   // Nobody is listening any more: load nothing.
   if (Cancelled()) return absl::CancelledError("the client went away");

@@ -86,8 +86,9 @@ class LimitsTest : public ::testing::Test {
   void SetUp() override {
     sandbox_ = std::make_unique<Sandbox>();
     daemon_ = std::make_unique<Daemon>(
-        *sandbox_, std::vector<std::string>{"--idle-timeout", "3",
-                                            "--start-timeout", "1"});
+        *sandbox_,
+        std::vector<std::string>{"--idle-timeout", "3", "--start-timeout", "1",
+                                 "--max-buffer-bytes-per-user", "67108864"});
   }
   RunResult Info(const RunOptions& options = {}) {
     return RunProgram(
@@ -263,6 +264,45 @@ TEST_F(LimitsTest, StreamsThatNeverStartEndAtTheDeadline) {
       RunProgram({sandbox_->tracectl(), "--socket", sandbox_->socket(), "info"})
           .exit_code,
       0);
+}
+
+// Kernel buffers are budgeted per uid (64 MiB here): uid 65534's second
+// session that would pass it is refused with a message naming the budget,
+// while root's session of the same size starts, and the budget comes back
+// when the first session ends.
+TEST_F(LimitsTest, RingBuffersAreBudgetedPerUser) {
+  auto trace = [&](const std::string& bytes, const std::string& seconds) {
+    return std::vector<std::string>{sandbox_->tracectl(),
+                                    "--socket",
+                                    sandbox_->socket(),
+                                    "trace",
+                                    "--buffer-size",
+                                    bytes,
+                                    "-e",
+                                    "trace=getppid",
+                                    "--",
+                                    "/bin/sleep",
+                                    seconds};
+  };
+  const int links = CountBpfLinks();
+  std::unique_ptr<Process> first =
+      Process::Start(trace("67108864", "4"), {.as_nobody = true});
+  for (int i = 0; i < 100 && CountBpfLinks() <= links; ++i) usleep(50000);
+  ASSERT_GT(CountBpfLinks(), links) << "the first session did not start";
+
+  RunResult second = RunProgram(trace("4194304", "0"), {.as_nobody = true});
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("budget of 64 MiB"), std::string::npos)
+      << second.err;
+  EXPECT_NE(second.err.find("--max-buffer-bytes-per-user"), std::string::npos)
+      << second.err;
+
+  RunResult root = RunProgram(trace("67108864", "0"));
+  EXPECT_EQ(root.exit_code, 0) << root.err;
+
+  EXPECT_EQ(first->Wait().exit_code, 0);
+  RunResult again = RunProgram(trace("67108864", "0"), {.as_nobody = true});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 }  // namespace
