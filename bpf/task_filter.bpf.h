@@ -41,9 +41,28 @@ struct {
 	__type(value, __u8);
 } tracked_tgids SEC(".maps");
 
+/* Whether the caller owns user namespace `ns` or one of its ancestors below
+ * the initial one: as the kernel's ns_capable() sees a caller of the
+ * initial namespace, it then holds every capability in `ns` (the user that
+ * ran `unshare -r` may ptrace what runs inside). */
+static __always_inline bool owner_owns_namespace(struct user_namespace *ns)
+{
+	for (int i = 0; i < 33 && ns; i++) {
+		int level = BPF_CORE_READ(ns, level);
+
+		if (level <= 0)
+			return false;
+		if (level == 1)
+			return BPF_CORE_READ(ns, owner.val) == owner_uid;
+		ns = BPF_CORE_READ(ns, parent);
+	}
+	return false;
+}
+
 /* The kernel's ptrace rule for a caller without capabilities: same real,
- * effective and saved uid and gid, no permitted capabilities, and a
- * dumpable mm. */
+ * effective and saved uid and gid and no permitted capabilities, or a user
+ * namespace the caller owns; and a dumpable mm, or one of a namespace the
+ * caller owns. */
 static __always_inline bool ptraceable_by_owner(struct task_struct *task)
 {
 	const struct cred *cred = BPF_CORE_READ(task, real_cred);
@@ -51,23 +70,23 @@ static __always_inline bool ptraceable_by_owner(struct task_struct *task)
 	unsigned long mm_flags = 0;
 	__u64 caps = ~0ULL;
 
-	if (BPF_CORE_READ(cred, uid.val) != owner_uid ||
-	    BPF_CORE_READ(cred, euid.val) != owner_uid ||
-	    BPF_CORE_READ(cred, suid.val) != owner_uid ||
-	    BPF_CORE_READ(cred, gid.val) != owner_gid ||
-	    BPF_CORE_READ(cred, egid.val) != owner_gid ||
-	    BPF_CORE_READ(cred, sgid.val) != owner_gid)
-		return false;
 	/* kernel_cap_t is one u64 since 6.3, two u32 before: 8 bytes either way. */
 	bpf_core_read(&caps, sizeof(caps), &cred->cap_permitted);
-	if (caps)
+	if ((caps || BPF_CORE_READ(cred, uid.val) != owner_uid ||
+	     BPF_CORE_READ(cred, euid.val) != owner_uid ||
+	     BPF_CORE_READ(cred, suid.val) != owner_uid ||
+	     BPF_CORE_READ(cred, gid.val) != owner_gid ||
+	     BPF_CORE_READ(cred, egid.val) != owner_gid ||
+	     BPF_CORE_READ(cred, sgid.val) != owner_gid) &&
+	    !owner_owns_namespace(BPF_CORE_READ(cred, user_ns)))
 		return false;
 	mm = BPF_CORE_READ(task, mm);
 	if (!mm)
 		return false;
 	/* mm->flags is an unsigned long, or since 6.18 a one-word bitmap. */
 	bpf_core_read(&mm_flags, sizeof(mm_flags), &mm->flags);
-	return (mm_flags & MMF_DUMPABLE_MASK) == SUID_DUMP_USER;
+	return (mm_flags & MMF_DUMPABLE_MASK) == SUID_DUMP_USER ||
+	       owner_owns_namespace(BPF_CORE_READ(mm, user_ns));
 }
 
 /* The task's comm as two words, read straight from the BTF-typed task: no

@@ -1,6 +1,10 @@
 #include "daemon/authorizer.h"
 
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -12,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/unique_fd.h"
 
 namespace tracectl {
 namespace {
@@ -27,13 +32,42 @@ bool ParseIdTriple(const std::string& line, uint32_t* a, uint32_t* b,
          absl::SimpleAtoi(fields[2], b) && absl::SimpleAtoi(fields[3], c);
 }
 
+// Levels of user namespaces the kernel allows (32), and one more.
+constexpr int kMaxNamespaceDepth = 33;
+
+// See ProcessCredentials::user_namespace_owner.
+std::optional<uid_t> UserNamespaceOwner(pid_t pid) {
+  struct stat initial;
+  if (stat("/proc/self/ns/user", &initial) != 0) return std::nullopt;
+  UniqueFd ns(open(absl::StrCat("/proc/", pid, "/ns/user").c_str(),
+                   O_RDONLY | O_CLOEXEC));
+  for (int depth = 0; ns.get() >= 0 && depth < kMaxNamespaceDepth; ++depth) {
+    struct stat st;
+    if (fstat(ns.get(), &st) != 0 ||
+        (st.st_ino == initial.st_ino && st.st_dev == initial.st_dev)) {
+      return std::nullopt;  // the initial namespace itself
+    }
+    UniqueFd parent(ioctl(ns.get(), NS_GET_PARENT));
+    struct stat pst;
+    if (parent.get() < 0 || fstat(parent.get(), &pst) != 0) return std::nullopt;
+    if (pst.st_ino == initial.st_ino && pst.st_dev == initial.st_dev) {
+      uid_t owner = 0;
+      if (ioctl(ns.get(), NS_GET_OWNER_UID, &owner) != 0) return std::nullopt;
+      return owner;
+    }
+    ns = std::move(parent);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<ProcessCredentials> ReadProcessCredentials(pid_t pid) {
   const std::string dir = absl::StrCat("/proc/", pid);
   struct stat st;
   std::ifstream status(dir + "/status");
-  if (pid <= 0 || stat(dir.c_str(), &st) != 0 || !status) {
+  // The files of /proc/PID, not the directory, follow dumpable.
+  if (pid <= 0 || stat((dir + "/status").c_str(), &st) != 0 || !status) {
     return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
   }
   ProcessCredentials creds;
@@ -58,6 +92,7 @@ absl::StatusOr<ProcessCredentials> ReadProcessCredentials(pid_t pid) {
     // The process went away while we read it.
     return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
   }
+  creds.user_namespace_owner = UserNamespaceOwner(pid);
   return creds;
 }
 
@@ -121,9 +156,14 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
                             creds->egid == caller.gid &&
                             creds->sgid == caller.gid;
       // As ptrace: an unprivileged caller may not trace a task that holds
-      // capabilities it lacks, and a caller of ours holds none.
-      if (!same_uid || !same_gid || creds->proc_owner != caller.uid ||
-          creds->permitted_caps != 0) {
+      // capabilities it lacks, and a caller of ours holds none; unless the
+      // task is in a user namespace the caller owns. A task that is not
+      // dumpable has /proc files of root (of its namespace).
+      const bool owns_namespace =
+          creds->user_namespace_owner == std::optional<uid_t>(caller.uid);
+      if (!((same_uid && same_gid && creds->permitted_caps == 0) ||
+            owns_namespace) ||
+          creds->proc_owner != caller.uid) {
         return absl::PermissionDeniedError(
             absl::StrCat("may not trace pid ", pid, " (", creds->comm, ", uid ",
                          creds->uid, "): you (uid ", caller.uid,

@@ -19,8 +19,13 @@ namespace tracectl {
 struct ProcessCredentials {
   uid_t uid = 0, euid = 0, suid = 0;
   gid_t gid = 0, egid = 0, sgid = 0;
-  // Owner of /proc/PID: root when the process is not dumpable.
+  // Owner of /proc/PID/status: root when the process is not dumpable (the
+  // root of its user namespace when that is not the initial one).
   uid_t proc_owner = 0;
+  // The owner of the process's user namespace's ancestor just below the
+  // initial one (the namespace itself at level 1); nullopt in the initial
+  // namespace. That user holds every capability there.
+  std::optional<uid_t> user_namespace_owner;
   pid_t tgid = 0;
   // Permitted capabilities (CapPrm).
   uint64_t permitted_caps = 0;

@@ -185,6 +185,45 @@ TEST_F(SyscallsTest, UnprivilegedUserMayNotTracePidOne) {
   EXPECT_NE(uid.err.find("permission denied"), std::string::npos) << uid.err;
 }
 
+// As ptrace: a process of the caller's uid that is not dumpable (root that
+// dropped to uid 65534 without becoming dumpable again) is refused, as
+// `strace -p` gets EPERM; and a process in a user namespace the caller
+// made (`unshare -r`) is the caller's, as the kernel says.
+TEST_F(SyscallsTest, PidRuleFollowsDumpableAndOwnedUserNamespaces) {
+  std::unique_ptr<Process> dropped =
+      Process::Start({"/usr/bin/python3", "-c",
+                      "import os, time\n"
+                      "os.setgroups([]); os.setresgid(65534, 65534, 65534)\n"
+                      "os.setresuid(65534, 65534, 65534)\n"
+                      "print('ready', flush=True); time.sleep(30)\n"});
+  ASSERT_TRUE(dropped->WaitForOutput("ready"));
+  RunResult refused =
+      RunTracectl({"syscalls", "--pid", std::to_string(dropped->pid()),
+                   "--duration", "0.2"},
+                  {.as_nobody = true});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("permission denied"), std::string::npos)
+      << refused.err;
+
+  // Its own namespace: every getppid of the helper inside is counted...
+  RunResult inside = RunTracectl({"syscalls", "--json", "--", "unshare", "-r",
+                                  sandbox_->helper(), "1234", "0", "0"},
+                                 {.as_nobody = true});
+  ASSERT_EQ(inside.exit_code, 0) << inside.err;
+  EXPECT_EQ(FindRow(ParseSyscallsJson(inside.out), "getppid").calls, 1234u)
+      << inside.out;
+  // ...and a process running there may be named by pid.
+  std::unique_ptr<Process> sleeper = Process::Start(
+      {"unshare", "-r", "/bin/sh", "-c", "echo ready; exec sleep 30"},
+      {.as_nobody = true});
+  ASSERT_TRUE(sleeper->WaitForOutput("ready"));
+  RunResult by_pid =
+      RunTracectl({"syscalls", "--pid", std::to_string(sleeper->pid()),
+                   "--duration", "0.2"},
+                  {.as_nobody = true});
+  EXPECT_EQ(by_pid.exit_code, 0) << by_pid.err;
+}
+
 TEST_F(SyscallsTest, UnprivilegedUserMayTraceItsOwnCommand) {
   RunResult r = RunTracectl(
       {"syscalls", "--json", "--", sandbox_->helper(), "12", "3", "1"},
