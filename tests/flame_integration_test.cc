@@ -387,6 +387,47 @@ TEST_F(FlameTest, TopShowsTheHottestFunctions) {
   EXPECT_NEAR(100 * a / (a + b), 75.0, 7.0) << r.out;
 }
 
+// With --sort total the callers lead: main and what calls it hold every
+// sample of the helper, hot_a three quarters.
+TEST_F(FlameTest, TopSortsByTotal) {
+  RunResult r = RunTracectl({"top", "--sort", "total", "--interval", "1", "--",
+                             sandbox_->hot_helper(), "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> blocks =
+      absl::StrSplit(r.out, "--- ", absl::SkipEmpty());
+  ASSERT_GE(blocks.size(), 2u) << r.out;
+  int checked = 0;
+  for (const std::string& block : blocks) {
+    std::vector<std::string> lines =
+        absl::StrSplit(block, '\n', absl::SkipEmpty());
+    // A last interval cut short may hold a handful of samples.
+    if (lines.size() < 5) continue;
+    EXPECT_TRUE(absl::StartsWith(lines[1], "  SELF%")) << block;
+    std::vector<double> totals;
+    size_t main_row = 0, hot_a_row = 0;
+    for (size_t i = 2; i < lines.size(); ++i) {
+      std::vector<absl::string_view> fields =
+          absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
+      double total = 0;
+      ASSERT_GE(fields.size(), 3u) << lines[i];
+      ASSERT_TRUE(absl::ConsumeSuffix(&fields[1], "%")) << lines[i];
+      ASSERT_TRUE(absl::SimpleAtod(fields[1], &total)) << lines[i];
+      totals.push_back(total);
+      if (fields[2] == "main") main_row = i;
+      if (fields[2] == "hot_a") hot_a_row = i;
+    }
+    for (size_t i = 1; i < totals.size(); ++i) {
+      EXPECT_GE(totals[i - 1], totals[i]) << block;
+    }
+    EXPECT_GE(totals[0], 95.0) << block;
+    ASSERT_GT(main_row, 0u) << block;
+    ASSERT_GT(hot_a_row, 0u) << block;
+    EXPECT_LT(main_row, hot_a_row) << block;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2) << r.out;
+}
+
 TEST_F(FlameTest, BadInputIsRefused) {
   RunResult r = RunTracectl({"flame", "--format", "png", "--duration", "1"});
   EXPECT_EQ(r.exit_code, 2);
@@ -402,6 +443,9 @@ TEST_F(FlameTest, BadInputIsRefused) {
   EXPECT_TRUE(absl::StrContains(r.err, "cannot write")) << r.err;
   r = RunTracectl({"top", "--interval", "0", "--duration", "1"});
   EXPECT_EQ(r.exit_code, 2);
+  r = RunTracectl({"top", "--sort", "calls", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "use self or total")) << r.err;
 }
 
 TEST_F(FlameTest, ProgramsDoNotOutliveTheSession) {
