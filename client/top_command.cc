@@ -26,7 +26,8 @@ struct TopOptions {
   TargetOptions target;
   double interval = 2;
   uint32_t frequency = 99;
-  size_t rows = 0;     // 0: fit the terminal, or 25
+  size_t rows = 0;  // 0: fit the terminal, or 25
+  std::string sort = "self";
   std::string output;  // -o
 };
 
@@ -41,10 +42,11 @@ size_t RowsToShow(const TopOptions& options, FILE* out, bool terminal) {
 }
 
 void PrintSnapshot(const v1::ProfileData& data, const std::string& scope,
-                   const TopOptions& options, FILE* out, bool terminal) {
+                   const TopOptions& options, TopSort sort, FILE* out,
+                   bool terminal) {
   const ProfileView view = BuildProfileView(data);
   const std::string table = RenderTopTable(
-      view, HotFunctions(view, RowsToShow(options, out, terminal)));
+      view, HotFunctions(view, RowsToShow(options, out, terminal), sort));
   const time_t now = time(nullptr);
   tm local;
   char stamp[32];
@@ -71,6 +73,8 @@ int RunTop(const GlobalOptions& global, const TopOptions& options) {
     return code;
   }
   if (!(options.interval > 0)) return UsageError("--interval must be > 0");
+  absl::StatusOr<TopSort> sort = ParseTopSort(options.sort);
+  if (!sort.ok()) return UsageError(std::string(sort.status().message()));
   request->mutable_window()->set_interval_seconds(options.interval);
   request->set_snapshots_only(true);
   // Each table is written as it comes.
@@ -90,7 +94,8 @@ int RunTop(const GlobalOptions& global, const TopOptions& options) {
           },
           [&](const v1::ProfileServerMessage& message) {
             if (message.has_snapshot()) {
-              PrintSnapshot(message.snapshot(), scope, options, out, terminal);
+              PrintSnapshot(message.snapshot(), scope, options, *sort, out,
+                            terminal);
             } else if (message.has_final()) {
               final_data = message.final();
               return true;
@@ -100,7 +105,7 @@ int RunTop(const GlobalOptions& global, const TopOptions& options) {
           [&] {
             // The last interval, cut short by the end of the session.
             if (final_data->samples() > 0) {
-              PrintSnapshot(*final_data, scope, options, out, terminal);
+              PrintSnapshot(*final_data, scope, options, *sort, out, terminal);
             }
             closed = (*output)->Close(true);
             PrintDrops(final_data->drops(), stderr);
@@ -125,6 +130,9 @@ void AddTopCommand(CLI::App& app, const GlobalOptions& global, int* exit_code) {
   cmd->add_option("-n,--rows", o->rows,
                   "rows to show (default: fit the terminal, else 25)")
       ->check(CLI::Range(0, 1000000));
+  cmd->add_option("-S,--sort", o->sort,
+                  "order rows by self or total (inclusive) samples")
+      ->capture_default_str();
   AddOutputOption(cmd, &o->output);
   cmd->footer(
       "Each table covers the samples of one interval. SELF%: samples in the "

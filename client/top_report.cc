@@ -5,11 +5,21 @@
 #include <set>
 #include <tuple>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace tracectl {
 
-std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit) {
+absl::StatusOr<TopSort> ParseTopSort(const std::string& name) {
+  if (name == "self") return TopSort::kSelf;
+  if (name == "total") return TopSort::kTotal;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown sort key '", name, "': use self or total"));
+}
+
+std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit,
+                                      TopSort sort) {
   using Key = std::tuple<uint32_t, uint32_t>;  // (frame, process frame)
   std::map<Key, HotFunction> rows;
   for (const ViewStack& stack : view.stacks) {
@@ -31,10 +41,17 @@ std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit) {
   std::vector<HotFunction> out;
   out.reserve(rows.size());
   for (auto& [key, row] : rows) out.push_back(std::move(row));
-  std::stable_sort(
-      out.begin(), out.end(), [](const HotFunction& a, const HotFunction& b) {
-        return std::tie(b.self, b.total) < std::tie(a.self, a.total);
-      });
+  if (sort == TopSort::kTotal) {
+    std::stable_sort(
+        out.begin(), out.end(), [](const HotFunction& a, const HotFunction& b) {
+          return std::tie(b.total, b.self) < std::tie(a.total, a.self);
+        });
+  } else {
+    std::stable_sort(
+        out.begin(), out.end(), [](const HotFunction& a, const HotFunction& b) {
+          return std::tie(b.self, b.total) < std::tie(a.self, a.total);
+        });
+  }
   if (limit > 0 && out.size() > limit) out.resize(limit);
   return out;
 }

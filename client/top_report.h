@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "client/profile_view.h"
 
 namespace tracectl {
@@ -20,9 +21,17 @@ struct HotFunction {
   uint64_t total = 0;
 };
 
-// Rows by (function, module, process), by self samples then total, at most
-// `limit` (0: all).
-std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit);
+// The order of the rows: by self samples then total, or by total then self
+// (callers first: main, the Python functions, what they spend their time in).
+enum class TopSort { kSelf, kTotal };
+
+// "self" or "total".
+absl::StatusOr<TopSort> ParseTopSort(const std::string& name);
+
+// Rows by (function, module, process), in `sort` order, at most `limit`
+// (0: all).
+std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit,
+                                      TopSort sort = TopSort::kSelf);
 
 // The table, with a header line; percentages of view.total_samples.
 std::string RenderTopTable(const ProfileView& view,

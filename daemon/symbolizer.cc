@@ -1,6 +1,7 @@
 #include "daemon/symbolizer.h"
 
 #include <cxxabi.h>
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -209,8 +210,10 @@ ProcessImage::ProcessImage(pid_t tgid, SymbolTables* tables)
   Report();
 }
 
-SymbolTable::SymbolTable(std::vector<Symbol> symbols)
-    : symbols_(std::move(symbols)) {
+SymbolTable::SymbolTable(std::vector<Symbol> symbols,
+                         std::vector<uint64_t> fde_starts)
+    : symbols_(std::move(symbols)), fde_starts_(std::move(fde_starts)) {
+  std::sort(fde_starts_.begin(), fde_starts_.end());
   std::sort(symbols_.begin(), symbols_.end(),
             [](const Symbol& a, const Symbol& b) {
               // At one address: the longest, then by name, for a
@@ -233,11 +236,105 @@ const SymbolTable::Symbol* SymbolTable::Find(uint64_t address) const {
   return nullptr;
 }
 
+std::optional<uint64_t> SymbolTable::LastFdeStart(uint64_t address) const {
+  auto it = std::upper_bound(fde_starts_.begin(), fde_starts_.end(), address);
+  if (it == fde_starts_.begin()) return std::nullopt;
+  return *--it;
+}
+
 namespace {
 
+// Where the FDEs of `elf`'s .eh_frame start (file addresses), from the
+// sorted search table of .eh_frame_hdr (PT_GNU_EH_FRAME), which a stripped
+// file keeps. Empty when there is none, or it is not laid out as linkers
+// write it (and unwinders require): a 4-byte count, then pairs of 4-byte
+// offsets from the header's start.
+std::vector<uint64_t> ReadFdeStarts(Elf* elf) {
+  const char* ident = elf_getident(elf, nullptr);
+  const unsigned char host_order =
+      __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB;
+  size_t phnum = 0;
+  if (ident == nullptr || ident[EI_DATA] != host_order ||
+      elf_getphdrnum(elf, &phnum) != 0) {
+    return {};
+  }
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr phdr;
+    if (gelf_getphdr(elf, i, &phdr) == nullptr ||
+        phdr.p_type != PT_GNU_EH_FRAME) {
+      continue;
+    }
+    Elf_Data* data =
+        elf_getdata_rawchunk(elf, phdr.p_offset, phdr.p_filesz, ELF_T_BYTE);
+    if (data == nullptr || data->d_buf == nullptr) return {};
+    const auto* p = static_cast<const unsigned char*>(data->d_buf);
+    const size_t size = data->d_size;
+    // version, then the encodings of eh_frame_ptr, fde_count and the table
+    if (size < 4 || p[0] != 1 || p[2] != DW_EH_PE_udata4 ||
+        p[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4)) {
+      return {};
+    }
+    size_t at = 4;
+    if (p[1] != DW_EH_PE_omit) {
+      switch (p[1] & 0x0f) {
+        case DW_EH_PE_udata4:
+        case DW_EH_PE_sdata4:
+          at += 4;
+          break;
+        case DW_EH_PE_absptr:
+          at += ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
+          break;
+        case DW_EH_PE_udata8:
+        case DW_EH_PE_sdata8:
+          at += 8;
+          break;
+        default:
+          return {};
+      }
+    }
+    uint32_t count = 0;
+    if (size < at + sizeof(count)) return {};
+    memcpy(&count, p + at, sizeof(count));
+    at += sizeof(count);
+    if (count > (size - at) / 8) return {};
+    std::vector<uint64_t> starts(count);
+    for (uint32_t j = 0; j < count; ++j) {
+      int32_t location = 0;
+      memcpy(&location, p + at + 8 * static_cast<size_t>(j), sizeof(location));
+      starts[j] = phdr.p_vaddr + static_cast<int64_t>(location);
+    }
+    return starts;
+  }
+  return {};
+}
+
+// The start of the FDE holding `address` (a file address of `mod`, whose
+// file is loaded with `bias`), or `address` itself when no FDE holds it.
+// The start comes from the search table: dwarf_frame_info's range is only
+// that of the CFI row, which a function's prologue and epilogue split.
+uint64_t FdeStart(Dwfl_Module* mod, Dwarf_Addr bias, const SymbolTable& table,
+                  uint64_t address) {
+  const std::optional<uint64_t> start = table.LastFdeStart(address);
+  if (!start.has_value()) return address;
+  Dwarf_Addr cfi_bias = 0;
+  Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &cfi_bias);
+  if (cfi == nullptr || cfi_bias != bias) return address;
+  Dwarf_Frame* frame = nullptr;
+  if (dwarf_cfi_addrframe(cfi, address, &frame) != 0) return address;
+  Dwarf_Addr row_start = 0, row_end = 0;
+  bool signal_frame = false;
+  const int ok = dwarf_frame_info(frame, &row_start, &row_end, &signal_frame);
+  free(frame);
+  // The FDE holding it starts at the last start at or below it (FDEs do
+  // not overlap), so at or below the start of its row.
+  if (ok < 0 || row_start < *start || row_start > address) return address;
+  return *start;
+}
+
 // Every function symbol libdwfl finds for `mod` (.symtab, else .dynsym and
-// MiniDebugInfo; the debug file's when there is one), at file addresses.
-std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod,
+// MiniDebugInfo; the debug file's when there is one), at file addresses,
+// and the FDE starts of `elf`, its file.
+std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod, Elf* elf,
                                                Dwarf_Addr bias) {
   std::vector<SymbolTable::Symbol> symbols;
   const int n = dwfl_module_getsymtab(mod);
@@ -256,7 +353,8 @@ std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod,
     symbols.push_back({addr - bias, sym.st_size,
                        std::string(name, len > 0 ? len : strlen(name))});
   }
-  return std::make_shared<const SymbolTable>(std::move(symbols));
+  return std::make_shared<const SymbolTable>(std::move(symbols),
+                                             ReadFdeStarts(elf));
 }
 
 // The file's identity for sharing its table: build-id, else its path.
@@ -420,9 +518,12 @@ SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
     if (elf != nullptr) {
       std::shared_ptr<const SymbolTable>& table =
           (*tables_)[FileKey(mod, name)];
-      if (table == nullptr) table = ReadSymbols(mod, bias);
+      if (table == nullptr) table = ReadSymbols(mod, elf, bias);
       if (const SymbolTable::Symbol* symbol = table->Find(frame.offset)) {
         frame.function = Demangle(symbol->name.c_str());
+      } else {
+        // Unnamed: one frame per function, not per address.
+        frame.offset = FdeStart(mod, bias, *table, frame.offset);
       }
     }
     if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc); line != nullptr) {

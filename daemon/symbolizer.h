@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,9 @@ class KernelSymbols {
 
 // The function symbols of one ELF file (and its debug file or
 // MiniDebugInfo), by file address, looked up by binary search: libdwfl's own
-// lookup walks every symbol.
+// lookup walks every symbol. Also where the file's .eh_frame FDEs start:
+// the functions that no symbol names (a stripped file keeps its unwind
+// tables).
 class SymbolTable {
  public:
   struct Symbol {
@@ -68,12 +71,18 @@ class SymbolTable {
     uint64_t size;
     std::string name;  // as in the file, without a symbol version
   };
-  explicit SymbolTable(std::vector<Symbol> symbols = {});
+  explicit SymbolTable(std::vector<Symbol> symbols = {},
+                       std::vector<uint64_t> fde_starts = {});
   // The function holding `address` (a file address), or nullptr.
   const Symbol* Find(uint64_t address) const;
+  // The start of the last FDE that starts at or below `address` (a file
+  // address), if any: whether that FDE reaches `address` is for the CFI to
+  // say.
+  std::optional<uint64_t> LastFdeStart(uint64_t address) const;
 
  private:
-  std::vector<Symbol> symbols_;  // by start
+  std::vector<Symbol> symbols_;       // by start
+  std::vector<uint64_t> fde_starts_;  // sorted
 };
 
 // Symbol tables by file (build-id, else path), shared by the processes of

@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,6 +36,61 @@ uint64_t ReportedSamples(const std::string& err) {
     return 0;
   }
   return std::stoull(m[1]);
+}
+
+// Where `binary`'s FDEs start, as readelf reads its .eh_frame: "pc=START..END".
+std::set<uint64_t> FdeStarts(const std::string& binary) {
+  RunResult r = RunProgram({"/bin/sh", "-c",
+                            absl::StrCat("readelf --debug-dump=frames ", binary,
+                                         " | grep -o 'pc=[0-9a-f]*'")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::set<uint64_t> starts;
+  for (absl::string_view line :
+       absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    uint64_t start = 0;
+    if (absl::ConsumePrefix(&line, "pc=") &&
+        absl::SimpleHexAtoi(line, &start)) {
+      starts.insert(start);
+    }
+  }
+  return starts;
+}
+
+// The offset of an unresolved frame of `module`: "[MODULE+0xOFFSET]".
+std::optional<uint64_t> UnresolvedOffset(absl::string_view frame,
+                                         const std::string& module) {
+  uint64_t offset = 0;
+  if (absl::ConsumePrefix(&frame, absl::StrCat("[", module, "+0x")) &&
+      absl::ConsumeSuffix(&frame, "]") && absl::SimpleHexAtoi(frame, &offset)) {
+    return offset;
+  }
+  return std::nullopt;
+}
+
+// The offsets of `module`'s unresolved frames, with their samples.
+std::map<uint64_t, uint64_t> UnresolvedOffsets(
+    const std::vector<FoldedStack>& stacks, const std::string& module) {
+  std::map<uint64_t, uint64_t> offsets;
+  for (const FoldedStack& s : stacks) {
+    for (const std::string& frame : s.frames) {
+      if (std::optional<uint64_t> offset = UnresolvedOffset(frame, module)) {
+        offsets[*offset] += s.samples;
+      }
+    }
+  }
+  return offsets;
+}
+
+// The offsets that are no FDE start, with their samples; "" when none.
+std::string NotFdeStarts(const std::map<uint64_t, uint64_t>& offsets,
+                         const std::set<uint64_t>& fdes) {
+  std::string out;
+  for (const auto& [offset, samples] : offsets) {
+    if (fdes.count(offset) == 0) {
+      absl::StrAppend(&out, " 0x", absl::Hex(offset), " (", samples, ")");
+    }
+  }
+  return out;
 }
 
 class FlameTest : public DaemonTest {
@@ -284,6 +342,47 @@ TEST_F(FlameTest, TopShowsTheHottestFunctions) {
   EXPECT_NEAR(100 * a / (a + b), 75.0, 7.0) << r.out;
 }
 
+// With --sort total the callers lead: main and what calls it hold every
+// sample of the helper, hot_a three quarters.
+TEST_F(FlameTest, TopSortsByTotal) {
+  RunResult r = RunTracectl({"top", "--sort", "total", "--interval", "1", "--",
+                             sandbox_->hot_helper(), "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> blocks =
+      absl::StrSplit(r.out, "--- ", absl::SkipEmpty());
+  ASSERT_GE(blocks.size(), 2u) << r.out;
+  int checked = 0;
+  for (const std::string& block : blocks) {
+    std::vector<std::string> lines =
+        absl::StrSplit(block, '\n', absl::SkipEmpty());
+    // A last interval cut short may hold a handful of samples.
+    if (lines.size() < 5) continue;
+    EXPECT_TRUE(absl::StartsWith(lines[1], "  SELF%")) << block;
+    std::vector<double> totals;
+    size_t main_row = 0, hot_a_row = 0;
+    for (size_t i = 2; i < lines.size(); ++i) {
+      std::vector<absl::string_view> fields =
+          absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
+      double total = 0;
+      ASSERT_GE(fields.size(), 3u) << lines[i];
+      ASSERT_TRUE(absl::ConsumeSuffix(&fields[1], "%")) << lines[i];
+      ASSERT_TRUE(absl::SimpleAtod(fields[1], &total)) << lines[i];
+      totals.push_back(total);
+      if (fields[2] == "main") main_row = i;
+      if (fields[2] == "hot_a") hot_a_row = i;
+    }
+    for (size_t i = 1; i < totals.size(); ++i) {
+      EXPECT_GE(totals[i - 1], totals[i]) << block;
+    }
+    EXPECT_GE(totals[0], 95.0) << block;
+    ASSERT_GT(main_row, 0u) << block;
+    ASSERT_GT(hot_a_row, 0u) << block;
+    EXPECT_LT(main_row, hot_a_row) << block;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2) << r.out;
+}
+
 TEST_F(FlameTest, BadInputIsRefused) {
   RunResult r = RunTracectl({"flame", "--format", "png", "--duration", "1"});
   EXPECT_EQ(r.exit_code, 2);
@@ -299,6 +398,9 @@ TEST_F(FlameTest, BadInputIsRefused) {
   EXPECT_TRUE(absl::StrContains(r.err, "cannot write")) << r.err;
   r = RunTracectl({"top", "--interval", "0", "--duration", "1"});
   EXPECT_EQ(r.exit_code, 2);
+  r = RunTracectl({"top", "--sort", "calls", "--duration", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "use self or total")) << r.err;
 }
 
 TEST_F(FlameTest, ProgramsDoNotOutliveTheSession) {
@@ -377,6 +479,61 @@ TEST_F(FlameTest, SymbolsFromDebugFilesAndMiniDebugInfo) {
   EXPECT_FALSE(absl::StrContains(r.out, "hot_a")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "[stripped+0x")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.err, "frames unresolved")) << r.err;
+}
+
+// A stripped copy of the helper: its functions have no names, but its
+// .eh_frame still tells where each one starts. Every unresolved frame is
+// one function's, shown at its FDE's start, not one frame per address.
+TEST_F(FlameTest, UnnamedFramesAreGroupedByFunction) {
+  const std::string dir = Path("fde");
+  const std::string stripped = dir + "/stripped_hot";
+  Shell(absl::StrCat("mkdir -p ", dir, "; strip --strip-all -o ", stripped, " ",
+                     sandbox_->hot_helper(), "; chmod 755 ", stripped,
+                     "; readelf -SW ", stripped, " | grep -q ' .eh_frame '"));
+  const std::set<uint64_t> fdes = FdeStarts(stripped);
+  ASSERT_GE(fdes.size(), 4u);
+  RunResult r =
+      RunTracectl({"flame", "--format", "folded", "--", stripped, "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<FoldedStack> stacks = ParseFolded(r.out);
+  ASSERT_FALSE(absl::StrContains(r.out, "hot_a")) << r.out;
+  const std::map<uint64_t, uint64_t> offsets =
+      UnresolvedOffsets(stacks, "stripped_hot");
+  EXPECT_EQ(NotFdeStarts(offsets, fdes), "") << r.out;
+  EXPECT_GE(offsets.size(), 2u) << r.out;
+  // hot_a and hot_b: the leaves of nearly every sample, one frame each
+  // whatever the address in it.
+  std::map<uint64_t, uint64_t> leaves;
+  for (const FoldedStack& s : stacks) {
+    if (std::optional<uint64_t> offset =
+            UnresolvedOffset(s.frames.back(), "stripped_hot")) {
+      leaves[*offset] += s.samples;
+    }
+  }
+  ASSERT_GE(leaves.size(), 2u) << r.out;
+  std::vector<uint64_t> counts;
+  for (const auto& [offset, samples] : leaves) counts.push_back(samples);
+  std::sort(counts.rbegin(), counts.rend());
+  EXPECT_GE(counts[0] + counts[1], Total(stacks) * 9 / 10) << r.out;
+}
+
+// Debian's python3.11 is stripped of its static functions: those show as
+// one frame per function too.
+TEST_F(FlameTest, UnnamedPythonFramesAreFdeStarts) {
+  const std::set<uint64_t> fdes = FdeStarts("/usr/bin/python3.11");
+  ASSERT_GE(fdes.size(), 1000u);
+  RunResult r = RunTracectl({"flame", "--format", "folded", "--",
+                             "/usr/bin/python3", "-c",
+                             "import time\n"
+                             "end = time.monotonic() + 2\n"
+                             "d = {}\n"
+                             "while time.monotonic() < end:\n"
+                             "    d[str(len(d) % 1000)] = [1.5 * len(d)]\n"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::map<uint64_t, uint64_t> offsets =
+      UnresolvedOffsets(ParseFolded(r.out), "python3.11");
+  EXPECT_EQ(NotFdeStarts(offsets, fdes), "") << r.out;
+  EXPECT_GE(offsets.size(), 1u) << r.out;
 }
 
 // A user's process may name any file as its debug file (a symlink next to

@@ -97,5 +97,45 @@ TEST(TopReportTest, SelfAndTotalPerFunctionAndProcess) {
   EXPECT_NE(table.find(" 71.43%  71.43%  hot_a"), std::string::npos) << table;
 }
 
+TEST(TopReportTest, SortsBySelfOrTotal) {
+  const ProfileView view = BuildProfileView(Sample());
+  auto names = [](const std::vector<HotFunction>& rows) {
+    std::vector<std::string> out;
+    for (const HotFunction& row : rows) {
+      out.push_back(row.function + "/" + row.process);
+    }
+    return out;
+  };
+  // By self: the leaves first; callers (no self time) last, by total.
+  EXPECT_EQ(names(HotFunctions(view, 0, TopSort::kSelf)),
+            (std::vector<std::string>{"hot_a/app", "hot_b/app",
+                                      "[libx.so+0x1a2b]/other", "a;b/other",
+                                      "main/app", "work/app", "main/other"}));
+  // By total: callers first; equal totals by self.
+  const std::vector<HotFunction> rows = HotFunctions(view, 0, TopSort::kTotal);
+  EXPECT_EQ(names(rows),
+            (std::vector<std::string>{"main/app", "work/app", "hot_a/app",
+                                      "hot_b/app", "[libx.so+0x1a2b]/other",
+                                      "main/other", "a;b/other"}));
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_GE(rows[i - 1].total, rows[i].total);
+  }
+  EXPECT_EQ(names(HotFunctions(view, 2, TopSort::kTotal)),
+            (std::vector<std::string>{"main/app", "work/app"}));
+  EXPECT_EQ(names(HotFunctions(view, 0)),
+            names(HotFunctions(view, 0, TopSort::kSelf)));
+}
+
+TEST(TopReportTest, ParsesSortKeys) {
+  EXPECT_EQ(*ParseTopSort("self"), TopSort::kSelf);
+  EXPECT_EQ(*ParseTopSort("total"), TopSort::kTotal);
+  for (const char* bad : {"", "Total", "calls", "self "}) {
+    const absl::StatusOr<TopSort> sort = ParseTopSort(bad);
+    EXPECT_FALSE(sort.ok()) << bad;
+    EXPECT_NE(sort.status().message().find("use self or total"),
+              std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace tracectl
