@@ -20,21 +20,24 @@ absl::StatusOr<TopSort> ParseTopSort(const std::string& name) {
 
 std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit,
                                       TopSort sort) {
-  using Key = std::tuple<uint32_t, uint32_t>;  // (frame, process frame)
+  // One row per function (a Python function's lines together: its file is
+  // its module), module and process.
+  using Key = std::tuple<std::string, std::string, uint32_t>;
   std::map<Key, HotFunction> rows;
   for (const ViewStack& stack : view.stacks) {
     if (stack.frames.size() < 2) continue;  // the process alone
     const uint32_t process = stack.frames[0];
-    std::set<uint32_t> seen;
+    std::set<Key> seen;
     for (size_t i = 1; i < stack.frames.size(); ++i) {
-      const uint32_t f = stack.frames[i];
-      HotFunction& row = rows[{f, process}];
+      const ViewFrame& frame = view.frames[stack.frames[i]];
+      Key key{FunctionName(frame), frame.module, process};
+      HotFunction& row = rows[key];
       if (row.function.empty()) {
-        row.function = view.frames[f].name;
-        row.module = view.frames[f].module;
+        row.function = FunctionName(frame);
+        row.module = frame.module;
         row.process = view.frames[process].name;
       }
-      if (seen.insert(f).second) row.total += stack.samples;
+      if (seen.insert(std::move(key)).second) row.total += stack.samples;
       if (i + 1 == stack.frames.size()) row.self += stack.samples;
     }
   }

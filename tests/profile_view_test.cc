@@ -139,3 +139,38 @@ TEST(TopReportTest, ParsesSortKeys) {
 
 }  // namespace
 }  // namespace tracectl
+
+namespace tracectl {
+namespace {
+
+TEST(TopReportTest, PythonFunctionIsOneRowOverItsLines) {
+  ProfileView view;
+  auto add = [&view](const std::string& name, const std::string& function,
+                     FrameKind kind) {
+    ViewFrame frame;
+    frame.name = name;
+    frame.function = function;
+    frame.module = kind == FrameKind::kPython ? "/srv/app.py" : "";
+    frame.kind = kind;
+    view.frames.push_back(frame);
+  };
+  add("python3", "", FrameKind::kProcess);                  // 0
+  add("spin (/srv/app.py:5)", "spin", FrameKind::kPython);  // 1
+  add("spin (/srv/app.py:6)", "spin", FrameKind::kPython);  // 2
+  add("main (/srv/app.py:9)", "main", FrameKind::kPython);  // 3
+  view.stacks.push_back({{0, 3, 1}, 30, 7});
+  view.stacks.push_back({{0, 3, 2}, 10, 7});
+  view.total_samples = 40;
+  const std::vector<HotFunction> rows = HotFunctions(view, 0, TopSort::kSelf);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].function, "spin");
+  EXPECT_EQ(rows[0].module, "/srv/app.py");
+  EXPECT_EQ(rows[0].self, 40u);
+  EXPECT_EQ(rows[0].total, 40u);
+  EXPECT_EQ(rows[1].function, "main");
+  EXPECT_EQ(rows[1].self, 0u);
+  EXPECT_EQ(rows[1].total, 40u);
+}
+
+}  // namespace
+}  // namespace tracectl
