@@ -18,7 +18,8 @@ ProfileAggregator::ImageEntry& ProfileAggregator::Image(pid_t tgid,
                                                         uint64_t mm_id) {
   ImageEntry& entry = images_[{tgid, mm_id}];
   if (entry.image == nullptr) {
-    entry.image = std::make_unique<ProcessImage>(tgid, &symbol_tables_);
+    entry.image = std::make_unique<ProcessImage>(tgid, &symbol_tables_,
+                                                 &symbolizer_counters_);
     if (watch_python_) FindPython(tgid, mm_id, &entry);
   }
   entry.last_used = absl::Now();
@@ -219,6 +220,14 @@ std::vector<v1::DropCounter> ProfileAggregator::Drops() const {
     drop.set_reason(std::move(reason));
     drop.set_count(count);
   };
+  add(absl::StrCat("symbol names cut at ", kMaxSymbolNameBytes, " bytes"),
+      symbolizer_counters_.names_cut);
+  add(absl::StrCat("JIT map reads stopped at ", kMaxJitMapBytes >> 20, " MiB"),
+      symbolizer_counters_.jit_maps_cut);
+  add(absl::StrCat("MiniDebugInfo not read: it would decompress to more than ",
+                   kMaxDebugDataBytes >> 20,
+                   " MiB, or its size is unreadable (.dynsym names only)"),
+      symbolizer_counters_.debugdata_skipped);
   add("Python stacks not read: no thread state for the thread (yet)",
       python_.no_thread);
   add(absl::StrCat("Python stacks cut at ", PYTHON_MAX_FRAMES,

@@ -89,6 +89,7 @@ class ProfileAggregator {
   const WatchPython watch_python_;
   absl::flat_hash_map<std::pair<pid_t, uint64_t>, ImageEntry> images_;
   SymbolTables symbol_tables_;
+  SymbolizerCounters symbolizer_counters_;
   std::vector<SymbolizedFrame> frames_;
   absl::flat_hash_map<std::string, uint32_t> frame_index_;
   Stacks interval_;

@@ -4,6 +4,7 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <tuple>
 
 #include "absl/strings/escaping.h"
@@ -101,9 +103,37 @@ int OpenInProcessRoot(const std::string& path, char** file_name) {
 
 // Opens a module's file as the process sees it, or at its path here once
 // the process is gone. Files only: no FIFOs, no devices.
+// A file deleted since it was mapped (a package upgraded under a running
+// program): the executable through /proc/PID/exe, anything else through
+// /proc/PID/map_files (which the kernel opens for root only).
+int OpenDeleted(absl::string_view path, char** file_name) {
+  if (current_tgid <= 0) return -1;
+  const std::string proc = absl::StrCat("/proc/", current_tgid);
+  char exe[4096];
+  const ssize_t n = readlink((proc + "/exe").c_str(), exe, sizeof(exe) - 1);
+  int fd = -1;
+  if (n > 0 && absl::string_view(exe, n) == path) {
+    fd = OpenRegular(proc + "/exe");
+  } else {
+    std::ifstream maps(proc + "/maps");
+    std::string line;
+    for (int i = 0; fd < 0 && i < 65536 && std::getline(maps, line); ++i) {
+      if (!absl::EndsWith(line, path)) continue;
+      const size_t space = line.find(' ');
+      if (space == std::string::npos) continue;
+      fd =
+          OpenRegular(absl::StrCat(proc, "/map_files/", line.substr(0, space)));
+    }
+  }
+  if (fd >= 0 && file_name != nullptr)
+    *file_name = strdup(std::string(path).c_str());
+  return fd;
+}
+
 int FindElf(Dwfl_Module* mod, void** userdata, const char* name,
             Dwarf_Addr base, char** file_name, Elf** elfp) {
   if (name != nullptr && name[0] == '/') {
+    if (absl::EndsWith(name, " (deleted)")) return OpenDeleted(name, file_name);
     return OpenInProcessRoot(name, file_name);
   }
   // [vdso]: read from the process's memory.
@@ -205,8 +235,11 @@ static int OnFrame(Dwfl_Frame* frame, void* arg) {
 
 void ProcessImage::DwflDeleter::operator()(Dwfl* dwfl) const { dwfl_end(dwfl); }
 
-ProcessImage::ProcessImage(pid_t tgid, SymbolTables* tables)
-    : tgid_(tgid), tables_(tables) {
+ProcessImage::ProcessImage(pid_t tgid, SymbolTables* tables,
+                           SymbolizerCounters* counters)
+    : tgid_(tgid),
+      tables_(tables),
+      counters_(counters != nullptr ? counters : &own_counters_) {
   Report();
 }
 
@@ -331,11 +364,133 @@ uint64_t FdeStart(Dwfl_Module* mod, Dwarf_Addr bias, const SymbolTable& table,
   return *start;
 }
 
+// A symbol's name as kept: without its version ("memcpy@@GLIBC_2.14"), at
+// most kMaxSymbolNameBytes.
+std::string SymbolName(const char* name, SymbolizerCounters* counters) {
+  size_t len = strcspn(name, "@");
+  if (len == 0) len = strlen(name);
+  if (len > kMaxSymbolNameBytes) {
+    len = kMaxSymbolNameBytes;
+    ++counters->names_cut;
+  }
+  return std::string(name, len);
+}
+
+// An xz variable-length integer at `*at` of `data`, moving past it.
+bool XzVarint(absl::string_view data, size_t* at, uint64_t* value) {
+  *value = 0;
+  for (int i = 0; i < 9 && *at < data.size(); ++i) {
+    const uint8_t byte = static_cast<uint8_t>(data[(*at)++]);
+    *value |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// The decompressed size of a one-stream xz file, from its index (read, not
+// trusted: the decompressor stops at kMaxDebugDataBytes anyway only if it
+// is asked to, and libdwfl does not ask). nullopt when the index cannot be
+// read.
+std::optional<uint64_t> XzDecompressedSize(absl::string_view xz) {
+  constexpr size_t kFooter = 12;
+  if (xz.size() < 2 * kFooter || xz.substr(xz.size() - 2) != "YZ") {
+    return std::nullopt;
+  }
+  uint32_t backward = 0;
+  memcpy(&backward, xz.data() + xz.size() - 8, sizeof(backward));
+  const uint64_t index_size = (static_cast<uint64_t>(backward) + 1) * 4;
+  if (index_size > xz.size() - 2 * kFooter) return std::nullopt;
+  absl::string_view index =
+      xz.substr(xz.size() - kFooter - index_size, index_size);
+  size_t at = 0;
+  uint64_t records = 0, total = 0;
+  if (index.empty() || index[at++] != 0 || !XzVarint(index, &at, &records) ||
+      records > index.size()) {
+    return std::nullopt;
+  }
+  for (uint64_t i = 0; i < records; ++i) {
+    uint64_t unpadded = 0, uncompressed = 0;
+    if (!XzVarint(index, &at, &unpadded) ||
+        !XzVarint(index, &at, &uncompressed) ||
+        uncompressed > (uint64_t{1} << 48)) {
+      return std::nullopt;
+    }
+    total += uncompressed;
+  }
+  return total;
+}
+
+// Whether libdwfl may read `elf`'s symbols its own way: a file with
+// MiniDebugInfo and no .symtab has it decompressed whole, so only when the
+// xz index says it is small.
+bool DebugDataIsSafe(Elf* elf, SymbolizerCounters* counters) {
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return true;
+  Elf_Scn* debugdata = nullptr;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr) continue;
+    if (shdr.sh_type == SHT_SYMTAB) return true;  // libdwfl uses that
+    const char* name = elf_strptr(elf, shstrndx, shdr.sh_name);
+    if (name != nullptr && strcmp(name, ".gnu_debugdata") == 0) {
+      debugdata = scn;
+    }
+  }
+  if (debugdata == nullptr) return true;
+  Elf_Data* data = elf_rawdata(debugdata, nullptr);
+  const std::optional<uint64_t> size =
+      data == nullptr
+          ? std::nullopt
+          : XzDecompressedSize(absl::string_view(
+                static_cast<const char*>(data->d_buf), data->d_size));
+  if (size.has_value() && *size <= kMaxDebugDataBytes) return true;
+  ++counters->debugdata_skipped;
+  return false;
+}
+
+// The function symbols of `elf`'s .dynsym, read here (file addresses).
+std::vector<SymbolTable::Symbol> DynamicSymbols(Elf* elf,
+                                                SymbolizerCounters* counters) {
+  std::vector<SymbolTable::Symbol> symbols;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_DYNSYM ||
+        shdr.sh_entsize == 0) {
+      continue;
+    }
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    const size_t count = shdr.sh_size / shdr.sh_entsize;
+    for (size_t i = 1; i < count; ++i) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr ||
+          sym.st_shndx == SHN_UNDEF) {
+        continue;
+      }
+      const int type = GELF_ST_TYPE(sym.st_info);
+      if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
+      const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+      if (name == nullptr || name[0] == '\0') continue;
+      symbols.push_back(
+          {sym.st_value, sym.st_size, SymbolName(name, counters)});
+    }
+  }
+  return symbols;
+}
+
 // Every function symbol libdwfl finds for `mod` (.symtab, else .dynsym and
 // MiniDebugInfo; the debug file's when there is one), at file addresses,
-// and the FDE starts of `elf`, its file.
+// and the FDE starts of `elf`, its file. MiniDebugInfo that would
+// decompress to more than kMaxDebugDataBytes is not read: .dynsym only.
 std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod, Elf* elf,
-                                               Dwarf_Addr bias) {
+                                               Dwarf_Addr bias,
+                                               SymbolizerCounters* counters) {
+  if (!DebugDataIsSafe(elf, counters)) {
+    return std::make_shared<const SymbolTable>(DynamicSymbols(elf, counters),
+                                               ReadFdeStarts(elf));
+  }
   std::vector<SymbolTable::Symbol> symbols;
   const int n = dwfl_module_getsymtab(mod);
   for (int i = 1; i < n; ++i) {
@@ -348,10 +503,7 @@ std::shared_ptr<const SymbolTable> ReadSymbols(Dwfl_Module* mod, Elf* elf,
     }
     const int type = GELF_ST_TYPE(sym.st_info);
     if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
-    // Symbol versions ("memcpy@@GLIBC_2.14") are not part of the name.
-    const size_t len = strcspn(name, "@");
-    symbols.push_back({addr - bias, sym.st_size,
-                       std::string(name, len > 0 ? len : strlen(name))});
+    symbols.push_back({addr - bias, sym.st_size, SymbolName(name, counters)});
   }
   return std::make_shared<const SymbolTable>(std::move(symbols),
                                              ReadFdeStarts(elf));
@@ -439,7 +591,6 @@ void ProcessImage::LoadJitMap() {
   // As perf takes it: a regular file (not a link, FIFO or device) owned by
   // the process's user or root, here at most 64 MiB, read again only when
   // it changed.
-  constexpr off_t kMaxJitMapBytes = 64 << 20;
   const std::string proc = absl::StrCat("/proc/", tgid_);
   struct stat owner;
   if (stat(proc.c_str(), &owner) != 0) return;
@@ -449,7 +600,7 @@ void ProcessImage::LoadJitMap() {
   if (fd < 0) return;
   struct stat st;
   if (fstat(fd, &st) != 0 || (st.st_uid != owner.st_uid && st.st_uid != 0) ||
-      st.st_size > kMaxJitMapBytes ||
+      st.st_size > static_cast<off_t>(kMaxJitMapBytes) ||
       (st.st_size == jit_map_size_ &&
        st.st_mtim.tv_sec == jit_map_mtime_.tv_sec &&
        st.st_mtim.tv_nsec == jit_map_mtime_.tv_nsec)) {
@@ -463,13 +614,27 @@ void ProcessImage::LoadJitMap() {
     close(fd);
     return;
   }
+  // Read in lines of at most kMaxSymbolNameBytes and a little more, and at
+  // most kMaxJitMapBytes in all: the map may grow while it is read.
   std::vector<SymbolTable::Symbol> symbols;
-  char* buffer = nullptr;
-  size_t capacity = 0;
-  ssize_t n;
-  while ((n = getline(&buffer, &capacity, file.get())) > 0) {
-    std::string line(buffer, n);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
+  std::vector<char> buffer(kMaxSymbolNameBytes + 64);
+  size_t total = 0;
+  bool in_long_line = false;
+  while (fgets(buffer.data(), static_cast<int>(buffer.size()), file.get())) {
+    std::string line(buffer.data());
+    total += line.size();
+    if (total > kMaxJitMapBytes) {
+      ++counters_->jit_maps_cut;
+      break;
+    }
+    const bool whole = !line.empty() && line.back() == '\n';
+    if (whole) line.pop_back();
+    // The rest of a line already cut.
+    if (in_long_line) {
+      in_long_line = !whole;
+      continue;
+    }
+    in_long_line = !whole && !feof(file.get());
     // START SIZE name, the first two in hex. An entry without a size
     // covers nothing.
     std::vector<absl::string_view> parts =
@@ -481,9 +646,12 @@ void ProcessImage::LoadJitMap() {
       continue;
     }
     symbol.name = std::string(parts[2]);
+    if (in_long_line || symbol.name.size() > kMaxSymbolNameBytes) {
+      symbol.name.resize(std::min(symbol.name.size(), kMaxSymbolNameBytes));
+      ++counters_->names_cut;
+    }
     symbols.push_back(std::move(symbol));
   }
-  free(buffer);
   jit_ = SymbolTable(std::move(symbols));
 }
 
@@ -518,7 +686,7 @@ SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
     if (elf != nullptr) {
       std::shared_ptr<const SymbolTable>& table =
           (*tables_)[FileKey(mod, name)];
-      if (table == nullptr) table = ReadSymbols(mod, elf, bias);
+      if (table == nullptr) table = ReadSymbols(mod, elf, bias, counters_);
       if (const SymbolTable::Symbol* symbol = table->Find(frame.offset)) {
         frame.function = Demangle(symbol->name.c_str());
       } else {

@@ -90,11 +90,28 @@ class SymbolTable {
 using SymbolTables =
     absl::flat_hash_map<std::string, std::shared_ptr<const SymbolTable>>;
 
+// What the symbolizer's bounds cut, for a session's drop counters. Every
+// input it reads is the sampled process's to shape: names, JIT maps and
+// compressed symbol tables are bounded.
+struct SymbolizerCounters {
+  uint64_t names_cut = 0;          // longer than kMaxSymbolNameBytes
+  uint64_t jit_maps_cut = 0;       // reads of a JIT map stopped at the cap
+  uint64_t debugdata_skipped = 0;  // MiniDebugInfo too large or unreadable
+};
+
+// A symbol name's bytes at most; longer ones are cut.
+inline constexpr size_t kMaxSymbolNameBytes = 4096;
+// A JIT map's bytes read at most, each time it is read.
+inline constexpr size_t kMaxJitMapBytes = 64 << 20;
+// MiniDebugInfo (.gnu_debugdata) decompressed at most.
+inline constexpr uint64_t kMaxDebugDataBytes = 64 << 20;
+
 // One process's address space, as the daemon saw it.
 class ProcessImage {
  public:
-  // `tables` outlives the image.
-  ProcessImage(pid_t tgid, SymbolTables* tables);
+  // `tables` and `counters` (may be null) outlive the image.
+  ProcessImage(pid_t tgid, SymbolTables* tables,
+               SymbolizerCounters* counters = nullptr);
   ~ProcessImage();
   ProcessImage(const ProcessImage&) = delete;
   ProcessImage& operator=(const ProcessImage&) = delete;
@@ -119,7 +136,9 @@ class ProcessImage {
 
   const pid_t tgid_;
   SymbolTables* const tables_;
-  std::string exe_path_;  // what /proc/PID/exe pointed to
+  SymbolizerCounters* const counters_;
+  SymbolizerCounters own_counters_;  // when the caller keeps none
+  std::string exe_path_;             // what /proc/PID/exe pointed to
   struct DwflDeleter {
     void operator()(::Dwfl* dwfl) const;
   };

@@ -12,11 +12,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -303,6 +307,134 @@ TEST_F(LimitsTest, RingBuffersAreBudgetedPerUser) {
   EXPECT_EQ(first->Wait().exit_code, 0);
   RunResult again = RunProgram(trace("67108864", "0"), {.as_nobody = true});
   EXPECT_EQ(again.exit_code, 0) << again.err;
+}
+
+// Samples the daemon's RSS every 50 ms while it lives: the most seen.
+class RssWatch {
+ public:
+  explicit RssWatch(pid_t pid)
+      : thread_([this, pid] {
+          while (!stop_) {
+            max_ = std::max<uint64_t>(max_, RssKiB(pid));
+            usleep(50 * 1000);
+          }
+        }) {}
+  ~RssWatch() { Stop(); }
+  uint64_t Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return max_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> max_{0};
+  std::thread thread_;
+};
+
+// A stripped binary whose MiniDebugInfo is 1 GiB of zeros once
+// decompressed: the daemon does not decompress it, says so, and the
+// session ends on time.
+TEST_F(LimitsTest, MiniDebugInfoBombIsNotDecompressed) {
+  const std::string dir = sandbox_->dir();
+  const std::string bomb = dir + "/bomb";
+  const std::string script =
+      "set -e; cd " + dir +
+      "; objcopy --strip-all hot_helper stripped"
+      "; head -c 1G /dev/zero | xz -0 -C crc32 > bomb.xz"
+      "; objcopy --add-section .gnu_debugdata=bomb.xz stripped bomb"
+      "; chmod 755 bomb; rm bomb.xz stripped";
+  ASSERT_EQ(
+      RunProgram({"/bin/sh", "-c", script}, {.timeout_ms = 120000}).exit_code,
+      0);
+  const pid_t daemon_pid = daemon_->process().pid();
+  const uint64_t idle = RssKiB(daemon_pid);
+  RssWatch watch(daemon_pid);
+  RunResult r;
+  const double seconds = SecondsOf([&] {
+    r = RunProgram({sandbox_->tracectl(), "--socket", sandbox_->socket(),
+                    "flame", "--format", "folded", "--", bomb, "3"},
+                   {.as_nobody = true});
+  });
+  const uint64_t max_rss = watch.Stop();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(seconds, 3.0 + 2.0);
+  EXPECT_LT(max_rss, idle + 200 * 1024) << "idle " << idle << " KiB";
+  EXPECT_NE(r.err.find("MiniDebugInfo not read"), std::string::npos) << r.err;
+  // .dynsym still names what it can: the libc frames.
+  EXPECT_NE(r.out.find("__libc_start_main"), std::string::npos) << r.out;
+  printf("bomb: %.1f s; daemon RSS idle %llu KiB, at most %llu KiB\n", seconds,
+         static_cast<unsigned long long>(idle),
+         static_cast<unsigned long long>(max_rss));
+}
+
+// A JIT map with a 10 MiB name, growing past the 64 MiB cap while the
+// daemon reads it: the name is cut and counted, the memory stays bounded.
+TEST_F(LimitsTest, JitMapThatGrowsAndHugeNamesAreBounded) {
+  std::unique_ptr<Process> jit =
+      Process::Start({sandbox_->dir() + "/jit_helper", "5"});
+  const std::string map = "/tmp/perf-" + std::to_string(jit->pid()) + ".map";
+  std::string first;
+  for (int i = 0; i < 100 && first.empty(); ++i) {
+    usleep(20 * 1000);
+    std::vector<std::string> lines = Lines(ReadFile(map));
+    if (!lines.empty()) first = lines[0];
+  }
+  ASSERT_FALSE(first.empty());
+  const std::string range = first.substr(0, first.rfind(' '));
+  {
+    std::ofstream out(map, std::ios::trunc);
+    out << range << " " << std::string(10 << 20, 'n') << "\n";
+  }
+  const pid_t daemon_pid = daemon_->process().pid();
+  const uint64_t idle = RssKiB(daemon_pid);
+  RssWatch watch(daemon_pid);
+  std::atomic<bool> stop{false};
+  // After a second, the map grows by 1 KiB lines to 256 MiB.
+  std::thread grow([&] {
+    usleep(1000 * 1000);
+    std::ofstream out(map, std::ios::app);
+    const std::string line = "1 1 " + std::string(1000, 'g') + "\n";
+    for (size_t n = 0; n < (256u << 20) / line.size() && !stop; ++n) {
+      out << line;
+    }
+  });
+  RunResult r =
+      RunProgram({sandbox_->tracectl(), "--socket", sandbox_->socket(), "flame",
+                  "--format", "folded", "--pid", std::to_string(jit->pid()),
+                  "--duration", "3"});
+  stop = true;
+  grow.join();
+  const uint64_t max_rss = watch.Stop();
+  jit->Wait();
+  unlink(map.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("symbol names cut at 4096 bytes"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find(std::string(4096, 'n') + " "), std::string::npos);
+  EXPECT_EQ(r.out.find(std::string(4097, 'n')), std::string::npos);
+  EXPECT_LT(max_rss, idle + 200 * 1024) << "idle " << idle << " KiB";
+  printf("jit map: daemon RSS idle %llu KiB, at most %llu KiB\n",
+         static_cast<unsigned long long>(idle),
+         static_cast<unsigned long long>(max_rss));
+}
+
+// A program whose binary was deleted while it runs (a package upgraded
+// under a running server) is still symbolized, for its own user too.
+TEST_F(LimitsTest, DeletedBinaryIsSymbolized) {
+  const std::string copy = sandbox_->dir() + "/deleted_helper";
+  std::filesystem::copy_file(sandbox_->hot_helper(), copy);
+  std::unique_ptr<Process> helper =
+      Process::Start({copy, "4"}, {.as_nobody = true});
+  usleep(300 * 1000);
+  ASSERT_EQ(unlink(copy.c_str()), 0);
+  RunResult r =
+      RunProgram({sandbox_->tracectl(), "--socket", sandbox_->socket(), "flame",
+                  "--format", "folded", "--pid", std::to_string(helper->pid()),
+                  "--duration", "1"},
+                 {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(";main;work;hot_a"), std::string::npos) << r.out;
 }
 
 }  // namespace
