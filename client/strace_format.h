@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "client/trace_event.h"
+#include "common/escape.h"
 #include "common/syscall_table.h"
 
 namespace tracectl {
@@ -34,13 +35,6 @@ struct FormatOptions {
   // Added to syscall_event.enter_ns (CLOCK_MONOTONIC) to get CLOCK_REALTIME.
   int64_t realtime_offset_ns = 0;
 };
-
-// Appends `bytes` escaped as strace escapes strings (without the quotes):
-// \" \\ \n \t \r \f \v, other non-printable bytes in octal, with three
-// digits when an octal digit follows.
-void AppendEscaped(std::string_view bytes, std::string* out);
-// The same, returned.
-std::string Escaped(std::string_view bytes);
 
 // `[[pid N] ][timestamp ]name(args) = ret[ <duration>]`, without a newline,
 // e.g. `openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3`.

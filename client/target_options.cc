@@ -1,6 +1,7 @@
 #include "client/target_options.h"
 
 #include "client/connection.h"
+#include "common/escape.h"
 
 namespace tracectl {
 namespace {
@@ -49,6 +50,12 @@ int BuildTarget(const TargetOptions& options, const GlobalOptions& global,
                 v1::Target* target, v1::Window* window) {
   if (options.comm && options.comm->empty()) {
     return UsageError("--comm needs a non-empty prefix");
+  }
+  // The kernel keeps 15 bytes of a command name.
+  if (options.comm && options.comm->size() > 15) {
+    return UsageError("--comm '" + EscapedForMessage(*options.comm, 32) +
+                      "' is longer than 15 bytes, the kernel's command name "
+                      "length");
   }
   if (global.has_command && global.command.empty()) {
     return UsageError("nothing to run after --");

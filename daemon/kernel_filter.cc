@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/escape.h"
 
 namespace tracectl {
 
@@ -13,7 +14,8 @@ std::string KernelFilter::Describe() const {
                                  follow_children ? " and children" : ""));
   }
   if (!comm_prefix.empty())
-    parts.push_back(absl::StrCat("comm ", comm_prefix, "*"));
+    parts.push_back(
+        absl::StrCat("comm ", EscapedForMessage(comm_prefix, 64), "*"));
   if (uid) parts.push_back(absl::StrCat("uid ", *uid));
   if (owner) {
     parts.push_back(absl::StrCat("tasks uid ", owner->uid, "/gid ", owner->gid,

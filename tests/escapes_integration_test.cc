@@ -93,5 +93,25 @@ TEST_F(EscapesTest, NoControlByteReachesRootsTerminal) {
   target->Signal(SIGKILL);
 }
 
+// What a user types is quoted back escaped and short: a 20 KB --comm gets
+// a one-line usage error, and a newline in a comm prefix cannot forge a
+// second line of the report.
+TEST_F(EscapesTest, LongOrControlInputIsQuotedShortAndEscaped) {
+  RunResult long_comm = RunTracectl(
+      {"syscalls", "--comm", std::string(20000, 'a'), "--duration", "0.1"});
+  EXPECT_EQ(long_comm.exit_code, 2) << long_comm.err;
+  EXPECT_EQ(Lines(long_comm.err).size(), 1u) << long_comm.err;
+  EXPECT_LT(long_comm.err.size(), 200u);
+  EXPECT_NE(long_comm.err.find("longer than 15 bytes"), std::string::npos);
+
+  RunResult newline =
+      RunTracectl({"syscalls", "--comm", "ab\ncd", "--duration", "0.1"});
+  EXPECT_EQ(newline.exit_code, 0) << newline.err;
+  EXPECT_NE(newline.out.find("comm ab\\012cd*"), std::string::npos)
+      << newline.out;
+  EXPECT_EQ(ControlByte(newline.out), "");
+  EXPECT_EQ(newline.out.find("\ncd*"), std::string::npos) << newline.out;
+}
+
 }  // namespace
 }  // namespace tracectl::testing
