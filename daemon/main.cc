@@ -1,5 +1,6 @@
 // tracectld: the privileged tracing daemon.
 #include <grp.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -20,6 +21,7 @@
 namespace {
 
 constexpr int kMaxRequestBytes = 64 * 1024;
+constexpr size_t kTransportMemoryBytes = 128 << 20;
 
 std::optional<gid_t> LookUpGroup(const std::string& name) {
   if (name.empty()) return std::nullopt;
@@ -98,6 +100,12 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 16);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, idle_timeout_ms);
+  // Memory gRPC's transports may take, all connections together. gRPC 1.51
+  // buffers a header block whole while its CONTINUATION frames come
+  // (CVE-2023-33953, fixed in 1.53.2, not in Debian 12): the quota makes
+  // the transport drop such a connection instead of growing without end.
+  builder.SetResourceQuota(
+      grpc::ResourceQuota("tracectld").Resize(kTransportMemoryBytes));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) {
     fprintf(stderr, "tracectld: cannot start the gRPC server\n");

@@ -437,5 +437,65 @@ TEST_F(LimitsTest, DeletedBinaryIsSymbolized) {
   EXPECT_NE(r.out.find(";main;work;hot_a"), std::string::npos) << r.out;
 }
 
+// One HTTP/2 frame.
+std::string Frame(uint8_t type, uint8_t flags, uint32_t stream,
+                  const std::string& payload) {
+  std::string f;
+  const uint32_t len = payload.size();
+  f += static_cast<char>(len >> 16);
+  f += static_cast<char>(len >> 8);
+  f += static_cast<char>(len);
+  f += static_cast<char>(type);
+  f += static_cast<char>(flags);
+  f += static_cast<char>(stream >> 24);
+  f += static_cast<char>(stream >> 16);
+  f += static_cast<char>(stream >> 8);
+  f += static_cast<char>(stream);
+  return f + payload;
+}
+
+// A header block that never ends: HEADERS without END_HEADERS, a literal
+// header whose value says 1 GiB, then 64 MB of CONTINUATION frames. gRPC
+// 1.51 buffers such a block whole (CVE-2023-33953); the daemon's transport
+// memory quota drops the connection instead, and the daemon serves again
+// once the flood's connection is gone.
+TEST_F(LimitsTest, ContinuationFloodIsContained) {
+  const pid_t daemon_pid = daemon_->process().pid();
+  const uint64_t idle = RssKiB(daemon_pid);
+  RssWatch watch(daemon_pid);
+  const int fd = Connect(sandbox_->socket());
+  ASSERT_GE(fd, 0);
+  std::string start = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  start += Frame(4, 0, 0, "");  // SETTINGS
+  // Literal without indexing, new name ":path", value length 2^30.
+  start +=
+      Frame(1, 0, 1, std::string("\x00\x05:path\x7f\x81\xff\xff\xff\x03", 13));
+  ASSERT_EQ(send(fd, start.data(), start.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(start.size()));
+  const std::string chunk = Frame(9, 0, 1, std::string(16384, 'a'));
+  size_t sent = 0;
+  timeval timeout{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  while (sent < (64u << 20)) {
+    const ssize_t n = send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;  // dropped (or stalled): what the quota does
+    sent += n;
+  }
+  close(fd);
+  const uint64_t max_rss = watch.Stop();
+  // Without the quota, 64 MB of flood cost this daemon about 180 MB.
+  EXPECT_LT(max_rss, idle + 100 * 1024) << "idle " << idle << " KiB";
+  // Served again within the idle timeout (3 s here).
+  bool served = false;
+  for (int i = 0; i < 40 && !served; ++i) {
+    served = Info().exit_code == 0;
+    if (!served) usleep(100 * 1000);
+  }
+  EXPECT_TRUE(served);
+  printf("flood: %zu MB sent; daemon RSS idle %llu KiB, at most %llu KiB\n",
+         sent >> 20, static_cast<unsigned long long>(idle),
+         static_cast<unsigned long long>(max_rss));
+}
+
 }  // namespace
 }  // namespace tracectl::testing
