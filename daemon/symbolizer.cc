@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "daemon/python/elf_symbols.h"
 #include "profile.h"
 
 namespace tracectl {
@@ -453,30 +454,13 @@ bool DebugDataIsSafe(Elf* elf, SymbolizerCounters* counters) {
 std::vector<SymbolTable::Symbol> DynamicSymbols(Elf* elf,
                                                 SymbolizerCounters* counters) {
   std::vector<SymbolTable::Symbol> symbols;
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_DYNSYM ||
-        shdr.sh_entsize == 0) {
-      continue;
-    }
-    Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr) continue;
-    const size_t count = shdr.sh_size / shdr.sh_entsize;
-    for (size_t i = 1; i < count; ++i) {
-      GElf_Sym sym;
-      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr ||
-          sym.st_shndx == SHN_UNDEF) {
-        continue;
-      }
-      const int type = GELF_ST_TYPE(sym.st_info);
-      if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
-      const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
-      if (name == nullptr || name[0] == '\0') continue;
+  ForEachDynamicSymbol(elf, [&](const GElf_Sym& sym, const char* name) {
+    const int type = GELF_ST_TYPE(sym.st_info);
+    if (type == STT_FUNC || type == STT_GNU_IFUNC) {
       symbols.push_back(
           {sym.st_value, sym.st_size, SymbolName(name, counters)});
     }
-  }
+  });
   return symbols;
 }
 

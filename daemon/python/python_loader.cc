@@ -19,12 +19,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/proc_maps.h"
+#include "daemon/python/elf_symbols.h"
 
 namespace tracectl::python {
 namespace {
 
 constexpr size_t kMaxMapsLines = 65536;
-constexpr size_t kMaxDynamicSymbols = 1 << 20;
 
 struct MappedFile {
   std::string path;
@@ -136,29 +136,10 @@ absl::StatusOr<ElfFacts> ReadElfFacts(const std::string& path, uint64_t inode) {
       }
     }
   }
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_DYNSYM ||
-        shdr.sh_entsize == 0) {
-      continue;
-    }
-    Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr) continue;
-    const size_t count =
-        std::min<size_t>(shdr.sh_size / shdr.sh_entsize, kMaxDynamicSymbols);
-    for (size_t i = 0; i < count; ++i) {
-      GElf_Sym sym;
-      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr ||
-          sym.st_shndx == SHN_UNDEF) {
-        continue;
-      }
-      const char* name = elf_strptr(elf, shdr.sh_link, sym.st_name);
-      if (name == nullptr) continue;
-      if (strcmp(name, "_PyRuntime") == 0) facts.runtime = sym.st_value;
-      if (strcmp(name, "Py_Version") == 0) facts.py_version = sym.st_value;
-    }
-  }
+  ForEachDynamicSymbol(elf, [&facts](const GElf_Sym& sym, const char* name) {
+    if (strcmp(name, "_PyRuntime") == 0) facts.runtime = sym.st_value;
+    if (strcmp(name, "Py_Version") == 0) facts.py_version = sym.st_value;
+  });
   elf_end(elf);
   close(fd);
   return facts;
