@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/escape.h"
 
 namespace tracectl {
 namespace {
@@ -30,24 +31,9 @@ FrameKind KindOf(v1::ModuleKind kind) {
 }
 
 // Names come from files and comms that users control: no control
-// characters (C0, DEL, and C1 as UTF-8) reach a terminal or a file.
+// character reaches a terminal or a file (common/escape.h).
 std::string Printable(absl::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  for (size_t i = 0; i < name.size(); ++i) {
-    const unsigned char c = name[i];
-    if (c < 0x20 || c == 0x7f) {
-      out += '?';
-    } else if (c == 0xc2 && i + 1 < name.size() &&
-               static_cast<unsigned char>(name[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(name[i + 1]) <= 0x9f) {
-      out += '?';
-      ++i;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
+  return EscapedText(std::string_view(name.data(), name.size()));
 }
 
 ViewFrame ToViewFrame(const v1::Frame& frame) {

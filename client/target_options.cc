@@ -53,7 +53,7 @@ int BuildTarget(const TargetOptions& options, const GlobalOptions& global,
   }
   // The kernel keeps 15 bytes of a command name.
   if (options.comm && options.comm->size() > 15) {
-    return UsageError("--comm '" + EscapedForMessage(*options.comm, 32) +
+    return UsageError("--comm '" + EscapedText(*options.comm, 32) +
                       "' is longer than 15 bytes, the kernel's command name "
                       "length");
   }

@@ -48,7 +48,7 @@ std::string Escaped(std::string_view bytes) {
   return out;
 }
 
-std::string EscapedForMessage(std::string_view text, size_t max_bytes) {
+std::string EscapedText(std::string_view text, size_t max_bytes) {
   const bool cut = text.size() > max_bytes;
   if (cut) text = text.substr(0, max_bytes);
   std::string out;
@@ -58,6 +58,11 @@ std::string EscapedForMessage(std::string_view text, size_t max_bytes) {
       out += "\\\\";
     } else if (c < 0x20 || c == 0x7f) {
       absl::StrAppendFormat(&out, "\\%03o", c);
+    } else if (c == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      absl::StrAppendFormat(&out, "\\302\\%03o",
+                            static_cast<unsigned char>(text[++i]));
     } else {
       out.push_back(static_cast<char>(c));
     }

@@ -16,10 +16,13 @@ namespace tracectl {
 void AppendEscaped(std::string_view bytes, std::string* out);
 // The same, returned.
 std::string Escaped(std::string_view bytes);
-// `text` with every byte below 0x20 and DEL in strace's octal escapes (and
-// backslashes doubled), at most `max_bytes` of it, then "..." when cut: for
-// messages that quote what a user sent or a process is named.
-std::string EscapedForMessage(std::string_view text, size_t max_bytes);
+// Text for a terminal: `text` with every control character (bytes below
+// 0x20, DEL, and C1 controls as UTF-8) in octal escapes and backslashes
+// doubled, other UTF-8 kept as it is; at most `max_bytes` of it, then "..."
+// when cut. For names (comms, paths, functions) and for messages that quote
+// what a user sent.
+std::string EscapedText(std::string_view text,
+                        size_t max_bytes = std::string_view::npos);
 
 }  // namespace tracectl
 

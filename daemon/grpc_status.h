@@ -19,7 +19,7 @@ inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   // absl and gRPC share the canonical code numbers.
   return grpc::Status(
       static_cast<grpc::StatusCode>(status.code()),
-      EscapedForMessage(
+      EscapedText(
           std::string_view(status.message().data(), status.message().size()),
           kMaxErrorMessageBytes));
 }

@@ -15,7 +15,7 @@ std::string KernelFilter::Describe() const {
   }
   if (!comm_prefix.empty())
     parts.push_back(
-        absl::StrCat("comm ", EscapedForMessage(comm_prefix, 64), "*"));
+        absl::StrCat("comm ", EscapedText(comm_prefix, 64), "*"));
   if (uid) parts.push_back(absl::StrCat("uid ", *uid));
   if (owner) {
     parts.push_back(absl::StrCat("tasks uid ", owner->uid, "/gid ", owner->gid,

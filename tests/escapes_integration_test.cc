@@ -79,7 +79,7 @@ TEST_F(EscapesTest, NoControlByteReachesRootsTerminal) {
     EXPECT_EQ(ControlByte(r.err), "") << what << " stderr";
   }
   // The views saw the process: its comm, library and files, escaped as
-  // strace escapes them (names in profiles get '?').
+  // strace escapes them.
   RunResult libs = RunTracectl({"libs", "--pid", pid, "--duration", "0.5"});
   EXPECT_NE(libs.out.find("/esc\\33[31m/lib\\33[2Jz.so"), std::string::npos)
       << libs.out;
@@ -89,7 +89,7 @@ TEST_F(EscapesTest, NoControlByteReachesRootsTerminal) {
   EXPECT_NE(files.out.find("/held\\33[5m"), std::string::npos) << files.out;
   RunResult flame = RunTracectl(
       {"flame", "--format", "folded", "--pid", pid, "--duration", "0.5"});
-  EXPECT_EQ(flame.out.rfind("?[2J?[H?[8m;", 0), 0u) << flame.out;
+  EXPECT_EQ(flame.out.rfind("\\033[2J\\033[H\\033[8m;", 0), 0u) << flame.out;
   target->Signal(SIGKILL);
 }
 
