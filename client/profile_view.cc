@@ -29,8 +29,18 @@ FrameKind KindOf(v1::ModuleKind kind) {
   }
 }
 
-// Names come from files and comms that users control: no control
-// characters (C0, DEL, and C1 as UTF-8) reach a terminal or a file.
+// Folded lines are split on ';' and on the last space; names keep spaces
+// (C++ signatures have them) but not ';' (line breaks are gone already).
+std::string FoldedName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    if (c == ';') c = ':';
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string Printable(absl::string_view name) {
   std::string out;
   out.reserve(name.size());
@@ -76,18 +86,6 @@ ViewFrame ToViewFrame(const v1::Frame& frame) {
   }
   return out;
 }
-
-// Folded lines are split on ';' and on the last space; names keep spaces
-// (C++ signatures have them) but not ';' (line breaks are gone already).
-std::string FoldedName(const std::string& name) {
-  std::string out = name;
-  for (char& c : out) {
-    if (c == ';') c = ':';
-  }
-  return out;
-}
-
-}  // namespace
 
 std::pair<std::string, int64_t> SplitSource(const std::string& source) {
   size_t colon = source.rfind(':');
