@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 #include "profile.h"
 #include "python_frames.bpf.h"
+#include "user_stack.bpf.h"
 
 const volatile bool user_stacks = true;
 const volatile bool kernel_stacks = false;
@@ -58,49 +59,6 @@ static __always_inline void count_drop(__u32 reason)
 #define TASK_FILTER_DROP_PID_MAP_FULL PROFILE_DROP_PID_MAP_FULL
 #include "task_filter.bpf.h"
 
-static __always_inline void copy_user_regs(struct profile_sample *s,
-					   struct pt_regs *regs)
-{
-	s->user_regs[0] = regs->ax;
-	s->user_regs[1] = regs->dx;
-	s->user_regs[2] = regs->cx;
-	s->user_regs[3] = regs->bx;
-	s->user_regs[4] = regs->si;
-	s->user_regs[5] = regs->di;
-	s->user_regs[6] = regs->bp;
-	s->user_regs[7] = regs->sp;
-	s->user_regs[8] = regs->r8;
-	s->user_regs[9] = regs->r9;
-	s->user_regs[10] = regs->r10;
-	s->user_regs[11] = regs->r11;
-	s->user_regs[12] = regs->r12;
-	s->user_regs[13] = regs->r13;
-	s->user_regs[14] = regs->r14;
-	s->user_regs[15] = regs->r15;
-	s->user_regs[16] = regs->ip;
-}
-
-/* Copies the user stack page by page from the page holding sp, up to the
- * first page that cannot be read: the end of the stack's mapping, or a page
- * the process never touched (exec leaves a random gap below the argument
- * strings). Whole pages keep every size and offset constant. */
-static __always_inline void copy_user_stack(struct profile_sample *s)
-{
-	__u64 page = s->user_regs[7] & ~(__u64)(PROFILE_PAGE_SIZE - 1);
-
-	s->ustack_addr = page;
-#pragma unroll
-	for (int i = 0; i < PROFILE_USTACK_PAGES; i++) {
-		if (bpf_probe_read_user(s->ustack + i * PROFILE_PAGE_SIZE,
-					PROFILE_PAGE_SIZE,
-					(void *)(page + i * PROFILE_PAGE_SIZE)))
-			break;
-		s->ustack_bytes += PROFILE_PAGE_SIZE;
-	}
-	if (!s->ustack_bytes)
-		count_drop(PROFILE_DROP_USTACK_UNREADABLE);
-}
-
 SEC("perf_event")
 int sample(struct bpf_perf_event_data *ctx)
 {
@@ -144,7 +102,8 @@ int sample(struct bpf_perf_event_data *ctx)
 	if (user_stacks && task->mm) {
 		copy_user_regs(s, (struct pt_regs *)bpf_task_pt_regs(task));
 		s->flags |= SAMPLE_USER_REGS;
-		copy_user_stack(s);
+		if (!copy_user_stack(s))
+			count_drop(PROFILE_DROP_USTACK_UNREADABLE);
 		read_python_stack(tgid, s->tid, s->mm_id, &s->python);
 	} else {
 		s->python.count = 0;

@@ -25,12 +25,16 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "syscall_events.h"
+#include "python_frames.bpf.h"
+#include "user_stack.bpf.h"
 
 #define MAX_ERRNO 4095
 #define TS_COMPAT 0x0002 /* x86: this system call uses the 32-bit ABI */
 #define EVENT_DATA_MASK (EVENT_DATA_SIZE - 1)
 #define SOCKADDR_MAX 128
 #define AT_FDCWD -100
+#define NR_MMAP 9 /* x86_64 */
+#define PROT_EXEC 0x4
 
 /* What to capture of each native syscall; SPEC_SELECTED marks the traced. */
 const volatile struct syscall_spec specs[MAX_TRACE_NR] = {};
@@ -42,6 +46,12 @@ const volatile bool only_failed = false;     /* strace -Z */
 const volatile bool only_successful = false; /* strace -z */
 /* Wake the reader once this much is waiting; it also polls by itself. */
 const volatile __u64 wakeup_bytes = 0;
+/* strace -k: a struct syscall_stack before each call's record. Off, the
+ * verifier drops every part of it. */
+const volatile bool stacks = false;
+/* Stacks are taken only while less than this (a quarter) is waiting in the
+ * buffer: the rest is kept for the calls' records, which matter more. */
+const volatile __u64 stack_room = 0;
 
 struct pending {
 	struct syscall_event ev;
@@ -84,6 +94,96 @@ static __always_inline void count_drop(__u32 reason)
 
 #define TASK_FILTER_DROP_PID_MAP_FULL TRACE_DROP_PID_MAP_FULL
 #include "task_filter.bpf.h"
+
+/* Address spaces announced to the reader (stacks on), by process and mm: a
+ * freed mm_struct's address comes back. */
+struct seen_space {
+	__u64 mm;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192); /* 1 when stacks are off */
+	__type(key, struct seen_space);
+	__type(value, __u8);
+} seen_spaces SEC(".maps");
+
+/* A struct trace_space, the reader woken if idle: it reads the process's
+ * maps while it lives. False if the buffer is full. */
+static __always_inline bool emit_space(__u32 tgid, __u64 mm, __u32 event)
+{
+	struct trace_space *r;
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r)
+		return false;
+	r->head.marker = TRACE_SIDE_RECORD;
+	r->head.kind = TRACE_SIDE_SPACE;
+	r->head.pad = 0;
+	r->tgid = tgid;
+	r->event = event;
+	r->mm_id = mm;
+	bpf_ringbuf_submit(r, 0); /* woken if it has read all before */
+	return true;
+}
+
+/* The first call of a traced process in an address space (an exec's
+ * first): the reader finds a Python interpreter there, and copies the maps,
+ * before the calls it traces. */
+static __always_inline void announce_space(struct task_struct *task,
+					   __u32 tgid)
+{
+	struct seen_space key = { .mm = (__u64)task->mm, .tgid = tgid };
+	static const __u8 one = 1;
+
+	if (!key.mm || bpf_map_lookup_elem(&seen_spaces, &key))
+		return;
+	/* Else announced by a later call. */
+	if (emit_space(tgid, key.mm, TRACE_SPACE_FIRST_CALL))
+		bpf_map_update_elem(&seen_spaces, &key, &one, BPF_ANY);
+}
+
+/* The user stack of the call `p` has just begun, as a struct syscall_stack,
+ * the reader woken if idle (a wakeup for every call costs more than the
+ * copy): it unwinds it while the process lives. */
+static __always_inline void emit_stack(struct task_struct *task,
+				       struct pt_regs *regs,
+				       const struct pending *p)
+{
+	struct profile_sample *s;
+	struct syscall_stack *r;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*r) >
+	    stack_room) {
+		count_drop(TRACE_DROP_STACK_RINGBUF_FULL);
+		return;
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(TRACE_DROP_STACK_RINGBUF_FULL);
+		return;
+	}
+	r->head.marker = TRACE_SIDE_RECORD;
+	r->head.kind = TRACE_SIDE_STACK;
+	r->head.pad = 0;
+	r->enter_ns = p->ev.enter_ns;
+	s = &r->sample;
+	s->tgid = p->ev.tgid;
+	s->tid = p->ev.tid;
+	s->time_ns = p->ev.enter_ns;
+	s->cpu = bpf_get_smp_processor_id();
+	s->flags = SAMPLE_USER_REGS;
+	__builtin_memcpy(s->comm, p->ev.comm, sizeof(s->comm));
+	s->mm_id = (__u64)task->mm;
+	s->kstack_bytes = 0;
+	copy_user_regs(s, regs);
+	if (!copy_user_stack(s))
+		count_drop(TRACE_DROP_STACK_UNREADABLE);
+	read_python_stack(s->tgid, s->tid, s->mm_id, &s->python);
+	bpf_ringbuf_submit(r, 0); /* woken if it has read all before */
+}
 
 static __always_inline struct capture *new_capture(struct pending *p, int arg,
 						   __u8 kind)
@@ -308,7 +408,11 @@ static __always_inline void emit(struct pending *p)
 
 	if (len > sizeof(p->data))
 		len = sizeof(p->data);
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	/* -k: the reader names stacks while their processes live, and reads
+	 * each record soon; woken only when it has read everything before. */
+	if (stacks)
+		flags = 0;
+	else if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, p, sizeof(p->ev) + len, flags)) {
 		/* Native calls only: compat ones have the top bit. */
@@ -501,6 +605,13 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 
 	compat = bpf_core_field_exists(task->thread_info.status) &&
 		 (task->thread_info.status & TS_COMPAT);
+	/* -k: every call of a traced process may announce its address space,
+	 * so the filter comes first. */
+	if (stacks) {
+		if (!task_selected(task, pid_tgid >> 32))
+			return 0;
+		announce_space(task, pid_tgid >> 32);
+	}
 	if (compat) {
 		if (!trace_compat)
 			return 0;
@@ -513,7 +624,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 			count_drop(TRACE_DROP_NR_RANGE);
 		return 0;
 	}
-	if (!task_selected(task, pid_tgid >> 32))
+	if (!stacks && !task_selected(task, pid_tgid >> 32))
 		return 0;
 	p = bpf_task_storage_get(&pendings, task, 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -560,6 +671,10 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 			capture_at_entry(p, spec, 5);
 		}
 		no_return = spec->flags & SPEC_NO_RETURN;
+		/* 32-bit calls have no stack the daemon unwinds, and the
+		 * client shows no stack of the calls it does not show. */
+		if (stacks && !(spec->flags & SPEC_UNSHOWN))
+			emit_stack(task, regs, p);
 	}
 	/* Nothing will complete these at exit: send them now. */
 	if (no_return) {
@@ -581,6 +696,17 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	struct pending *p;
 	__u32 nr;
 
+	/* -k: a library mapped (ld.so's, a dlopen). Copied again from the
+	 * maps, the stacks of a process that exits before they are read still
+	 * name its code. */
+	if (stacks && regs->orig_ax == NR_MMAP && (regs->dx & PROT_EXEC) &&
+	    !failed && !(bpf_core_field_exists(task->thread_info.status) &&
+			 (task->thread_info.status & TS_COMPAT))) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		if (task_selected(task, tgid))
+			emit_space(tgid, (__u64)task->mm, TRACE_SPACE_EXEC_MAPPED);
+	}
 	p = bpf_task_storage_get(&pendings, task, 0, 0);
 	if (!p || !p->armed)
 		return 0;

@@ -6,7 +6,8 @@
  * data_len bytes of captured user memory (paths, buffers, argv, sockaddrs),
  * which captures[] describe. tracectld forwards the records unchanged, back
  * to back, and tracectl decodes them: keep this layout stable, and change
- * TRACE_RECORD_VERSION when it changes.
+ * TRACE_RECORD_VERSION when it changes. The ring buffer also holds side
+ * records (user stacks for -k, below), which tracectld keeps to itself.
  */
 #ifndef TRACECTL_BPF_SYSCALL_EVENTS_H
 #define TRACECTL_BPF_SYSCALL_EVENTS_H
@@ -14,6 +15,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "profile.h"
 
 #define TRACE_RECORD_VERSION 2
 
@@ -134,6 +136,9 @@ enum trace_drop {
 	TRACE_DROP_PID_MAP_FULL, /* a followed child could not be added */
 	TRACE_DROP_NR_RANGE,     /* a call whose number has no spec (x32) */
 	TRACE_DROP_RINGBUF_FULL_UNSHOWN, /* as RINGBUF_FULL, of SPEC_UNSHOWN */
+	TRACE_DROP_STACK_RINGBUF_FULL,	 /* a call's stack not taken: the
+					  * buffer is a quarter full */
+	TRACE_DROP_STACK_UNREADABLE,	 /* a call's user stack not copied */
 	TRACE_DROP_REASON_COUNT,
 };
 
@@ -141,5 +146,57 @@ enum trace_drop {
  * does not show some records takes their failed captures off it. */
 #define TRACE_DROP_UNREADABLE_REASON \
 	"captures of user memory failed (shown as unreadable)"
+
+/*
+ * Records that are not calls: tracectld reads them and forwards only the
+ * calls. Their first __u64, where a call has its enter_ns (a boot-time
+ * clock, never all ones), is TRACE_SIDE_RECORD.
+ */
+#define TRACE_SIDE_RECORD (~0ULL)
+
+enum trace_side_kind {
+	/* struct syscall_stack */
+	TRACE_SIDE_STACK = 1,
+	/* struct trace_space */
+	TRACE_SIDE_SPACE = 2,
+};
+
+struct trace_side_header {
+	__u64 marker; /* TRACE_SIDE_RECORD */
+	__u32 kind;   /* enum trace_side_kind */
+	__u32 pad;
+};
+
+/* With stacks on, the user stack of a call that passed the filters, written
+ * at its entry, so before the call's own record (which may still not come:
+ * -z/-Z decide at exit, and a full buffer loses it). The sample holds the
+ * user registers, the stack's top pages and the Python frames; no kernel
+ * stack. */
+struct syscall_stack {
+	struct trace_side_header head;
+	__u64 enter_ns; /* the call's syscall_event.enter_ns */
+	struct profile_sample sample;
+};
+
+/* trace_space.event */
+enum trace_space_event {
+	/* The first call (of any kind) of a traced process in an address
+	 * space: tracectld looks for a Python interpreter in it and copies
+	 * its maps, before the calls it traces come. */
+	TRACE_SPACE_FIRST_CALL = 0,
+	/* An executable mapping was added (a successful mmap with PROT_EXEC):
+	 * tracectld copies the maps again, for the stacks of a process that
+	 * may have exited by the time they are read. */
+	TRACE_SPACE_EXEC_MAPPED = 1,
+};
+
+/* With stacks on: what tracectld needs to know of a traced address space
+ * before the stacks in it come. */
+struct trace_space {
+	struct trace_side_header head;
+	__u32 tgid;
+	__u32 event; /* enum trace_space_event */
+	__u64 mm_id;
+};
 
 #endif /* TRACECTL_BPF_SYSCALL_EVENTS_H */

@@ -128,12 +128,6 @@ std::string StraceOptionHint(const std::string& subcommand,
        "for strace's summary, run tracectl syscalls [-- ] CMD [ARGS...]"},
       {"--summary-only",
        "for strace's summary, run tracectl syscalls [-- ] CMD [ARGS...]"},
-      {"-k",
-       "stack traces of each call (strace -k) are not supported; tracectl "
-       "flame samples the stacks of a program"},
-      {"--stack-trace",
-       "stack traces of each call (strace -k) are not supported; tracectl "
-       "flame samples the stacks of a program"},
       {"-v",
        "-v (unabbreviated structures) is not supported: what tracectl "
        "decodes prints whole, other structures print as pointers"},
@@ -177,7 +171,9 @@ std::string StraceOptionHint(const std::string& subcommand,
        "strace's -C (lines and a summary) is two commands here: tracectl "
        "trace prints the lines, tracectl syscalls the summary"},
       {"-e", "tracectl syscalls counts every call; grep its table"},
-      {"-k", "for stacks, use tracectl flame"},
+      {"-k",
+       "for the stack of each call, use tracectl trace -k; for where the "
+       "time goes, tracectl flame"},
   };
   if (subcommand == "trace") {
     for (const Hint& h : kTraceHints) {

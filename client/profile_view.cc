@@ -30,6 +30,18 @@ FrameKind KindOf(v1::ModuleKind kind) {
   }
 }
 
+// Folded lines are split on ';' and on the last space; names keep spaces
+// (C++ signatures have them) but not ';' (line breaks are gone already).
+std::string FoldedName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    if (c == ';') c = ':';
+  }
+  return out;
+}
+
+}  // namespace
+
 // Names come from files and comms that users control: no control
 // character reaches a terminal or a file (common/escape.h).
 std::string Printable(absl::string_view name) {
@@ -62,18 +74,6 @@ ViewFrame ToViewFrame(const v1::Frame& frame) {
   }
   return out;
 }
-
-// Folded lines are split on ';' and on the last space; names keep spaces
-// (C++ signatures have them) but not ';' (line breaks are gone already).
-std::string FoldedName(const std::string& name) {
-  std::string out = name;
-  for (char& c : out) {
-    if (c == ';') c = ':';
-  }
-  return out;
-}
-
-}  // namespace
 
 std::pair<std::string, int64_t> SplitSource(const std::string& source) {
   size_t colon = source.rfind(':');

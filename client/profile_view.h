@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "tracectl/v1/tracectl.pb.h"
 
 namespace tracectl {
@@ -44,6 +45,15 @@ struct ViewFrame {
   // "file.c:12" when known, else empty.
   std::string source;
 };
+
+// `name` with its control characters (C0, DEL, and C1 as UTF-8) made '?':
+// names come from files, comms and memory that users control, and none of
+// those characters may reach a terminal or a file.
+std::string Printable(absl::string_view name);
+
+// How the daemon's frame shows: its strings Printable, an unresolved
+// frame named "[module+0xoffset]", a Python frame "function (file:line)".
+ViewFrame ToViewFrame(const v1::Frame& frame);
 
 // The frame's function without its Python " (file:line)".
 inline const std::string& FunctionName(const ViewFrame& frame) {

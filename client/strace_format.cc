@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "client/fd_paths.h"
 #include "client/json.h"
+#include "client/profile_view.h"
 #include "common/syscall_names.h"
 
 namespace tracectl {
@@ -1395,7 +1396,63 @@ std::string FormatEventJson(const TraceEvent& event,
   // A path or argv of an exec that could not be read before it, read from
   // the new program.
   if (at_exec) out += ",\"read_at_exec\":true";
+  if (event.stack != nullptr) {
+    out += ",\"stack\":[";
+    for (int i = 0; i < event.stack->frames_size(); ++i) {
+      const v1::Frame& f = event.stack->frames(i);
+      const bool python = f.kind() == v1::MODULE_PYTHON;
+      if (i > 0) out += ",";
+      absl::StrAppend(
+          &out, "{\"kind\":", JsonString(FrameKindName(ToViewFrame(f).kind)));
+      if (!f.function().empty()) {
+        absl::StrAppend(&out, ",\"function\":", JsonText(f.function()));
+      }
+      if (!python) {
+        absl::StrAppend(&out, ",\"module\":", JsonText(f.module()),
+                        ",\"offset\":\"0x", absl::Hex(f.offset()), "\"");
+        if (!f.function().empty()) {
+          absl::StrAppend(&out, ",\"function_offset\":\"0x",
+                          absl::Hex(f.function_offset()), "\"");
+        }
+      }
+      if (!f.file().empty()) {
+        absl::StrAppend(&out, ",\"file\":", JsonText(f.file()));
+        if (f.line() > 0) absl::StrAppend(&out, ",\"line\":", f.line());
+      }
+      out += "}";
+    }
+    out += "]";
+    if (event.stack->truncated()) out += ",\"stack_truncated\":true";
+  }
   out += "}";
+  return out;
+}
+
+std::string FormatStackLines(const v1::CallStack& stack) {
+  std::string out;
+  for (const v1::Frame& f : stack.frames()) {
+    const std::string source =
+        f.file().empty() ? ""
+        : f.line() > 0   ? absl::StrCat(Printable(f.file()), ":", f.line())
+                         : Printable(f.file());
+    if (f.kind() == v1::MODULE_PYTHON) {
+      absl::StrAppend(&out, " > ", Printable(f.function()));
+      if (!source.empty()) absl::StrAppend(&out, " (", source, ")");
+      out += "\n";
+      continue;
+    }
+    absl::StrAppend(&out, " > ",
+                    f.module().empty() ? "[unknown]" : Printable(f.module()),
+                    "(");
+    if (!f.function().empty()) {
+      absl::StrAppend(&out, Printable(f.function()), "+0x",
+                      absl::Hex(f.function_offset()));
+    }
+    absl::StrAppend(&out, ") [0x", absl::Hex(f.offset()), "]");
+    if (!source.empty()) absl::StrAppend(&out, " (", source, ")");
+    out += "\n";
+  }
+  if (stack.truncated()) out += " > ...\n";
   return out;
 }
 

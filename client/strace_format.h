@@ -41,11 +41,22 @@ struct FormatOptions {
 std::string FormatStraceLine(const TraceEvent& event,
                              const FormatOptions& options);
 
+// The lines strace -k prints under a call, innermost frame first, each
+// with its newline: " > libc.so.6(__getppid+0x7) [0xcd1b7]" (the module,
+// the function and the offset in it, the offset in the module), with
+// " (file.c:12)" after it when debug info gives the source;
+// " > libc.so.6() [0xcd1b7]" when no symbol covers it;
+// " > ask_parent (<string>:3)" for a Python function. Every name is made
+// Printable.
+std::string FormatStackLines(const v1::CallStack& stack);
+
 // One JSON object without a newline: pid, tid, comm, syscall, nr, args (as
 // the strace line prints them), raw_args (six hex strings), ret (null for a
 // call that does not return), errno (when it failed), duration_ns, time
 // (CLOCK_REALTIME seconds), and captures_truncated / unreadable /
-// read_at_exit when true.
+// read_at_exit when true; with -k, stack: the frames innermost first, each
+// {"kind", "function", "module", "offset", "function_offset", "file",
+// "line"} (what is known of it), and stack_truncated when it was cut.
 std::string FormatEventJson(const TraceEvent& event,
                             const FormatOptions& options);
 

@@ -32,8 +32,9 @@ struct TraceOptions {
   int timestamps = 0;              // -t, -tt, -ttt
   std::optional<int> string_size;  // -s
   bool json = false;
-  bool quiet = false;  // -q, -qq: nothing to silence
-  std::string output;  // -o
+  bool stacks = false;  // -k
+  bool quiet = false;   // -q, -qq: nothing to silence
+  std::string output;   // -o
   std::optional<uint32_t> buffer_bytes;
 };
 
@@ -54,6 +55,7 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
   request.set_only_successful(filter->kernel_only_successful);
   request.set_only_failed(filter->kernel_only_failed);
   if (options.buffer_bytes) request.set_buffer_bytes(*options.buffer_bytes);
+  request.set_stacks(options.stacks);
   if (options.timestamps > 3)
     return UsageError("-t can be given at most 3 times");
 
@@ -102,6 +104,9 @@ int RunTrace(const GlobalOptions& global, const TraceOptions& options) {
                                             : FormatStraceLine(event, format);
       fputs(line.c_str(), out);
       fputc('\n', out);
+      if (event.stack != nullptr && !options.json) {
+        fputs(FormatStackLines(*event.stack).c_str(), out);
+      }
       ++lines;
     } else {
       // Asked for to keep -y and the [pid N] prefixes right, not shown: its
@@ -174,6 +179,12 @@ void AddTraceCommand(CLI::App& app, const GlobalOptions& global,
   cmd->add_option("-s", o->string_size,
                   "bytes of buffers and argv strings to show (default 32, "
                   "at most 4094; paths are always whole)");
+  cmd->add_flag("-k,--stack-trace", o->stacks,
+                "print each call's user stack under it, as strace -k does: "
+                "\" > libc.so.6(__getppid+0x7) [0xcd1b7]\", and for Python "
+                "programs the Python functions, \" > main (app.py:12)\"; "
+                "unwound and named by the daemon, as you (64-bit calls "
+                "only; --json adds a \"stack\" array)");
   cmd->add_flag("--json", o->json, "one JSON object per call");
   AddOutputOption(cmd, &o->output, "stderr");
   cmd->add_option("--buffer-size", o->buffer_bytes,
@@ -184,7 +195,10 @@ void AddTraceCommand(CLI::App& app, const GlobalOptions& global,
       "with or without -f. While several tasks are traced, each line "
       "starts with \"[pid N] \", as strace -f prints it; with -o FILE, "
       "with the bare thread id (on every line with -f, as strace -f -o). "
-      "-ff is -f: one output holds every process.");
+      "-ff is -f: one output holds every process. With -k, the stack is "
+      "the one the call was made from, copied when it began (the top "
+      "16 KiB of it); stacks the daemon could not keep up with are "
+      "counted at the end, and their calls print without one.");
   cmd->callback([&global, exit_code, o] { *exit_code = RunTrace(global, *o); });
 }
 

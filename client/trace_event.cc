@@ -23,10 +23,13 @@ const Capture* TraceEvent::Find(int arg) const {
 }
 
 absl::Status ForEachTraceEvent(
-    std::string_view batch, const std::function<void(const TraceEvent&)>& fn) {
+    std::string_view batch, const std::function<void(const TraceEvent&)>& fn,
+    const google::protobuf::RepeatedPtrField<v1::CallStack>& stacks) {
   TraceEvent event;
   size_t pos = 0;
-  while (pos < batch.size()) {
+  uint32_t index = 0;
+  int next_stack = 0;
+  for (; pos < batch.size(); ++index) {
     if (batch.size() - pos < sizeof(syscall_event)) {
       return absl::DataLossError(
           absl::StrCat("a trace record is cut short at byte ", pos));
@@ -49,6 +52,14 @@ absl::Status ForEachTraceEvent(
       event.captures.push_back(
           Capture{c.arg, c.kind, c.flags, data.substr(c.offset, c.len)});
     }
+    // In record order; one out of order or for no record is passed over.
+    while (next_stack < stacks.size() && stacks[next_stack].record() < index) {
+      ++next_stack;
+    }
+    event.stack =
+        next_stack < stacks.size() && stacks[next_stack].record() == index
+            ? &stacks[next_stack]
+            : nullptr;
     fn(event);
     pos += sizeof(syscall_event) + h.data_len;
   }

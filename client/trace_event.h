@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "syscall_events.h"
+#include "tracectl/v1/tracectl.pb.h"
 
 namespace tracectl {
 
@@ -23,6 +24,9 @@ struct Capture {
 struct TraceEvent {
   syscall_event header{};
   std::vector<Capture> captures;
+  // With -k: the call's user stack, innermost first; nullptr when the
+  // session has none or this call's was lost (counted).
+  const v1::CallStack* stack = nullptr;
 
   int nr() const { return static_cast<int>(header.nr & ~EVENT_COMPAT_BIT); }
   bool compat() const { return (header.nr & EVENT_COMPAT_BIT) != 0; }
@@ -37,10 +41,13 @@ struct TraceEvent {
 };
 
 // Calls `fn` for each record of a batch (records back to back, as tracectld
-// sends them). The views in each event point into `batch`. DATA_LOSS when
-// a record is malformed; the records before it have been passed on.
+// sends them), each with its stack from `stacks` (the batch's, in record
+// order) when it has one. The views in each event point into `batch`, its
+// stack into `stacks`. DATA_LOSS when a record is malformed; the records
+// before it have been passed on.
 absl::Status ForEachTraceEvent(
-    std::string_view batch, const std::function<void(const TraceEvent&)>& fn);
+    std::string_view batch, const std::function<void(const TraceEvent&)>& fn,
+    const google::protobuf::RepeatedPtrField<v1::CallStack>& stacks = {});
 
 // Test support: the bytes of one record, as the kernel writes it.
 std::string EncodeTraceEvent(const TraceEvent& event);

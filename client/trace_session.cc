@@ -39,8 +39,8 @@ int RunTraceSession(const GlobalOptions& global, const TargetOptions& target,
         if (!message.has_events() || wrong_version || !decode_error.ok()) {
           return false;
         }
-        decode_error =
-            ForEachTraceEvent(message.events().records(), sink.event);
+        decode_error = ForEachTraceEvent(message.events().records(), sink.event,
+                                         message.events().stacks());
         sink.batch_done();
         return false;
       },

@@ -17,6 +17,8 @@
 struct python_proc;
 
 struct profile_sample;
+struct syscall_event;
+struct syscall_stack;
 
 namespace tracectl {
 
@@ -53,6 +55,28 @@ struct TraceSettings {
   bool only_successful = false;
   uint32_t buffer_bytes = 8u << 20;
   bool paths_only = false;  // capture path arguments only
+  // strace -k: each call's user stack, copied at its entry. Taken while
+  // the buffer is less than a quarter full, so it needs
+  // kMinStackBufferBytes.
+  bool stacks = false;
+};
+
+// A buffer whose quarter holds a few stacks (about 25 KiB each).
+inline constexpr uint32_t kMinStackBufferBytes = 256 << 10;
+
+// With TraceSettings::stacks, what a tracer's Read hands over besides the
+// records, in the order the kernel wrote them.
+class TraceStackSink {
+ public:
+  virtual ~TraceStackSink() = default;
+  // A traced process made its first call in address space `mm_id`
+  // (TRACE_SPACE_FIRST_CALL), or mapped code (TRACE_SPACE_EXEC_MAPPED).
+  virtual void OnSpace(uint32_t tgid, uint64_t mm_id, uint32_t event) = 0;
+  // The user stack of a call that began: its record comes later, if at
+  // all (-z/-Z decide at exit, a full buffer loses it).
+  virtual void OnStack(const syscall_stack& stack) = 0;
+  // The `index`-th record (from 0) appended by this Read.
+  virtual void OnRecord(const syscall_event& event, size_t index) = 0;
 };
 
 // Records every selected system call from creation to Detach().
@@ -61,14 +85,20 @@ class SyscallTracer {
   virtual ~SyscallTracer() = default;
   // Waits up to `timeout` for records (or until `wake_fd`, when >= 0, is
   // readable), then appends what is there to `out` (records back to back)
-  // until `out` holds at least `max_bytes`. Returns how many records it
-  // appended.
+  // until `out` holds at least `max_bytes`, or, when `stacks` takes stacks,
+  // for about `timeout` (at least 20 ms) at most. Returns how many records
+  // it appended.
   virtual absl::StatusOr<size_t> Read(absl::Duration timeout, int wake_fd,
-                                      size_t max_bytes, std::string* out) = 0;
+                                      size_t max_bytes, std::string* out,
+                                      TraceStackSink* stacks = nullptr) = 0;
   // Stops recording; Read then returns what is left, then 0.
   virtual void Detach() = 0;
   // Every counter of lost or damaged data, zeros included.
   virtual std::vector<v1::DropCounter> Drops() const = 0;
+  // With stacks: from now on, the stacks of process `tgid` carry the Python
+  // frames of the interpreter `config` describes (address space config.mm).
+  virtual absl::Status WatchPython(uint32_t tgid,
+                                   const python_proc& config) = 0;
 };
 
 // What a profile session asks the kernel for.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "daemon/bpf_task_filter.h"
 #include "daemon/libbpf_status.h"
 #include "daemon/status_macros.h"
@@ -34,10 +35,23 @@ constexpr const char* kDropReasons[TRACE_DROP_REASON_COUNT] = {
     "followed children not added: pid map full",
     "calls not traced: number outside the table (x32)",
     "records of calls not shown lost: ring buffer full",
+    "call stacks not taken: ring buffer a quarter full (the rest is kept "
+    "for the calls)",
+    "call stacks not copied: user stack unreadable",
 };
 
-// Returned by OnRecord to stop consuming: the batch is full.
+// Returned by OnRecord to stop consuming: the batch is full, or (with
+// stacks, which take time to unwind) Read's time is up.
 constexpr int kBatchFull = -ENOSPC;
+// With stacks, Read goes on consuming at least this long.
+constexpr absl::Duration kConsumeBudget = absl::Milliseconds(20);
+// Address spaces announced with stacks off: the map cannot be empty.
+constexpr uint32_t kUnusedMapEntries = 1;
+
+static_assert(sizeof(trace_side_header) == 16);
+// A side record starts where a call's enter_ns is.
+static_assert(offsetof(syscall_event, enter_ns) == 0);
+static_assert(offsetof(trace_side_header, marker) == 0);
 
 }  // namespace
 
@@ -134,10 +148,27 @@ absl::StatusOr<std::unique_ptr<BpfSyscallTracer>> BpfSyscallTracer::Start(
   ro->only_failed = settings.only_failed;
   ro->only_successful = settings.only_successful;
   ro->wakeup_bytes = settings.buffer_bytes / 4;
+  ro->stacks = settings.stacks;
+  ro->stack_room = settings.buffer_bytes / 4;
+  if (settings.stacks && settings.buffer_bytes < kMinStackBufferBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stacks need a buffer of at least ", kMinStackBufferBytes, " bytes"));
+  }
   if (int err =
           bpf_map__set_max_entries(skel->maps.events, settings.buffer_bytes);
       err != 0) {
     return LibbpfError("sizing the ring buffer", err);
+  }
+  // Without stacks, the maps they use are never touched: keep them small,
+  // which keeps the session's start quick.
+  if (!settings.stacks) {
+    for (bpf_map* map : {skel->maps.python_procs, skel->maps.python_threads,
+                         skel->maps.seen_spaces}) {
+      if (int err = bpf_map__set_max_entries(map, kUnusedMapEntries);
+          err != 0) {
+        return LibbpfError("sizing the stack maps", err);
+      }
+    }
   }
   if (int err = syscall_events_bpf::load(skel); err != 0) {
     return LibbpfError("loading BPF programs", err);
@@ -162,6 +193,34 @@ BpfSyscallTracer::~BpfSyscallTracer() {
 
 int BpfSyscallTracer::OnRecord(void* ctx, void* data, size_t size) {
   auto* self = static_cast<BpfSyscallTracer*>(ctx);
+  uint64_t first = 0;
+  if (size >= sizeof(first)) memcpy(&first, data, sizeof(first));
+  if (first == TRACE_SIDE_RECORD) {
+    if (size < sizeof(trace_side_header)) return 0;
+    trace_side_header head;
+    memcpy(&head, data, sizeof(head));
+    TraceStackSink* sink = self->stacks_;
+    if (sink == nullptr) return 0;
+    // The budget starts with the first record, after the wait.
+    if (!self->consuming_) {
+      self->consuming_ = true;
+      self->consume_deadline_ = absl::Now() + self->consume_budget_;
+    }
+    if (head.kind == TRACE_SIDE_STACK && size >= sizeof(syscall_stack)) {
+      sink->OnStack(*static_cast<const syscall_stack*>(data));
+    } else if (head.kind == TRACE_SIDE_SPACE && size >= sizeof(trace_space)) {
+      trace_space space;
+      memcpy(&space, data, sizeof(space));
+      sink->OnSpace(space.tgid, space.mm_id, space.event);
+    }
+    // Leave the rest for the next Read: the session checks its stop and
+    // deadline in between.
+    return absl::Now() >= self->consume_deadline_ ? kBatchFull : 0;
+  }
+  if (self->stacks_ != nullptr && size >= sizeof(syscall_event)) {
+    self->stacks_->OnRecord(*static_cast<const syscall_event*>(data),
+                            self->appended_);
+  }
   self->out_->append(static_cast<const char*>(data), size);
   ++self->appended_;
   return self->out_->size() >= self->max_bytes_ ? kBatchFull : 0;
@@ -169,17 +228,22 @@ int BpfSyscallTracer::OnRecord(void* ctx, void* data, size_t size) {
 
 absl::StatusOr<size_t> BpfSyscallTracer::Read(absl::Duration timeout,
                                               int wake_fd, size_t max_bytes,
-                                              std::string* out) {
+                                              std::string* out,
+                                              TraceStackSink* stacks) {
   if (out->size() >= max_bytes) return 0;
   out_ = out;
   max_bytes_ = max_bytes;
   appended_ = 0;
+  stacks_ = stacks;
+  consuming_ = false;
+  consume_budget_ = std::max(timeout, kConsumeBudget);
   // The programs wake us only when the buffer fills up (a quarter of it):
   // on timeout, read whatever is there.
   const int err =
       PollAndConsume(ring_, detached_ ? absl::ZeroDuration() : timeout,
                      detached_ ? -1 : wake_fd);
   out_ = nullptr;
+  stacks_ = nullptr;
   if (err < 0 && err != kBatchFull) {
     return LibbpfError("reading the ring buffer", err);
   }
@@ -203,6 +267,15 @@ std::vector<v1::DropCounter> BpfSyscallTracer::Drops() const {
     drop.set_count(SumPerCpuCounter(skel_->maps.drops, reason));
   }
   return drops;
+}
+
+absl::Status BpfSyscallTracer::WatchPython(uint32_t tgid,
+                                           const python_proc& config) {
+  const int err =
+      bpf_map__update_elem(skel_->maps.python_procs, &tgid, sizeof(tgid),
+                           &config, sizeof(config), BPF_ANY);
+  if (err != 0) return LibbpfError("adding a Python process", err);
+  return absl::OkStatus();
 }
 
 }  // namespace tracectl

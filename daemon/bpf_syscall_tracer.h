@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/syscall_table.h"
 #include "daemon/backend.h"
 #include "daemon/kernel_filter.h"
@@ -32,9 +33,11 @@ class BpfSyscallTracer final : public SyscallTracer {
   BpfSyscallTracer& operator=(const BpfSyscallTracer&) = delete;
 
   absl::StatusOr<size_t> Read(absl::Duration timeout, int wake_fd,
-                              size_t max_bytes, std::string* out) override;
+                              size_t max_bytes, std::string* out,
+                              TraceStackSink* stacks) override;
   void Detach() override;
   std::vector<v1::DropCounter> Drops() const override;
+  absl::Status WatchPython(uint32_t tgid, const python_proc& config) override;
 
  private:
   explicit BpfSyscallTracer(syscall_events_bpf* skel) : skel_(skel) {}
@@ -47,6 +50,11 @@ class BpfSyscallTracer final : public SyscallTracer {
   std::string* out_ = nullptr;
   size_t max_bytes_ = 0;
   size_t appended_ = 0;
+  // Where OnRecord hands side records during Read; nullptr: dropped.
+  TraceStackSink* stacks_ = nullptr;
+  absl::Duration consume_budget_;
+  absl::Time consume_deadline_;
+  bool consuming_ = false;
 };
 
 }  // namespace tracectl

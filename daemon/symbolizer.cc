@@ -237,11 +237,15 @@ static int OnFrame(Dwfl_Frame* frame, void* arg) {
 void ProcessImage::DwflDeleter::operator()(Dwfl* dwfl) const { dwfl_end(dwfl); }
 
 ProcessImage::ProcessImage(pid_t tgid, SymbolTables* tables,
+                           SourceLines source_lines,
                            SymbolizerCounters* counters)
     : tgid_(tgid),
       tables_(tables),
+      source_lines_(source_lines),
       counters_(counters != nullptr ? counters : &own_counters_) {
-  Report();
+  // The modules are read at the first unwinding: copying the maps is all a
+  // process about to exit leaves time for.
+  SnapshotMaps();
 }
 
 SymbolTable::SymbolTable(std::vector<Symbol> symbols,
@@ -505,28 +509,64 @@ std::string FileKey(Dwfl_Module* mod, const char* name) {
 
 ProcessImage::~ProcessImage() = default;
 
+bool ProcessImage::ReadMaps() {
+  // Larger maps are cut: the modules past the cut stay unknown.
+  constexpr size_t kMaxMapsBytes = 4 << 20;
+  const std::string proc = absl::StrCat("/proc/", tgid_);
+  const int fd = open((proc + "/maps").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string text;
+  char buffer[16384];
+  ssize_t n;
+  while (text.size() < kMaxMapsBytes &&
+         (n = read(fd, buffer, sizeof(buffer))) > 0) {
+    text.append(buffer, n);
+  }
+  close(fd);
+  // A zombie has no maps.
+  if (n < 0 || text.empty()) return false;
+  if (text.size() > kMaxMapsBytes) text.resize(text.rfind('\n') + 1);
+  maps_ = std::move(text);
+  char exe[4096];
+  const ssize_t len = readlink((proc + "/exe").c_str(), exe, sizeof(exe) - 1);
+  if (len > 0) exe_path_.assign(exe, len);
+  return true;
+}
+
+void ProcessImage::SnapshotMaps() {
+  if (ReadMaps()) maps_newer_ = true;
+}
+
 bool ProcessImage::Report() {
   ScopedTgid scoped(tgid_);
   static char* debuginfo_path = nullptr;
   static const Dwfl_Callbacks callbacks = {&FindElf, &FindDebuginfo, nullptr,
                                            &debuginfo_path};
   last_report_ = absl::Now();
-  std::unique_ptr<Dwfl, DwflDeleter> dwfl(dwfl_begin(&callbacks));
+  // Gone, or a zombie: the copy taken while it lived, if there is a new
+  // one; else keep what we had.
+  const bool live = ReadMaps();
+  if (!live && !maps_newer_) return false;
+  maps_newer_ = false;
+  auto begin = [] {
+    return std::unique_ptr<Dwfl, DwflDeleter>(dwfl_begin(&callbacks));
+  };
+  std::unique_ptr<Dwfl, DwflDeleter> dwfl = begin();
   if (dwfl == nullptr) return false;
-  if (dwfl_linux_proc_report(dwfl.get(), tgid_) != 0) return false;
-  char exe[4096];
-  const ssize_t n = readlink(absl::StrCat("/proc/", tgid_, "/exe").c_str(), exe,
-                             sizeof(exe) - 1);
-  if (n > 0) exe_path_.assign(exe, n);
-  if (dwfl_report_end(dwfl.get(), nullptr, nullptr) != 0) return false;
-  // A process that became a zombie has no maps: keep what we had.
-  if (dwfl_ != nullptr && dwfl_getmodules(
-                              dwfl.get(),
-                              [](Dwfl_Module*, void**, const char*, Dwarf_Addr,
-                                 void*) -> int { return DWARF_CB_ABORT; },
-                              nullptr, 0) == 0) {
-    return false;
+  // Live, libdwfl reads the maps itself, and finds the vDSO through the
+  // auxiliary vector; else (or if it just exited) from the copy.
+  if (!live || dwfl_linux_proc_report(dwfl.get(), tgid_) != 0) {
+    dwfl = begin();
+    FILE* maps = fmemopen(maps_.data(), maps_.size(), "r");
+    if (dwfl == nullptr || maps == nullptr) {
+      if (maps != nullptr) fclose(maps);
+      return false;
+    }
+    const int err = dwfl_linux_proc_maps_report(dwfl.get(), maps);
+    fclose(maps);
+    if (err != 0) return false;
   }
+  if (dwfl_report_end(dwfl.get(), nullptr, nullptr) != 0) return false;
   dwfl_ = std::move(dwfl);
   attached_ = dwfl_attach_state(dwfl_.get(), nullptr, tgid_,
                                 &UnwindCallbacks::kCallbacks, this);
@@ -544,6 +584,7 @@ bool ProcessImage::Unwind(const profile_sample& sample, size_t max_frames,
   ScopedTgid scoped(tgid_);
   const uint64_t ip = sample.user_regs[kPcRegister];
   const size_t first = pcs->size();
+  if (maps_newer_) Report();
   auto walk_once = [&]() -> bool {
     pcs->resize(first);
     if (dwfl_ == nullptr || !attached_) {
@@ -673,12 +714,17 @@ SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
       if (table == nullptr) table = ReadSymbols(mod, elf, bias, counters_);
       if (const SymbolTable::Symbol* symbol = table->Find(frame.offset)) {
         frame.function = Demangle(symbol->name.c_str());
+        frame.function_offset = frame.offset - symbol->start;
       } else {
         // Unnamed: one frame per function, not per address.
         frame.offset = FdeStart(mod, bias, *table, frame.offset);
       }
     }
-    if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc); line != nullptr) {
+    Dwfl_Line* line = source_lines_ == SourceLines::kAll ||
+                              frame.kind == v1::MODULE_EXECUTABLE
+                          ? dwfl_module_getsrc(mod, pc)
+                          : nullptr;
+    if (line != nullptr) {
       int lineno = 0;
       const char* file =
           dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
@@ -692,6 +738,7 @@ SymbolizedFrame ProcessImage::Resolve(const UserPc& user_pc) {
     frame.module = "[jit]";
     frame.kind = v1::MODULE_JIT;
     frame.offset = pc - jit->start;
+    frame.function_offset = frame.offset;
   } else {
     frame.module = "[unknown]";
     frame.offset = pc;

@@ -4,7 +4,9 @@
 // JIT maps (/tmp/perf-PID.map) and kernel symbols (/proc/kallsyms).
 //
 // A process's modules are read from /proc/PID/maps at its first sample and
-// kept after it exits, so that its last samples are still named.
+// kept after it exits, so that its last samples are still named. A copy of
+// the maps taken when they change (SnapshotMaps) names the samples of a
+// process that exited before its modules were read again.
 #ifndef TRACECTL_DAEMON_SYMBOLIZER_H_
 #define TRACECTL_DAEMON_SYMBOLIZER_H_
 
@@ -31,6 +33,8 @@ struct SymbolizedFrame {
   std::string module;
   v1::ModuleKind kind = v1::MODULE_UNKNOWN;
   uint64_t offset = 0;
+  // The address's offset in `function`, when resolved.
+  uint64_t function_offset = 0;
   std::string file;
   uint32_t line = 0;
 };
@@ -106,11 +110,18 @@ inline constexpr size_t kMaxJitMapBytes = 64 << 20;
 // MiniDebugInfo (.gnu_debugdata) decompressed at most.
 inline constexpr uint64_t kMaxDebugDataBytes = 64 << 20;
 
+// Which frames get their source position from debug info. A library's
+// line table can take tens of milliseconds to load, in every process.
+enum class SourceLines { kAll, kExecutableOnly };
+
 // One process's address space, as the daemon saw it.
 class ProcessImage {
  public:
-  // `tables` and `counters` (may be null) outlive the image.
+  // `tables` and `counters` (may be null) outlive the image. Copies the
+  // maps; the modules are read from them (or from the maps as they are
+  // then) at the first Unwind.
   ProcessImage(pid_t tgid, SymbolTables* tables,
+               SourceLines source_lines = SourceLines::kAll,
                SymbolizerCounters* counters = nullptr);
   ~ProcessImage();
   ProcessImage(const ProcessImage&) = delete;
@@ -123,8 +134,18 @@ class ProcessImage {
               std::vector<UserPc>* pcs);
   SymbolizedFrame Resolve(const UserPc& pc);
 
+  // The process's mappings changed (an exec, a library mapped): copies its
+  // maps now, while it lives, and reads its modules from them before the
+  // next unwinding (from the maps as they are then, if it still lives).
+  void SnapshotMaps();
+
  private:
-  // (Re)reads /proc/PID/maps; false when the process is gone.
+  // Reads /proc/PID/maps into maps_ (and /proc/PID/exe); false when the
+  // process is gone, a zombie, or not the caller's.
+  bool ReadMaps();
+  // (Re)reads the modules from /proc/PID/maps, or from the copy of them
+  // taken since the last time when the process is gone; false when it is
+  // gone and no new copy was taken (the modules stay as they were).
   bool Report();
   // Reads the process's modules again if it lives and was not re-read in
   // the last little while: for code mapped since (dlopen, exec).
@@ -136,9 +157,13 @@ class ProcessImage {
 
   const pid_t tgid_;
   SymbolTables* const tables_;
+  const SourceLines source_lines_;
   SymbolizerCounters* const counters_;
   SymbolizerCounters own_counters_;  // when the caller keeps none
-  std::string exe_path_;             // what /proc/PID/exe pointed to
+  std::string exe_path_;  // what /proc/PID/exe pointed to
+  std::string maps_;      // /proc/PID/maps as last read
+  // maps_ was copied after the modules were reported.
+  bool maps_newer_ = false;
   struct DwflDeleter {
     void operator()(::Dwfl* dwfl) const;
   };

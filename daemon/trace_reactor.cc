@@ -1,7 +1,14 @@
 #include "daemon/trace_reactor.h"
 
+#include <malloc.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +17,7 @@
 #include "daemon/status_macros.h"
 #include "daemon/syscalls_reactor.h"
 #include "daemon/thread_credentials.h"
+#include "daemon/trace_stacks.h"
 #include "syscall_events.h"
 
 namespace tracectl {
@@ -28,6 +36,47 @@ constexpr absl::Duration kReadTimeout = absl::Milliseconds(20);
 constexpr size_t kMaxQueuedBatches = 8;
 // Initial states (up to about 2 MiB each) waiting behind it.
 constexpr size_t kMaxQueuedStates = 2;
+// A process image not used for this long is dropped.
+constexpr absl::Duration kImageIdleTime = absl::Seconds(10);
+
+// Asks the scheduler to run the calling thread in short slices (EEVDF's
+// custom slice, Linux 6.12 and later; older kernels ignore it), which puts
+// it on a CPU soon after it wakes, at no greater share of the CPU: -k reads
+// a process's code objects and maps right after its call, and a Python
+// program that ends with the call is gone a millisecond later. Restores
+// the default slice when it goes.
+class ScopedShortSlices {
+ public:
+  ScopedShortSlices() { Set(100 * 1000); }
+  ~ScopedShortSlices() { Set(0); }
+  ScopedShortSlices(const ScopedShortSlices&) = delete;
+  ScopedShortSlices& operator=(const ScopedShortSlices&) = delete;
+
+ private:
+  // struct sched_attr, which glibc does not declare.
+  struct SchedAttr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+  };
+  // SCHED_OTHER at the thread's nice value, with a slice of `ns` (0: the
+  // default). Best effort.
+  static void Set(uint64_t ns) {
+    SchedAttr attr = {};
+    attr.size = sizeof(attr);
+    attr.sched_policy = SCHED_OTHER;
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, 0);  // this thread
+    attr.sched_nice = errno == 0 ? nice : 0;
+    attr.sched_runtime = ns;
+    (void)syscall(SYS_sched_setattr, 0, &attr, 0);
+  }
+};
 
 int64_t Nanos(clockid_t clock) {
   timespec ts;
@@ -75,6 +124,12 @@ absl::StatusOr<TraceSettings> ParseTraceSettings(
           " to ", kMaxBufferBytes, " bytes, not ", bytes));
     }
     settings.buffer_bytes = bytes;
+  }
+  settings.stacks = request.stacks();
+  if (settings.stacks && settings.buffer_bytes < kMinStackBufferBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stacks (-k) need a buffer of at least ", kMinStackBufferBytes,
+        " bytes, not ", settings.buffer_bytes));
   }
   return settings;
 }
@@ -140,18 +195,40 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
     RETURN_IF_ERROR(SendInitialStates(filter, &losses));
   }
 
+  // -k: from here on this thread opens the files that traced processes
+  // name (their binaries, debug files) and reads their memory (Python's
+  // code objects): for a user, only as that user.
+  std::unique_ptr<ScopedThreadCredentials> lowered;
+  std::unique_ptr<TraceStacks> stacks;
+  std::optional<ScopedShortSlices> short_slices;
+  if (settings.stacks) {
+    short_slices.emplace();
+    if (filter.owner) {
+      RETURN_IF_ERROR(ScopedThreadCredentials::Lower(
+          filter.owner->uid, filter.owner->gid, &lowered));
+    }
+    stacks = std::make_unique<TraceStacks>(
+        [&tracer](uint32_t tgid, const python_proc& config) {
+          return tracer->WatchPython(tgid, config);
+        },
+        absl::Now());
+  }
+
   const absl::Time begin = absl::Now();
   const absl::Time end =
       request.window().has_duration_seconds()
           ? begin + absl::Seconds(request.window().duration_seconds())
           : absl::InfiniteFuture();
+  absl::Time next_prune = begin + kImageIdleTime;
   uint64_t records = 0;
   // Reads one batch; sends it if there is one. False: the client is gone.
   auto forward = [&](absl::Duration timeout) -> absl::StatusOr<size_t> {
     v1::TraceServerMessage message;
     std::string* batch = message.mutable_events()->mutable_records();
-    ASSIGN_OR_RETURN(size_t n,
-                     tracer->Read(timeout, wake_fd_, kBatchBytes, batch));
+    if (stacks != nullptr) stacks->StartBatch(message.mutable_events());
+    ASSIGN_OR_RETURN(size_t n, tracer->Read(timeout, wake_fd_, kBatchBytes,
+                                            batch, stacks.get()));
+    if (stacks != nullptr) stacks->StartBatch(nullptr);
     if (n == 0) return 0;
     message.mutable_events()->set_count(n);
     records += n;
@@ -168,6 +245,10 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
     const absl::Time now = absl::Now();
     if (wake == Wake::kStop || now >= end) break;
     RETURN_IF_ERROR(forward(std::min(kReadTimeout, end - now)).status());
+    if (stacks != nullptr && now >= next_prune) {
+      stacks->Prune(now - kImageIdleTime);
+      next_prune = now + kImageIdleTime;
+    }
   }
   // Stop recording, then send what the kernel still holds.
   tracer->Detach();
@@ -182,13 +263,24 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
   for (v1::DropCounter& drop : tracer->Drops()) {
     *summary->add_drops() = std::move(drop);
   }
+  if (stacks != nullptr) {
+    for (v1::DropCounter& drop : stacks->Drops()) {
+      *summary->add_drops() = std::move(drop);
+    }
+  }
   if (request.initial_state()) {
     for (v1::DropCounter& drop : losses.Drops(ProcessStateLimits())) {
       *summary->add_drops() = std::move(drop);
     }
   }
+  stacks.reset();
   tracer.reset();  // programs and maps gone before the client hears the end
   Send(std::move(final_message));
+  // Process images can be large: give their memory back to the system.
+  if (settings.stacks) {
+    lowered.reset();
+    malloc_trim(0);
+  }
   return absl::OkStatus();
 }
 

@@ -128,7 +128,7 @@ TEST_F(SplitTest, SubcommandWithoutCommandKeepsItsStrayArguments) {
 }
 
 TEST(StraceOptionHint, SaysWhatToTypeInstead) {
-  EXPECT_NE(StraceOptionHint("trace", "-k").find("tracectl flame"),
+  EXPECT_NE(StraceOptionHint("syscalls", "-k").find("tracectl trace -k"),
             std::string::npos);
   EXPECT_NE(StraceOptionHint("trace", "-C").find("tracectl syscalls"),
             std::string::npos);

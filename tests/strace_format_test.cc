@@ -23,6 +23,8 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "client/trace_event.h"
 #include "common/syscall_table.h"
@@ -78,6 +80,11 @@ class Call {
   Call& Path(int arg, std::string path, uint8_t flags = 0) {
     return Capture(arg, CAPTURE_PATH, std::move(path), flags);
   }
+  // The call's stack, as the daemon sends it with the batch.
+  Call& Stack(v1::CallStack stack) {
+    *stacks_.Add() = std::move(stack);
+    return *this;
+  }
 
   std::string Line(const FormatOptions& options = {}) const {
     std::string line;
@@ -95,18 +102,62 @@ class Call {
   void RoundTrip(const std::function<void(const TraceEvent&)>& fn) const {
     const std::string batch = EncodeTraceEvent(event_);
     int events = 0;
-    const absl::Status status =
-        ForEachTraceEvent(batch, [&](const TraceEvent& e) {
+    const absl::Status status = ForEachTraceEvent(
+        batch,
+        [&](const TraceEvent& e) {
           ++events;
           fn(e);
-        });
+        },
+        stacks_);
     EXPECT_TRUE(status.ok()) << status;
     EXPECT_EQ(events, 1);
   }
 
   TraceEvent event_;
   std::deque<std::string> data_;
+  google::protobuf::RepeatedPtrField<v1::CallStack> stacks_;
 };
+
+v1::Frame NativeFrame(const std::string& module, const std::string& function,
+                      uint64_t function_offset, uint64_t offset,
+                      v1::ModuleKind kind = v1::MODULE_LIBRARY) {
+  v1::Frame frame;
+  frame.set_module(module);
+  frame.set_function(function);
+  frame.set_function_offset(function_offset);
+  frame.set_offset(offset);
+  frame.set_kind(kind);
+  return frame;
+}
+
+v1::Frame PythonFrame(const std::string& function, const std::string& file,
+                      uint32_t line) {
+  v1::Frame frame;
+  frame.set_function(function);
+  frame.set_module(file);
+  frame.set_file(file);
+  frame.set_line(line);
+  frame.set_kind(v1::MODULE_PYTHON);
+  return frame;
+}
+
+// getppid from a Python function, as the daemon names it: libc, an
+// unresolved frame, the Python frames in place of the eval loop, main with
+// its source line.
+v1::CallStack PythonCallStack() {
+  v1::CallStack stack;
+  *stack.add_frames() = NativeFrame("libc.so.6", "getppid", 0x7, 0xd54f7);
+  *stack.add_frames() =
+      NativeFrame("python3.11", "", 0, 0x471391, v1::MODULE_EXECUTABLE);
+  *stack.add_frames() = PythonFrame("ask_parent", "<string>", 3);
+  *stack.add_frames() = PythonFrame("<module>", "<string>", 4);
+  v1::Frame main =
+      NativeFrame("python3.11", "main", 0x12, 0x1234, v1::MODULE_EXECUTABLE);
+  main.set_file("/src/main.c");
+  main.set_line(15);
+  *stack.add_frames() = main;
+  return stack;
+}
 
 FormatOptions StringSize(int n) {
   FormatOptions o;
@@ -952,6 +1003,82 @@ TEST(EventJson, Escapes) {
                                .Json();
   EXPECT_TRUE(LooksLikeJsonObject(json)) << json;
   EXPECT_NE(json.find(R"("\"\\n\\1\\\"\\377\"")"), std::string::npos) << json;
+}
+
+TEST(StackLines, AsStraceDashK) {
+  EXPECT_EQ(FormatStackLines(PythonCallStack()),
+            " > libc.so.6(getppid+0x7) [0xd54f7]\n"
+            " > python3.11() [0x471391]\n"
+            " > ask_parent (<string>:3)\n"
+            " > <module> (<string>:4)\n"
+            " > python3.11(main+0x12) [0x1234] (/src/main.c:15)\n");
+}
+
+TEST(StackLines, CutAndHostileNames) {
+  v1::CallStack stack;
+  // A file name and a function from the target: no control characters
+  // reach the terminal.
+  *stack.add_frames() = NativeFrame("lib\x1b[2Jx.so", "f\nake", 0x1, 0x10);
+  *stack.add_frames() = PythonFrame("run\r", "/tmp/\x07.py", 0);
+  *stack.add_frames() =
+      NativeFrame("", "", 0, 0x7f0000001000, v1::MODULE_UNKNOWN);
+  stack.set_truncated(true);
+  EXPECT_EQ(FormatStackLines(stack),
+            " > lib\\033[2Jx.so(f\\012ake+0x1) [0x10]\n"
+            " > run\\015 (/tmp/\\007.py)\n"
+            " > [unknown]() [0x7f0000001000]\n"
+            " > ...\n");
+}
+
+TEST(EventJson, Stack) {
+  const std::string json =
+      Call("getppid").Ret(7).Stack(PythonCallStack()).Json();
+  EXPECT_TRUE(LooksLikeJsonObject(json)) << json;
+  EXPECT_NE(
+      json.find(
+          R"(,"stack":[{"kind":"library","function":"getppid",)"
+          R"("module":"libc.so.6","offset":"0xd54f7","function_offset":"0x7"},)"
+          R"({"kind":"executable","module":"python3.11","offset":"0x471391"},)"
+          R"({"kind":"python","function":"ask_parent","file":"<string>",)"
+          R"("line":3},)"
+          R"({"kind":"python","function":"<module>","file":"<string>",)"
+          R"("line":4},)"
+          R"({"kind":"executable","function":"main","module":"python3.11",)"
+          R"("offset":"0x1234","function_offset":"0x12",)"
+          R"("file":"/src/main.c","line":15}]})"),
+      std::string::npos)
+      << json;
+  // Without -k: no stack at all.
+  const std::string plain = Call("getppid").Ret(7).Json();
+  EXPECT_EQ(plain.find("stack"), std::string::npos) << plain;
+}
+
+TEST(TraceEvents, StacksGoToTheirRecords) {
+  TraceEvent event;
+  event.header.nr = 110;  // getppid
+  std::string batch;
+  for (int i = 0; i < 3; ++i) {
+    event.header.tid = 100 + i;
+    batch += EncodeTraceEvent(event);
+  }
+  google::protobuf::RepeatedPtrField<v1::CallStack> stacks;
+  v1::CallStack* second = stacks.Add();
+  second->set_record(1);
+  *second->add_frames() = NativeFrame("libc.so.6", "getppid", 0x7, 0xd54f7);
+  // One for no record: passed over.
+  stacks.Add()->set_record(9);
+  std::vector<std::pair<uint32_t, const v1::CallStack*>> seen;
+  ASSERT_TRUE(ForEachTraceEvent(
+                  batch,
+                  [&](const TraceEvent& e) {
+                    seen.emplace_back(e.header.tid, e.stack);
+                  },
+                  stacks)
+                  .ok());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].second, nullptr);
+  EXPECT_EQ(seen[1].second, &stacks[0]);
+  EXPECT_EQ(seen[2].second, nullptr);
 }
 
 }  // namespace

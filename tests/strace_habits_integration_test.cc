@@ -224,7 +224,7 @@ TEST_F(StraceHabitsTest, LinesOfSeveralTasksStartWithPidAsStraceF) {
 
 TEST_F(StraceHabitsTest, RefusedSpellingsSayWhatToTypeInstead) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"trace", "-k", "/bin/true"}, "tracectl flame"},
+      {{"syscalls", "-k", "/bin/true"}, "tracectl trace -k"},
       {{"trace", "-C", "/bin/true"}, "tracectl syscalls"},
       {{"trace", "-x", "/bin/true"}, "raw_args"},
       {{"trace", "-P", "/etc/passwd", "/bin/true"}, "-e trace=%file"},

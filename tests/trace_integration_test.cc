@@ -415,6 +415,7 @@ TEST_F(TraceTest, BadInputIsRefusedWithOneLine) {
       {"trace", "-s", "100000", "--", "/bin/true"},
       {"trace", "--buffer-size", "5000", "--", "/bin/true"},
       {"trace", "-z", "-Z", "--", "/bin/true"},
+      {"trace", "-k", "--buffer-size", "131072", "--", "/bin/true"},
       {"trace", "-tttt", "--", "/bin/true"},
       {"files", "--comm", "", "--duration", "1"},
       {"libs", "--pid", "999999999"},
@@ -432,6 +433,124 @@ TEST_F(TraceTest, BadInputIsRefusedWithOneLine) {
       RunTracectl({"trace", "-e", "trace=nosuchcall", "--", "/bin/true"});
   EXPECT_NE(bad.err.find("nosuchcall"), std::string::npos) << bad.err;
   EXPECT_EQ(RunTracectl({"info"}).exit_code, 0);
+}
+
+// The " > " lines under each line that matches `call`, one list per call.
+std::vector<std::vector<std::string>> StacksUnder(const std::string& text,
+                                                  const std::string& call) {
+  std::vector<std::vector<std::string>> stacks;
+  bool in_stack = false;
+  for (const std::string& line : Lines(text)) {
+    if (std::regex_search(line, std::regex(call))) {
+      stacks.emplace_back();
+      in_stack = true;
+    } else if (in_stack && line.rfind(" > ", 0) == 0) {
+      stacks.back().push_back(line);
+    } else {
+      in_stack = false;
+    }
+  }
+  return stacks;
+}
+
+// Where `pattern` first matches in `lines`; lines.size() when nowhere.
+size_t FindLine(const std::vector<std::string>& lines,
+                const std::string& pattern) {
+  const std::regex re(pattern);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (std::regex_search(lines[i], re)) return i;
+  }
+  return lines.size();
+}
+
+TEST_F(TraceTest, StackTraceNamesThePythonFunctionThatMadeTheCall) {
+  // The program ends right after its call: the daemon names its Python
+  // frames from its memory, and on a loaded machine the process may be
+  // gone by then. That loss is counted, and only then is it tried again.
+  constexpr char kLost[] = "Python stacks ended at an unreadable code object";
+  RunResult r;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    r = RunTracectl({"trace", "-k", "-e", "trace=getppid", "--",
+                     "/usr/bin/python3", "-c",
+                     "import os\n"
+                     "def ask_parent():\n"
+                     "    return os.getppid()\n"
+                     "ask_parent()"});
+    if (r.err.find(kLost) == std::string::npos) break;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto stacks = StacksUnder(r.err, "^getppid\\(\\) = [0-9]+$");
+  ASSERT_EQ(stacks.size(), 1u) << r.err;
+  const std::vector<std::string>& stack = stacks[0];
+  // The leaf in libc, as strace -k prints it; then, in place of the eval
+  // loop, the Python function at the line that calls, and its caller.
+  const size_t libc = FindLine(stack,
+                               "^ > libc\\.so\\.6\\(_*getppid\\+0x[0-9a-f]+\\) "
+                               "\\[0x[0-9a-f]+\\]");
+  const size_t ask = FindLine(stack, "^ > ask_parent \\(<string>:3\\)$");
+  const size_t module = FindLine(stack, "^ > <module> \\(<string>:4\\)$");
+  EXPECT_EQ(libc, 0u) << r.err;
+  EXPECT_LT(ask, stack.size()) << r.err;
+  EXPECT_EQ(module, ask + 1) << r.err;
+  EXPECT_EQ(FindLine(stack, "_PyEval_EvalFrameDefault"), stack.size()) << r.err;
+  // Nothing lost or cut.
+  EXPECT_EQ(CountMatching(r.err, "^tracectl: [0-9]+ (call )?stacks"), 0)
+      << r.err;
+}
+
+TEST_F(TraceTest, StackTraceNamesTheCallingFunctionOfAProgram) {
+  // The helper is static, built with debug info: its own functions and
+  // libc's, with source lines for its own.
+  RunResult r = RunTracectl({"trace", "-k", "-e", "trace=getppid", "--",
+                             sandbox_->helper(), "--stack", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto stacks = StacksUnder(r.err, "^getppid\\(\\) = [0-9]+$");
+  ASSERT_EQ(stacks.size(), 3u) << r.err;
+  for (const std::vector<std::string>& stack : stacks) {
+    const size_t probe =
+        FindLine(stack,
+                 "^ > syscall_helper\\(helper_stack_probe\\+0x[0-9a-f]+\\) "
+                 "\\[0x[0-9a-f]+\\] \\(.*syscall_helper\\.c:[0-9]+\\)$");
+    ASSERT_LT(probe, stack.size()) << r.err;
+    EXPECT_EQ(FindLine(stack, "^ > syscall_helper\\(main\\+"), probe + 1)
+        << r.err;
+    EXPECT_EQ(FindLine(stack, "^ > syscall_helper\\(syscall\\+"), 0u) << r.err;
+  }
+  // --json: the same frames in each call's "stack".
+  RunResult json = RunTracectl({"trace", "-k", "--json", "-e", "trace=getppid",
+                                "--", sandbox_->helper(), "--stack", "2"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(CountMatching(json.err,
+                          "^\\{\"pid\".*\"syscall\":\"getppid\".*\"stack\":\\["
+                          ".*\"function\":\"helper_stack_probe\".*"
+                          "\"function\":\"main\""),
+            2)
+      << json.err;
+}
+
+TEST_F(TraceTest, StackTraceOfAnUnprivilegedCaller) {
+  // Unwound and named as the caller: its own program, read as it.
+  RunResult r = RunTracectl({"trace", "-k", "-e", "trace=getppid", "--",
+                             sandbox_->helper(), "--stack", "1"},
+                            {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto stacks = StacksUnder(r.err, "^getppid\\(\\) = [0-9]+$");
+  ASSERT_EQ(stacks.size(), 1u) << r.err;
+  EXPECT_LT(FindLine(stacks[0], "\\(helper_stack_probe\\+"), stacks[0].size())
+      << r.err;
+}
+
+TEST_F(TraceTest, NoStacksWithoutStackTrace) {
+  RunResult r = RunTracectl({"trace", "-e", "trace=getppid", "--",
+                             sandbox_->helper(), "2", "0", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^getppid\\(\\) = "), 2) << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^ > "), 0) << r.err;
+  RunResult json = RunTracectl({"trace", "--json", "-e", "trace=getppid", "--",
+                                sandbox_->helper(), "2", "0", "0"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(CountMatching(json.err, "\"syscall\":\"getppid\""), 2) << json.err;
+  EXPECT_EQ(CountMatching(json.err, "\"stack"), 0) << json.err;
 }
 
 TEST_F(TraceTest, FilesSummarizesUsedAndFailedPaths) {

@@ -27,6 +27,12 @@
  *   syscall_helper --path-len LEN GETPPID OPENAT_ENOENT PIPE2
  *       As above, the openat path LEN bytes long (at least 32): a missing
  *       directory, then 'a's.
+ *   syscall_helper --stack N
+ *       N getppid calls made by helper_stack_probe(), a function of its
+ *       own that main calls: what tracectl trace -k names. It sleeps for
+ *       0.2 s first, so that the tracer reads its mappings while it runs
+ *       (it reads them when a process starts; one that has exited by then
+ *       cannot be named).
  *
  * Built static, so the dynamic loader adds no openat of its own.
  */
@@ -112,6 +118,17 @@ static int stat_calls(const char *path)
 	return 0;
 }
 
+/* --stack: not static and not inlined, so that it keeps its name, and not
+ * a tail call of syscall(), so that it stays on the stack. */
+__attribute__((noinline)) long helper_stack_probe(long n)
+{
+	long i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += syscall(SYS_getppid);
+	return sum;
+}
+
 static long count_arg(const char *s)
 {
 	char *end;
@@ -183,6 +200,13 @@ int main(int argc, char **argv)
 				return 1;
 		}
 		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--stack") == 0) {
+		const struct timespec pause = { 0, 200 * 1000 * 1000 };
+		long n = count_arg(argv[2]);
+
+		nanosleep(&pause, NULL);
+		return helper_stack_probe(n) < 0;
 	}
 	if (argc == 3 && strcmp(argv[1], "--stat") == 0)
 		return stat_calls(argv[2]);
