@@ -1,0 +1,52 @@
+// The BPF backend's call counter: one uprobe per probed function, all
+// running one program that counts into the row the probe's cookie names.
+#ifndef TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
+#define TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/backend.h"
+#include "daemon/call_probes.h"
+#include "daemon/kernel_filter.h"
+#include "tracectl/v1/tracectl.pb.h"
+
+struct calls_bpf;
+struct bpf_link;
+
+namespace tracectl {
+
+class BpfCallCounter final : public CallCounter {
+ public:
+  // Loads the program with `filter` in place and attaches every probe:
+  // in the target process only when the filter names exactly one,
+  // everywhere (then filtered in BPF) otherwise.
+  static absl::StatusOr<std::unique_ptr<BpfCallCounter>> Start(
+      const KernelFilter& filter, std::vector<CallProbe> probes);
+  ~BpfCallCounter() override;
+  BpfCallCounter(const BpfCallCounter&) = delete;
+  BpfCallCounter& operator=(const BpfCallCounter&) = delete;
+
+  absl::StatusOr<v1::CallsSummary> Snapshot() override;
+  // Detaches every probe, then reads: exact.
+  absl::StatusOr<v1::CallsSummary> Finish() override;
+
+ private:
+  BpfCallCounter(calls_bpf* skel, std::vector<CallProbe> probes)
+      : skel_(skel), probes_(std::move(probes)), started_(absl::Now()) {}
+  void Detach();
+  absl::StatusOr<v1::CallsSummary> Summary();
+
+  calls_bpf* skel_;
+  std::vector<CallProbe> probes_;
+  std::vector<bpf_link*> links_;
+  absl::Time started_;
+  absl::Time read_at_;
+  bool finished_ = false;
+};
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
