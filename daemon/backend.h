@@ -113,6 +113,8 @@ class CallCounter {
   // Detaches every probe, then returns everything counted. Later calls
   // return the same.
   virtual absl::StatusOr<v1::CallsSummary> Finish() = 0;
+  // Probes matched by a glob that the kernel refused to attach, with why.
+  virtual std::vector<std::string> Skipped() const { return {}; }
 };
 
 class Backend {

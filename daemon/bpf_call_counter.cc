@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <string.h>
 
 #include <algorithm>
 #include <utility>
@@ -52,6 +53,15 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
     bpf_link* link = bpf_program__attach_uprobe_opts(
         skel->progs.count_call, pid, probe.file->AttachPath().c_str(),
         probe.offset, &opts);
+    if (link == nullptr && probe.from_glob) {
+      // Seen on 6.18 for some IFUNC implementations next to each other
+      // (libc's strchr and strchrnul): ENOENT from the kernel.
+      session->unattached_.resize(session->probes_.size());
+      session->unattached_[i] = true;
+      session->skipped_.push_back(absl::StrCat(
+          probe.library, ":", probe.function, " (", strerror(errno), ")"));
+      continue;
+    }
     if (link == nullptr) {
       const int err = -errno;
       const std::string what = absl::StrCat("attaching a uprobe to ",
@@ -59,6 +69,10 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
       return LibbpfError(what.c_str(), err);
     }
     session->links_.push_back(link);
+  }
+  if (session->links_.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no probe could be attached: ", session->skipped_.front()));
   }
   session->started_ = absl::Now();
   session->read_at_ = session->started_;
@@ -98,6 +112,7 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
   v1::CallsSummary summary;
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
   for (uint32_t row = 0; row < probes_.size(); ++row) {
+    if (row < unattached_.size() && unattached_[row]) continue;
     if (bpf_map_lookup_elem(fd, &row, values.data()) != 0) {
       return LibbpfError("reading call counts", -errno);
     }

@@ -4,6 +4,7 @@
 #define TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,6 +33,7 @@ class BpfCallCounter final : public CallCounter {
   absl::StatusOr<v1::CallsSummary> Snapshot() override;
   // Detaches every probe, then reads: exact.
   absl::StatusOr<v1::CallsSummary> Finish() override;
+  std::vector<std::string> Skipped() const override { return skipped_; }
 
  private:
   BpfCallCounter(calls_bpf* skel, std::vector<CallProbe> probes)
@@ -42,6 +44,9 @@ class BpfCallCounter final : public CallCounter {
   calls_bpf* skel_;
   std::vector<CallProbe> probes_;
   std::vector<bpf_link*> links_;
+  // Rows (cookies) whose probe is not attached: left out of summaries.
+  std::vector<bool> unattached_;
+  std::vector<std::string> skipped_;
   absl::Time started_;
   absl::Time read_at_;
   bool finished_ = false;

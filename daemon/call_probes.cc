@@ -1,17 +1,20 @@
 #include "daemon/call_probes.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <link.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <set>
@@ -252,6 +255,74 @@ absl::StatusOr<std::vector<FunctionSymbol>> ReadFunctions(
   return functions;
 }
 
+// Where an IFUNC's calls really go: the implementation its resolver picks
+// on this machine. tracectld does not run code of the libraries users
+// name; it asks its own dynamic linker (dlsym runs the resolver) for
+// libraries it has loaded itself, and only when the target's file is that
+// very file (same device and inode). The resolver then saw the same CPU
+// features as the target's. The target's GLIBC_TUNABLES (hwcaps masks) can
+// still make it pick another: counts are then 0.
+absl::StatusOr<uint64_t> IfuncImplementationOffset(const struct stat& file,
+                                                   const std::string& name,
+                                                   const std::string& what) {
+  struct Search {
+    dev_t dev;
+    ino_t ino;
+    std::string path;
+    uintptr_t base = 0;
+    const ElfW(Phdr) * phdr = nullptr;
+    int phnum = 0;
+    bool found = false;
+  } search{file.st_dev, file.st_ino};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto* s = static_cast<Search*>(data);
+        struct stat st;
+        if (info->dlpi_name == nullptr || info->dlpi_name[0] != '/' ||
+            stat(info->dlpi_name, &st) != 0 || st.st_dev != s->dev ||
+            st.st_ino != s->ino) {
+          return 0;
+        }
+        s->path = info->dlpi_name;
+        s->base = info->dlpi_addr;
+        s->phdr = info->dlpi_phdr;
+        s->phnum = info->dlpi_phnum;
+        s->found = true;
+        return 1;
+      },
+      &search);
+  if (!search.found) {
+    return absl::UnimplementedError(absl::StrCat(
+        what,
+        " is an IFUNC (its symbol is the resolver, not the code this "
+        "CPU runs) in a library tracectld has not loaded itself: not "
+        "supported yet (issue 11)"));
+  }
+  void* handle = dlopen(search.path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (handle == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("dlopen ", search.path, ": ", dlerror()));
+  }
+  void* address = dlsym(handle, name.c_str());
+  dlclose(handle);
+  if (address == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat(what,
+                     " is an IFUNC that is not exported: not supported "
+                     "yet (issue 11)"));
+  }
+  const uintptr_t vaddr = reinterpret_cast<uintptr_t>(address) - search.base;
+  for (int i = 0; i < search.phnum; ++i) {
+    const ElfW(Phdr)& load = search.phdr[i];
+    if (load.p_type == PT_LOAD && (load.p_flags & PF_X) &&
+        vaddr >= load.p_vaddr && vaddr < load.p_vaddr + load.p_memsz) {
+      return vaddr - load.p_vaddr + load.p_offset;
+    }
+  }
+  return absl::InternalError(absl::StrCat(
+      what, ": the IFUNC's implementation is outside ", search.path));
+}
+
 }  // namespace
 
 OpenedFile::~OpenedFile() {
@@ -318,14 +389,26 @@ absl::StatusOr<ResolvedProbes> ResolveCallProbes(
     if (fstat(file->fd(), &st) != 0) return OpenError(errno, path);
     // This spec's best name per address.
     std::map<uint64_t, const FunctionSymbol*> best;
-    bool ifunc_only = false;
-    for (const FunctionSymbol& f : symbols[path]) {
-      if (fnmatch(spec.glob.c_str(), f.name.c_str(), 0) != 0) continue;
-      if (f.ifunc) {
-        if (!HasGlobChars(spec.glob)) ifunc_only = true;
-        ++skipped_ifuncs;
-        continue;
+    // IFUNCs as their implementations (pointers into it stay valid).
+    std::deque<FunctionSymbol> implementations;
+    for (const FunctionSymbol& symbol : symbols[path]) {
+      if (fnmatch(spec.glob.c_str(), symbol.name.c_str(), 0) != 0) continue;
+      const FunctionSymbol* match = &symbol;
+      if (symbol.ifunc) {
+        absl::StatusOr<uint64_t> offset =
+            IfuncImplementationOffset(st, symbol.name, what);
+        if (!offset.ok()) {
+          // Named exactly: say why; in a glob: skipped, and said.
+          if (!HasGlobChars(spec.glob)) return offset.status();
+          ++skipped_ifuncs;
+          continue;
+        }
+        implementations.push_back(symbol);
+        implementations.back().offset = *offset;
+        implementations.back().ifunc = false;
+        match = &implementations.back();
       }
+      const FunctionSymbol& f = *match;
       const FunctionSymbol*& slot = best[f.offset];
       if (slot == nullptr ||
           std::tie(f.rank, f.name) < std::tie(slot->rank, slot->name)) {
@@ -333,19 +416,13 @@ absl::StatusOr<ResolvedProbes> ResolveCallProbes(
       }
     }
     if (best.empty()) {
-      if (ifunc_only) {
-        return absl::UnimplementedError(
-            absl::StrCat(what,
-                         " is an IFUNC: its symbol is the resolver, not the "
-                         "implementation this CPU runs, and counting the "
-                         "implementation is not supported yet (issue 11)"));
-      }
       return absl::NotFoundError(
           absl::StrCat(what, " matches no function in ", path));
     }
     for (const auto& [offset, f] : best) {
       if (!probed.insert({st.st_dev, st.st_ino, offset}).second) continue;
-      out.probes.push_back({file, offset, f->name, Basename(path)});
+      out.probes.push_back(
+          {file, offset, f->name, Basename(path), HasGlobChars(spec.glob)});
     }
   }
   if (out.probes.size() > max_probes) {
@@ -355,7 +432,8 @@ absl::StatusOr<ResolvedProbes> ResolveCallProbes(
   }
   if (skipped_ifuncs > 0) {
     out.notes.push_back(absl::StrCat(
-        skipped_ifuncs, " IFUNC symbols skipped (not supported yet)"));
+        skipped_ifuncs,
+        " IFUNC symbols skipped: their libraries are not tracectld's own"));
   }
   return out;
 }

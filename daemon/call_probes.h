@@ -49,6 +49,9 @@ struct CallProbe {
   uint64_t offset = 0;   // file offset of the function's first instruction
   std::string function;  // the name the user matched
   std::string library;   // the file's base name
+  // Matched by a glob: a probe the kernel refuses is skipped (and said)
+  // instead of failing the session.
+  bool from_glob = false;
 };
 
 struct ProbeContext {

@@ -1,5 +1,6 @@
 #include "daemon/calls_reactor.h"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -61,11 +62,20 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
   ASSIGN_OR_RETURN(std::unique_ptr<CallCounter> counter,
                    services_.backend->CountCalls(filter, resolved->probes));
 
+  if (const std::vector<std::string> skipped = counter->Skipped();
+      !skipped.empty()) {
+    const size_t shown = std::min<size_t>(skipped.size(), 5);
+    resolved->notes.push_back(absl::StrCat(
+        skipped.size(), " not attached: ",
+        absl::StrJoin(skipped.begin(), skipped.begin() + shown, ", "),
+        skipped.size() > shown ? ", ..." : ""));
+  }
   v1::CallsServerMessage started;
   started.mutable_started()->set_backend(services_.backend->name());
   std::string scope = filter.Describe();
-  absl::StrAppend(&scope, "; ", resolved->probes.size(),
-                  resolved->probes.size() == 1 ? " function" : " functions");
+  const size_t attached = resolved->probes.size() - counter->Skipped().size();
+  absl::StrAppend(&scope, "; ", attached,
+                  attached == 1 ? " function" : " functions");
   if (filter.tgids.size() == 1 && filter.follow_children) {
     // The uprobes are the target's own (bpf_call_counter.h).
     resolved->notes.push_back("forked children not counted");

@@ -1,31 +1,45 @@
 /*
  * Known library calls for `tracectl calls`: getenv N times, and through
- * dlopen/dlsym libm's frexp (a plain FUNC, not an IFUNC) 3N times. Built
- * with -fno-plt -Wl,-z,now: calls go through the GOT, so ltrace -c sees none
- * of them (it counts 0 here), while uprobes on the functions count every
- * one.
+ * dlopen/dlsym libm's frexp (a plain FUNC, not an IFUNC) 3N times; or, in
+ * strlen mode, only libc's strlen (an IFUNC) 2N times. Built with -fno-plt
+ * -Wl,-z,now -fno-builtin: every call is a real call through the GOT, so
+ * `ltrace -c` sees none of them (it reports 0 calls here), while uprobes on
+ * the functions count every one.
  *
- * Usage: calls_helper N [pause]  (with "pause": waits for a line on stdin
- * before the calls, and for another before it exits)
+ * Usage: calls_helper N [MODE]  where MODE holds "strlen" for the strlen
+ * loop and "pause" to wait for a line on stdin before the calls and another
+ * before exiting. Output is written with write(2) only: no stdio call may
+ * use strlen inside the counted window.
  */
 #include <dlfcn.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+static void say(const char *text, size_t len)
+{
+	if (write(1, text, len) != (ssize_t)len)
+		exit(3);
+}
 
 static void wait_line(void)
 {
-	char line[16];
+	char c;
 
-	if (!fgets(line, sizeof(line), stdin))
-		exit(3);
+	do {
+		if (read(0, &c, 1) != 1)
+			exit(3);
+	} while (c != '\n');
 }
 
 int main(int argc, char **argv)
 {
 	double (*frexp_fn)(double, int *);
-	void *libm;
+	const char *mode = argc > 2 ? argv[2] : "";
 	volatile unsigned long sink = 0;
+	int pause_mode = strstr(mode, "pause") != NULL;
+	int strlen_mode = strstr(mode, "strlen") != NULL;
+	void *libm;
 	long n, i;
 	int e;
 
@@ -38,20 +52,23 @@ int main(int argc, char **argv)
 	frexp_fn = (double (*)(double, int *))dlsym(libm, "frexp");
 	if (!frexp_fn)
 		return 1;
-	if (argc > 2 && strcmp(argv[2], "pause") == 0) {
-		printf("ready\n");
-		fflush(stdout);
+	if (pause_mode) {
+		say("ready\n", 6);
 		wait_line();
 	}
 	for (i = 0; i < n; i++) {
+		if (strlen_mode) {
+			sink += strlen(argv[0]);
+			sink += strlen(mode);
+			continue;
+		}
 		sink += getenv("TRACECTL_CALLS_HELPER") != NULL;
 		sink += (unsigned long)frexp_fn((double)i + 1.5, &e);
 		sink += (unsigned long)frexp_fn((double)i + 2.5, &e);
 		sink += (unsigned long)frexp_fn((double)i + 3.5, &e);
 	}
-	printf("done %lu\n", sink);
-	fflush(stdout);
-	if (argc > 2 && strcmp(argv[2], "pause") == 0)
+	say("done\n", 5);
+	if (pause_mode)
 		wait_line();
-	return 0;
+	return sink == 0xdeadbeef;
 }
