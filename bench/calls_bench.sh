@@ -2,7 +2,7 @@
 # The cost of counting library calls: 200k malloc/free pairs (bench/
 # malloc_loop.c, through the PLT) untraced, under `tracectl calls -e
 # libc:malloc`, under bpftrace counting the same uprobe (the trap floor),
-# and under `ltrace -c -e malloc`, in one run, as ratios and per-call cost.
+# and under `ltrace -c -e malloc`, in one run (--latency adds a uretprobe), as ratios and per-call cost.
 # The neighbour row times the untraced loop while a --pid session probes
 # libc:malloc in another process (a sleep): its breakpoints are that
 # process's only, so the neighbour should run at the untraced speed.
@@ -52,6 +52,8 @@ SLEEPER=$!
 config untraced 'timed "$LOOP" "$N"'
 config "tracectl calls -e libc:malloc --comm malloc_loop" \
   'under_tracer build/bin/tracectl calls -e libc:malloc --comm malloc_loop'
+config "tracectl calls --latency -e libc:malloc --comm malloc_loop" \
+  'under_tracer build/bin/tracectl calls --latency -e libc:malloc --comm malloc_loop'
 config "tracectl calls -e libc:malloc -- loop (whole run)" \
   'timed build/bin/tracectl calls -e libc:malloc -- "$LOOP" "$N"'
 config "bpftrace uprobe count, comm filter (floor)" \

@@ -23,6 +23,7 @@ struct CallsOptions {
   TargetOptions target;
   std::vector<std::string> probes;
   std::optional<double> interval;
+  bool latency = false;
   bool json = false;
   std::string output;  // -o
 };
@@ -59,6 +60,7 @@ int RunCalls(const GlobalOptions& global, const CallsOptions& options) {
       code != 0) {
     return code;
   }
+  request->set_latency(options.latency);
   if (options.interval) {
     request->mutable_window()->set_interval_seconds(*options.interval);
   }
@@ -118,6 +120,9 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
                   "exe:main, /path/lib.so:f (repeatable)");
   cmd->add_option("-i,--interval", o->interval,
                   "print a table every this many seconds");
+  cmd->add_flag("-T,--latency", o->latency,
+                "also time each call from entry to return (wall time; "
+                "total, average, max, p50, p99); at most 500 functions");
   cmd->add_flag("--json", o->json, "print JSON instead of a table");
   AddOutputOption(cmd, &o->output);
   cmd->footer(
@@ -127,8 +132,9 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
       "breakpoints are placed in that process only (its forked children are "
       "not counted yet); system-wide, --comm and --uid sessions trap in "
       "every process that runs the probed code, and count only the selected "
-      "ones. IFUNC symbols (libc's strlen) are refused for now. At most 1000 "
-      "functions per session.");
+      "ones. IFUNC symbols (libc's strlen) count the implementation this CPU "
+      "selects, for libraries tracectld has loaded itself (libc, libm), and "
+      "are refused otherwise. At most 1000 functions per session.");
   cmd->callback([&global, exit_code, o] { *exit_code = RunCalls(global, *o); });
 }
 

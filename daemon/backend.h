@@ -134,7 +134,7 @@ class Backend {
   // Attaches a counter to every probe with `filter` in place before the
   // first call is counted.
   virtual absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
-      const KernelFilter& filter, std::vector<CallProbe> probes) {
+      const KernelFilter& filter, std::vector<CallProbe> probes, bool latency) {
     return absl::UnimplementedError("this backend does not count calls");
   }
 };

@@ -69,8 +69,9 @@ class BpfBackend final : public Backend {
     return std::unique_ptr<SyscallCounter>(std::move(*counter));
   }
   absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
-      const KernelFilter& filter, std::vector<CallProbe> probes) override {
-    auto counter = BpfCallCounter::Start(filter, std::move(probes));
+      const KernelFilter& filter, std::vector<CallProbe> probes,
+      bool latency) override {
+    auto counter = BpfCallCounter::Start(filter, std::move(probes), latency);
     if (!counter.ok()) return counter.status();
     return std::unique_ptr<CallCounter>(std::move(*counter));
   }

@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "calls.h"
 #include "calls.skel.h"
 #include "daemon/bpf_task_filter.h"
 #include "daemon/libbpf_status.h"
+#include "daemon/log2_histogram.h"
 #include "daemon/status_macros.h"
 
 namespace tracectl {
@@ -21,12 +23,14 @@ namespace {
 constexpr const char* kDropReasons[CALLS_DROP_REASON_COUNT] = {
     "followed children: pid map full",
     "calls of a probe without a row",
+    "calls nested too deep to be timed",
+    "calls not timed: no task storage",
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
-    const KernelFilter& filter, std::vector<CallProbe> probes) {
+    const KernelFilter& filter, std::vector<CallProbe> probes, bool latency) {
   if (probes.empty() || probes.size() > MAX_CALL_PROBES) {
     return absl::InvalidArgumentError(absl::StrCat(
         "between 1 and ", MAX_CALL_PROBES, " probes, not ", probes.size()));
@@ -34,8 +38,10 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   calls_bpf* skel = calls_bpf::open();
   if (skel == nullptr) return LibbpfError("opening BPF object", -errno);
   std::unique_ptr<BpfCallCounter> session(
-      new BpfCallCounter(skel, std::move(probes)));
+      new BpfCallCounter(skel, std::move(probes), latency));
   ConfigureTaskFilter(skel, filter);
+  skel->rodata->latency = latency;
+  bpf_program__set_autoload(skel->progs.time_call, latency);
   if (int err = calls_bpf::load(skel); err != 0) {
     return LibbpfError("loading BPF programs", err);
   }
@@ -69,6 +75,18 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
       return LibbpfError(what.c_str(), err);
     }
     session->links_.push_back(link);
+    if (!latency) continue;
+    LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = i, .retprobe = true);
+    bpf_link* ret = bpf_program__attach_uprobe_opts(
+        skel->progs.time_call, pid, probe.file->AttachPath().c_str(),
+        probe.offset, &ret_opts);
+    if (ret == nullptr) {
+      const int err = -errno;
+      const std::string what = absl::StrCat("attaching a return probe to ",
+                                            probe.library, ":", probe.function);
+      return LibbpfError(what.c_str(), err);
+    }
+    session->return_links_.push_back(ret);
   }
   if (session->links_.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -80,6 +98,8 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
 }
 
 void BpfCallCounter::Detach() {
+  for (bpf_link* link : return_links_) bpf_link__destroy(link);
+  return_links_.clear();
   for (bpf_link* link : links_) bpf_link__destroy(link);
   links_.clear();
 }
@@ -107,22 +127,39 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Finish() {
 absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
   const int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) return LibbpfError("counting CPUs", ncpus);
-  std::vector<uint64_t> values(ncpus);
-  const int fd = bpf_map__fd(skel_->maps.counts);
+  std::vector<call_stats> values(ncpus);
+  const int fd = bpf_map__fd(skel_->maps.stats);
   v1::CallsSummary summary;
+  summary.set_latency(latency_);
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
   for (uint32_t row = 0; row < probes_.size(); ++row) {
     if (row < unattached_.size() && unattached_[row]) continue;
     if (bpf_map_lookup_elem(fd, &row, values.data()) != 0) {
       return LibbpfError("reading call counts", -errno);
     }
-    uint64_t calls = 0;
-    for (uint64_t v : values) calls += v;
+    call_stats sum{};
+    for (const call_stats& v : values) {
+      sum.calls += v.calls;
+      sum.timed += v.timed;
+      sum.total_ns += v.total_ns;
+      sum.max_ns = std::max(sum.max_ns, v.max_ns);
+      for (int k = 0; k < CALLS_HIST_SLOTS; ++k) sum.hist[k] += v.hist[k];
+    }
     const CallProbe& probe = probes_[row];
     v1::CallRow* r = summary.add_rows();
     r->set_function(probe.function);
     r->set_library(probe.library);
-    r->set_calls(calls);
+    r->set_calls(sum.calls);
+    if (latency_) {
+      r->set_timed(sum.timed);
+      r->set_total_ns(sum.total_ns);
+      r->set_max_ns(sum.max_ns);
+      std::vector<uint64_t> hist(sum.hist, sum.hist + CALLS_HIST_SLOTS);
+      r->set_p50_ns(Log2Quantile(hist, 0.50, sum.max_ns));
+      r->set_p99_ns(Log2Quantile(hist, 0.99, sum.max_ns));
+      while (!hist.empty() && hist.back() == 0) hist.pop_back();
+      for (uint64_t count : hist) r->add_histogram(count);
+    }
     r->set_path(probe.file->path());
     r->set_offset(probe.offset);
   }

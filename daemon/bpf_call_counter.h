@@ -25,7 +25,7 @@ class BpfCallCounter final : public CallCounter {
   // in the target process only when the filter names exactly one,
   // everywhere (then filtered in BPF) otherwise.
   static absl::StatusOr<std::unique_ptr<BpfCallCounter>> Start(
-      const KernelFilter& filter, std::vector<CallProbe> probes);
+      const KernelFilter& filter, std::vector<CallProbe> probes, bool latency);
   ~BpfCallCounter() override;
   BpfCallCounter(const BpfCallCounter&) = delete;
   BpfCallCounter& operator=(const BpfCallCounter&) = delete;
@@ -36,13 +36,19 @@ class BpfCallCounter final : public CallCounter {
   std::vector<std::string> Skipped() const override { return skipped_; }
 
  private:
-  BpfCallCounter(calls_bpf* skel, std::vector<CallProbe> probes)
-      : skel_(skel), probes_(std::move(probes)), started_(absl::Now()) {}
+  BpfCallCounter(calls_bpf* skel, std::vector<CallProbe> probes, bool latency)
+      : skel_(skel),
+        probes_(std::move(probes)),
+        latency_(latency),
+        started_(absl::Now()) {}
   void Detach();
   absl::StatusOr<v1::CallsSummary> Summary();
 
   calls_bpf* skel_;
   std::vector<CallProbe> probes_;
+  bool latency_;
+  // Return probes first: detached before the entry probes.
+  std::vector<bpf_link*> return_links_;
   std::vector<bpf_link*> links_;
   // Rows (cookies) whose probe is not attached: left out of summaries.
   std::vector<bool> unattached_;

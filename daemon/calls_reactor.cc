@@ -55,12 +55,15 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
       RETURN_IF_ERROR(ScopedThreadCredentials::Lower(
           filter.owner->uid, filter.owner->gid, &lowered));
     }
-    resolved = ResolveCallProbes(specs, context, MAX_CALL_PROBES);
+    resolved = ResolveCallProbes(
+        specs, context,
+        request.latency() ? MAX_CALL_PROBES / 2 : MAX_CALL_PROBES);
   }
   if (!resolved.ok()) return resolved.status();
   if (Cancelled()) return absl::CancelledError("the client went away");
   ASSIGN_OR_RETURN(std::unique_ptr<CallCounter> counter,
-                   services_.backend->CountCalls(filter, resolved->probes));
+                   services_.backend->CountCalls(filter, resolved->probes,
+                                                 request.latency()));
 
   if (const std::vector<std::string> skipped = counter->Skipped();
       !skipped.empty()) {

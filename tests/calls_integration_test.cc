@@ -151,6 +151,50 @@ TEST_F(CallsTest, IfuncCountsTheImplementationThisCpuSelects) {
   EXPECT_LT(CallsOf(cmd.out, "strlen"), 1100) << cmd.out;
 }
 
+// A JSON field of `function`'s row, or -1.
+long long FieldOf(const std::string& json, const std::string& function,
+                  const std::string& field) {
+  const size_t at = json.find("{\"function\":\"" + function + "\",");
+  if (at == std::string::npos) return -1;
+  const size_t end = json.find('}', at);
+  const size_t value = json.find("\"" + field + "\":", at);
+  if (value == std::string::npos || value > end) return -1;
+  return std::stoll(json.substr(value + field.size() + 3));
+}
+
+// --latency: every call timed, from entry to return; usleep(2000) takes at
+// least 2 ms, and the quantiles are bucket bounds capped at the maximum.
+TEST_F(CallsTest, LatencyTimesEveryCall) {
+  RunResult r =
+      RunTracectl({"calls", "--json", "--latency", "-e", "libc:usleep", "-e",
+                   "libc:getenv", "--", Helper(), "20", "usleep"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FieldOf(r.out, "usleep", "calls"), 20) << r.out;
+  EXPECT_EQ(FieldOf(r.out, "usleep", "timed"), 20) << r.out;
+  EXPECT_GE(FieldOf(r.out, "usleep", "avg_ns"), 2000000) << r.out;
+  EXPECT_GE(FieldOf(r.out, "usleep", "p50_ns"), 2000000) << r.out;
+  EXPECT_LE(FieldOf(r.out, "usleep", "p50_ns"),
+            FieldOf(r.out, "usleep", "p99_ns"));
+  EXPECT_LE(FieldOf(r.out, "usleep", "p99_ns"),
+            FieldOf(r.out, "usleep", "max_ns"));
+  EXPECT_EQ(FieldOf(r.out, "getenv", "calls"), 0) << r.out;
+
+  RunResult exact =
+      RunTracectl({"calls", "--json", "--latency", "-e", "libc:getenv", "-e",
+                   "libm:frexp", "--", Helper(), "1000"});
+  ASSERT_EQ(exact.exit_code, 0) << exact.err;
+  EXPECT_EQ(FieldOf(exact.out, "getenv", "calls"), 1000) << exact.out;
+  EXPECT_EQ(FieldOf(exact.out, "getenv", "timed"), 1000) << exact.out;
+  EXPECT_EQ(FieldOf(exact.out, "frexp", "timed"), 3000) << exact.out;
+
+  RunResult table = RunTracectl({"calls", "--latency", "-e", "libc:usleep",
+                                 "--", Helper(), "3", "usleep"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("usecs/call"), std::string::npos) << table.out;
+  EXPECT_EQ(CountMatching(table.out, " 3  usleep +libc\\.so\\.6$"), 1)
+      << table.out;
+}
+
 TEST_F(CallsTest, KilledClientLeavesNoUprobeBehind) {
   auto target = Process::Start({Helper(), "1", "pause"}, {.stdin_pipe = true});
   ASSERT_TRUE(target->WaitForOutput("ready"));

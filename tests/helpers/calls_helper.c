@@ -7,7 +7,7 @@
  * the functions count every one.
  *
  * Usage: calls_helper N [MODE]  where MODE holds "strlen" for the strlen
- * loop and "pause" to wait for a line on stdin before the calls and another
+ * loop, "usleep" for N calls of usleep(2000) (2 ms each, at least), and "pause" to wait for a line on stdin before the calls and another
  * before exiting. Output is written with write(2) only: no stdio call may
  * use strlen inside the counted window.
  */
@@ -39,6 +39,7 @@ int main(int argc, char **argv)
 	volatile unsigned long sink = 0;
 	int pause_mode = strstr(mode, "pause") != NULL;
 	int strlen_mode = strstr(mode, "strlen") != NULL;
+	int usleep_mode = strstr(mode, "usleep") != NULL;
 	void *libm;
 	long n, i;
 	int e;
@@ -57,6 +58,10 @@ int main(int argc, char **argv)
 		wait_line();
 	}
 	for (i = 0; i < n; i++) {
+		if (usleep_mode) {
+			usleep(2000);
+			continue;
+		}
 		if (strlen_mode) {
 			sink += strlen(argv[0]);
 			sink += strlen(mode);
