@@ -28,6 +28,8 @@ void AddLibsCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
 void AddFlameCommand(CLI::App& app, const GlobalOptions& global,
                      int* exit_code);
 void AddTopCommand(CLI::App& app, const GlobalOptions& global, int* exit_code);
+void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
+                     int* exit_code);
 void AddStackCommand(CLI::App& app, const GlobalOptions& global,
                      int* exit_code);
 

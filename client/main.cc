@@ -29,10 +29,12 @@ int main(int argc, char** argv) {
   tracectl::AddFlameCommand(app, global, &exit_code);
   tracectl::AddTopCommand(app, global, &exit_code);
   tracectl::AddStackCommand(app, global, &exit_code);
+  tracectl::AddCallsCommand(app, global, &exit_code);
   // The command to run starts at `--` or at the first argument that is
   // not an option or an option's value, as strace takes it.
   absl::StatusOr<tracectl::SplitArguments> split = tracectl::SplitCommandLine(
-      app, {"syscalls", "trace", "files", "libs", "flame", "top"}, argc, argv);
+      app, {"syscalls", "trace", "files", "libs", "flame", "top", "calls"},
+      argc, argv);
   if (!split.ok()) {
     return tracectl::UsageError(std::string(split.status().message()));
   }

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "daemon/call_probes.h"
 #include "daemon/kernel_filter.h"
 #include "tracectl/v1/tracectl.pb.h"
 
@@ -134,6 +135,18 @@ class CpuSampler {
                                    const python_proc& config) = 0;
 };
 
+// Counts calls of the probed functions from creation until Finish.
+class CallCounter {
+ public:
+  virtual ~CallCounter() = default;
+  virtual absl::StatusOr<v1::CallsSummary> Snapshot() = 0;
+  // Detaches every probe, then returns everything counted. Later calls
+  // return the same.
+  virtual absl::StatusOr<v1::CallsSummary> Finish() = 0;
+  // Probes matched by a glob that the kernel refused to attach, with why.
+  virtual std::vector<std::string> Skipped() const { return {}; }
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -148,6 +161,12 @@ class Backend {
   // Starts sampling with `filter` in place before the first sample.
   virtual absl::StatusOr<std::unique_ptr<CpuSampler>> SampleCpu(
       const KernelFilter& filter, const ProfileSettings& settings) = 0;
+  // Attaches a counter to every probe with `filter` in place before the
+  // first call is counted.
+  virtual absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
+      const KernelFilter& filter, std::vector<CallProbe> probes, bool latency) {
+    return absl::UnimplementedError("this backend does not count calls");
+  }
 };
 
 }  // namespace tracectl

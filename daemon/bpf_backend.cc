@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "daemon/bpf_call_counter.h"
 #include "daemon/bpf_cpu_sampler.h"
 #include "daemon/bpf_syscall_counter.h"
 #include "daemon/bpf_syscall_tracer.h"
@@ -57,7 +58,8 @@ class BpfBackend final : public Backend {
             "per_cpu_aggregation",
             "ringbuf",
             "profile",
-            "dwarf_unwind"};
+            "dwarf_unwind",
+            "calls"};
   }
   absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
       const KernelFilter& filter,
@@ -65,6 +67,13 @@ class BpfBackend final : public Backend {
     auto counter = BpfSyscallCounter::Start(filter, settings);
     if (!counter.ok()) return counter.status();
     return std::unique_ptr<SyscallCounter>(std::move(*counter));
+  }
+  absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
+      const KernelFilter& filter, std::vector<CallProbe> probes,
+      bool latency) override {
+    auto counter = BpfCallCounter::Start(filter, std::move(probes), latency);
+    if (!counter.ok()) return counter.status();
+    return std::unique_ptr<CallCounter>(std::move(*counter));
   }
   absl::StatusOr<std::unique_ptr<SyscallTracer>> TraceSyscalls(
       const KernelFilter& filter, const TraceSettings& settings) override {

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "daemon/calls_reactor.h"
 #include "daemon/grpc_status.h"
 #include "daemon/profile_reactor.h"
 #include "daemon/stack_request.h"
@@ -68,6 +69,11 @@ TracerService::Trace(grpc::CallbackServerContext* context) {
 grpc::ServerBidiReactor<v1::ProfileClientMessage, v1::ProfileServerMessage>*
 TracerService::Profile(grpc::CallbackServerContext* context) {
   return new ProfileReactor(peers_->CallerOf(context->peer()), services_);
+}
+
+grpc::ServerBidiReactor<v1::CallsClientMessage, v1::CallsServerMessage>*
+TracerService::Calls(grpc::CallbackServerContext* context) {
+  return new CallsReactor(peers_->CallerOf(context->peer()), services_);
 }
 
 grpc::ServerUnaryReactor* TracerService::Stack(

@@ -43,6 +43,9 @@ class TracerService final : public v1::Tracer::CallbackService {
   grpc::ServerBidiReactor<v1::ProfileClientMessage, v1::ProfileServerMessage>*
   Profile(grpc::CallbackServerContext* context) override;
 
+  grpc::ServerBidiReactor<v1::CallsClientMessage, v1::CallsServerMessage>*
+  Calls(grpc::CallbackServerContext* context) override;
+
   grpc::ServerUnaryReactor* Stack(grpc::CallbackServerContext* context,
                                   const v1::StackRequest* request,
                                   v1::StackResponse* response) override;

@@ -10,7 +10,7 @@ PACKAGES=(
   protobuf-compiler-grpc libabsl-dev libdw-dev libseccomp-dev libcli11-dev
   libgtest-dev libbenchmark-dev
   # demo, tests and benchmarks
-  python3 python3-numpy strace util-linux linux-perf bpftrace bc
+  python3 python3-numpy strace util-linux linux-perf bpftrace bc ltrace
   # flame graph checks: a real browser, a real pprof reader, MiniDebugInfo
   chromium chromium-driver python3-selenium golang-go elfutils xz-utils
 )

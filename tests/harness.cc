@@ -176,8 +176,9 @@ Sandbox::Sandbox() {
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
   dir_ = tmpl;
   chmod(dir_.c_str(), 0755);
-  for (const char* bin : {TRACECTL_BIN, TRACECTLD_BIN, SYSCALL_HELPER_BIN,
-                          HOT_HELPER_BIN, HOT_CPP_HELPER_BIN, JIT_HELPER_BIN}) {
+  for (const char* bin :
+       {TRACECTL_BIN, TRACECTLD_BIN, SYSCALL_HELPER_BIN, HOT_HELPER_BIN,
+        HOT_CPP_HELPER_BIN, JIT_HELPER_BIN, CALLS_HELPER_BIN}) {
     const fs::path to = fs::path(dir_) / fs::path(bin).filename();
     fs::copy_file(bin, to);
     chmod(to.c_str(), 0755);

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Library calls counted per function in the kernel: one program attached
+ * as a uprobe at every probed function, each attachment with a cookie that
+ * is its row in `stats`. Only the tasks the session selects
+ * (task_filter.bpf.h) are counted.
+ *
+ * With latency set, the entry also pushes its time on the task's stack of
+ * entry times, and a uretprobe with the same cookie pops it and adds the
+ * call's wall time to the row. Calls nest, so returns come in the reverse
+ * order of entries; a longjmp or an exception out of a probed function
+ * leaves its frame behind and mistimes the calls below it.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "calls.h"
+
+const volatile bool latency = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_CALL_PROBES);
+	__type(key, __u32);
+	__type(value, struct call_stats);
+} stats SEC(".maps");
+
+struct call_frames {
+	__u32 depth;
+	__u32 pad;
+	__u64 ts[CALLS_MAX_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct call_frames);
+} frames SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CALLS_DROP_REASON_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&drops, &reason);
+
+	if (count)
+		(*count)++;
+}
+
+#define TASK_FILTER_DROP_PID_MAP_FULL CALLS_DROP_PID_MAP_FULL
+#include "task_filter.bpf.h"
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+SEC("uprobe")
+int count_call(struct pt_regs *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 row = bpf_get_attach_cookie(ctx);
+	struct call_frames *f;
+	struct call_stats *st;
+	__u32 depth;
+
+	if (!task_selected(task, bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	st = bpf_map_lookup_elem(&stats, &row);
+	if (!st) {
+		count_drop(CALLS_DROP_BAD_COOKIE);
+		return 0;
+	}
+	st->calls++;
+	if (!latency)
+		return 0;
+	f = bpf_task_storage_get(&frames, task, 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!f) {
+		count_drop(CALLS_DROP_NO_STORAGE);
+		return 0;
+	}
+	depth = f->depth;
+	if (depth >= CALLS_MAX_DEPTH) {
+		/* Counted on, so that its return pops nothing. */
+		if (depth < (1U << 30))
+			f->depth = depth + 1;
+		count_drop(CALLS_DROP_TOO_DEEP);
+		return 0;
+	}
+	f->ts[depth & (CALLS_MAX_DEPTH - 1)] = bpf_ktime_get_ns();
+	f->depth = depth + 1;
+	return 0;
+}
+
+/* Loaded only with latency. Only calls whose entry pushed a time. */
+SEC("uretprobe")
+int time_call(struct pt_regs *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 row = bpf_get_attach_cookie(ctx);
+	struct call_frames *f;
+	struct call_stats *st;
+	__u64 now = bpf_ktime_get_ns(), delta;
+	__u32 depth, slot;
+
+	f = bpf_task_storage_get(&frames, task, 0, 0);
+	if (!f || f->depth == 0)
+		return 0;
+	depth = f->depth - 1;
+	f->depth = depth;
+	if (depth >= CALLS_MAX_DEPTH)
+		return 0;
+	delta = now - f->ts[depth & (CALLS_MAX_DEPTH - 1)];
+	st = bpf_map_lookup_elem(&stats, &row);
+	if (!st)
+		return 0;
+	st->timed++;
+	st->total_ns += delta;
+	if (delta > st->max_ns)
+		st->max_ns = delta;
+	slot = log2_u64(delta);
+	if (slot >= CALLS_HIST_SLOTS)
+		slot = CALLS_HIST_SLOTS - 1;
+	st->hist[slot]++;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

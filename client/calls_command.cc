@@ -1,0 +1,141 @@
+// tracectl calls: calls of library functions, counted in the kernel with
+// uprobes, like ltrace -c.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/calls_report.h"
+#include "client/commands.h"
+#include "client/connection.h"
+#include "client/launcher.h"
+#include "client/report_output.h"
+#include "client/session_runner.h"
+#include "client/target_options.h"
+
+namespace tracectl {
+namespace {
+
+struct CallsOptions {
+  TargetOptions target;
+  std::vector<std::string> probes;
+  std::optional<double> interval;
+  bool latency = false;
+  bool json = false;
+  std::string output;  // -o
+};
+
+void PrintSummary(const v1::CallsSummary& summary, const std::string& scope,
+                  const CallsOptions& options, ReportOutput& output,
+                  bool final) {
+  FILE* out = output.stream();
+  if (options.json) {
+    fputs(RenderCallsJson(summary, scope, final).c_str(), out);
+  } else {
+    if (!final) fputs("---\n", out);
+    fputs(RenderCallsTable(summary, scope).c_str(), out);
+  }
+  fflush(out);
+}
+
+int RunCalls(const GlobalOptions& global, const CallsOptions& options) {
+  v1::CallsClientMessage start;
+  v1::CallsRequest* request = start.mutable_start();
+  if (options.probes.empty()) {
+    return UsageError("name at least one probe: -e LIB:FUNCTION_GLOB");
+  }
+  for (const std::string& probe : options.probes) {
+    const size_t colon = probe.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == probe.size()) {
+      return UsageError("malformed probe \"" + probe +
+                        "\": expected LIB:FUNCTION_GLOB (e.g. libc:getenv)");
+    }
+    request->add_probes(probe);
+  }
+  if (int code = BuildTarget(options.target, global, request->mutable_target(),
+                             request->mutable_window());
+      code != 0) {
+    return code;
+  }
+  request->set_latency(options.latency);
+  if (options.interval) {
+    request->mutable_window()->set_interval_seconds(*options.interval);
+  }
+  if (global.has_command && !global.command.empty()) {
+    // The daemon resolves libraries for the program about to run, not for
+    // the held process (still tracectl).
+    absl::StatusOr<std::string> path = FindExecutable(global.command[0]);
+    if (path.ok()) {
+      char resolved[4096];
+      request->set_program(realpath(path->c_str(), resolved) != nullptr
+                               ? std::string(resolved)
+                               : *path);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
+      options.output, STDOUT_FILENO, ReportOutput::FileMode::kReplaceAtEnd);
+  if (!output.ok()) return UsageError(std::string(output.status().message()));
+
+  std::string scope;
+  std::optional<v1::CallsSummary> final_summary;
+  absl::Status closed;
+  const int code = RunSession<v1::CallsClientMessage, v1::CallsServerMessage>(
+      global, start, request->mutable_target(), &v1::Tracer::Stub::Calls,
+      [&](const v1::CallsServerMessage& started) {
+        scope = started.started().scope();
+      },
+      [&](const v1::CallsServerMessage& message) {
+        if (message.has_snapshot()) {
+          PrintSummary(message.snapshot(), scope, options, **output,
+                       /*final=*/false);
+        } else if (message.has_final()) {
+          final_summary = message.final();
+          return true;
+        }
+        return false;
+      },
+      [&] {
+        PrintSummary(*final_summary, scope, options, **output,
+                     /*final=*/true);
+        closed = (*output)->Close(true);
+      });
+  return ReportClosed(closed, code);
+}
+
+}  // namespace
+
+void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
+                     int* exit_code) {
+  CLI::App* cmd = app.add_subcommand(
+      "calls",
+      "Count calls of library functions with uprobes (like ltrace -c), for "
+      "--pid, [--] CMD [ARGS...], or system-wide");
+  auto o = std::make_shared<CallsOptions>();
+  AddTargetOptions(cmd, &o->target);
+  cmd->add_option("-e,--probe", o->probes,
+                  "LIB:FUNCTION_GLOB, e.g. libc:getenv, 'libm:frexp*', "
+                  "exe:main, /path/lib.so:f (repeatable)");
+  cmd->add_option("-i,--interval", o->interval,
+                  "print a table every this many seconds");
+  cmd->add_flag("-T,--latency", o->latency,
+                "also time each call from entry to return (wall time; "
+                "total, average, max, p50, p99); at most 500 functions");
+  cmd->add_flag("--json", o->json, "print JSON instead of a table");
+  AddOutputOption(cmd, &o->output);
+  cmd->footer(
+      "LIB is a shared object by name prefix (libc, libm), a path, or exe. "
+      "With --pid, names resolve against what the process maps; otherwise "
+      "in the standard library directories. With one target process the "
+      "breakpoints are placed in that process only (its forked children are "
+      "not counted yet); system-wide, --comm and --uid sessions trap in "
+      "every process that runs the probed code, and count only the selected "
+      "ones. IFUNC symbols (libc's strlen) count the implementation this CPU "
+      "selects, for libraries tracectld has loaded itself (libc, libm), and "
+      "are refused otherwise. At most 1000 functions per session.");
+  cmd->callback([&global, exit_code, o] { *exit_code = RunCalls(global, *o); });
+}
+
+}  // namespace tracectl

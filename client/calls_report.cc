@@ -1,0 +1,134 @@
+#include "client/calls_report.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/json.h"
+#include "common/escape.h"
+
+namespace tracectl {
+
+namespace {
+
+// ltrace -c's columns, and the tail of the distribution.
+std::string RenderLatencyTable(const v1::CallsSummary& summary,
+                               const std::string& scope, uint64_t calls) {
+  uint64_t total_ns = 0;
+  size_t function_width = 8;
+  for (const v1::CallRow& row : summary.rows()) {
+    total_ns += row.total_ns();
+    function_width = std::max(function_width, Escaped(row.function()).size());
+  }
+  function_width = std::min<size_t>(function_width, 60);
+  std::string out = absl::StrFormat(
+      "Calls (%s), %.3f s; times are wall time from entry to return\n",
+      Escaped(scope), summary.elapsed_seconds());
+  absl::StrAppend(
+      &out,
+      absl::StrFormat("%6s %11s %11s %10s %10s %10s %10s  %-*s  %s\n", "% time",
+                      "seconds", "usecs/call", "max_us", "p50_us", "p99_us",
+                      "calls", function_width, "function", "library"));
+  const std::string rule(6 + 11 * 2 + 11 * 4 + 2 + function_width + 12, '-');
+  absl::StrAppend(&out, rule, "\n");
+  std::vector<const v1::CallRow*> rows;
+  for (const v1::CallRow& row : summary.rows()) rows.push_back(&row);
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const v1::CallRow* a, const v1::CallRow* b) {
+                     return a->total_ns() > b->total_ns();
+                   });
+  for (const v1::CallRow* row : rows) {
+    const double percent =
+        total_ns ? 100.0 * static_cast<double>(row->total_ns()) / total_ns
+                 : 0.0;
+    const double avg_us =
+        row->timed() ? row->total_ns() / 1000.0 / row->timed() : 0.0;
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("%6.2f %11.6f %11.3f %10.3f %10.3f %10.3f %10d  %-*s  "
+                        "%s\n",
+                        percent, row->total_ns() / 1e9, avg_us,
+                        row->max_ns() / 1000.0, row->p50_ns() / 1000.0,
+                        row->p99_ns() / 1000.0, row->calls(), function_width,
+                        Escaped(row->function()), Escaped(row->library())));
+  }
+  absl::StrAppend(
+      &out, rule, "\n",
+      absl::StrFormat("%6.2f %11.6f %11s %10s %10s %10s %10d  "
+                      "total\n",
+                      100.0, total_ns / 1e9, "", "", "", "", calls));
+  for (const v1::DropCounter& drop : summary.drops()) {
+    if (drop.count() == 0) continue;
+    absl::StrAppend(&out, "lost: ", drop.count(), " ", drop.reason(), "\n");
+  }
+  return out;
+}
+
+std::string LatencyJson(const v1::CallRow& row) {
+  return absl::StrCat(
+      ",\"timed\":", row.timed(), ",\"total_ns\":", row.total_ns(),
+      ",\"avg_ns\":", row.timed() ? row.total_ns() / row.timed() : 0,
+      ",\"max_ns\":", row.max_ns(), ",\"p50_ns\":", row.p50_ns(),
+      ",\"p99_ns\":", row.p99_ns(), ",\"histogram_log2_ns\":[",
+      absl::StrJoin(row.histogram(), ","), "]");
+}
+
+}  // namespace
+
+std::string RenderCallsTable(const v1::CallsSummary& summary,
+                             const std::string& scope) {
+  size_t function_width = 8;
+  uint64_t total = 0;
+  for (const v1::CallRow& row : summary.rows()) {
+    function_width = std::max(function_width, Escaped(row.function()).size());
+    total += row.calls();
+  }
+  function_width = std::min<size_t>(function_width, 60);
+  if (summary.latency()) return RenderLatencyTable(summary, scope, total);
+  std::string out = absl::StrFormat("Calls (%s), %.3f s\n", Escaped(scope),
+                                    summary.elapsed_seconds());
+  absl::StrAppend(&out,
+                  absl::StrFormat("%6s %12s  %-*s  %s\n", "% calls", "calls",
+                                  function_width, "function", "library"));
+  const std::string rule(6 + 1 + 12 + 2 + function_width + 2 + 12, '-');
+  absl::StrAppend(&out, rule, "\n");
+  for (const v1::CallRow& row : summary.rows()) {
+    const double percent = total ? 100.0 * row.calls() / total : 0.0;
+    absl::StrAppend(
+        &out, absl::StrFormat("%6.2f %12d  %-*s  %s\n", percent, row.calls(),
+                              function_width, Escaped(row.function()),
+                              Escaped(row.library())));
+  }
+  absl::StrAppend(&out, rule, "\n",
+                  absl::StrFormat("%6.2f %12d  total\n", 100.0, total));
+  for (const v1::DropCounter& drop : summary.drops()) {
+    if (drop.count() == 0) continue;
+    absl::StrAppend(&out, "lost: ", drop.count(), " ", drop.reason(), "\n");
+  }
+  return out;
+}
+
+std::string RenderCallsJson(const v1::CallsSummary& summary,
+                            const std::string& scope, bool final) {
+  std::vector<std::string> rows;
+  for (const v1::CallRow& row : summary.rows()) {
+    rows.push_back(absl::StrCat(
+        "{\"function\":", JsonString(row.function()),
+        ",\"library\":", JsonString(row.library()), ",\"calls\":", row.calls(),
+        ",\"path\":", JsonString(row.path()), ",\"offset\":", row.offset(),
+        summary.latency() ? LatencyJson(row) : "", "}"));
+  }
+  std::vector<std::string> drops;
+  for (const v1::DropCounter& drop : summary.drops()) {
+    drops.push_back(absl::StrCat(JsonString(drop.reason()), ":", drop.count()));
+  }
+  return absl::StrCat(
+      "{\"final\":", final ? "true" : "false", ",\"scope\":", JsonString(scope),
+      absl::StrFormat(",\"elapsed_seconds\":%.6f", summary.elapsed_seconds()),
+      ",\"calls\":[", absl::StrJoin(rows, ","), "],\"drops\":{",
+      absl::StrJoin(drops, ","), "}}\n");
+}
+
+}  // namespace tracectl

@@ -1,0 +1,179 @@
+#include "daemon/bpf_call_counter.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <string.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "calls.h"
+#include "calls.skel.h"
+#include "daemon/bpf_task_filter.h"
+#include "daemon/libbpf_status.h"
+#include "daemon/log2_histogram.h"
+#include "daemon/status_macros.h"
+
+namespace tracectl {
+namespace {
+
+constexpr const char* kDropReasons[CALLS_DROP_REASON_COUNT] = {
+    "followed children: pid map full",
+    "calls of a probe without a row",
+    "calls nested too deep to be timed",
+    "calls not timed: no task storage",
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
+    const KernelFilter& filter, std::vector<CallProbe> probes, bool latency) {
+  if (probes.empty() || probes.size() > MAX_CALL_PROBES) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "between 1 and ", MAX_CALL_PROBES, " probes, not ", probes.size()));
+  }
+  calls_bpf* skel = calls_bpf::open();
+  if (skel == nullptr) return LibbpfError("opening BPF object", -errno);
+  std::unique_ptr<BpfCallCounter> session(
+      new BpfCallCounter(skel, std::move(probes), latency));
+  ConfigureTaskFilter(skel, filter);
+  skel->rodata->latency = latency;
+  bpf_program__set_autoload(skel->progs.time_call, latency);
+  if (int err = calls_bpf::load(skel); err != 0) {
+    return LibbpfError("loading BPF programs", err);
+  }
+  RETURN_IF_ERROR(AddTrackedProcesses(skel, filter));
+  // The fork and exit programs of the task filter.
+  if (int err = calls_bpf::attach(skel); err != 0) {
+    return LibbpfError("attaching the task filter", err);
+  }
+  // A uprobe with a pid is a breakpoint in that process only: the rest of
+  // the host does not trap.
+  const pid_t pid = filter.tgids.size() == 1 ? filter.tgids[0] : -1;
+  for (size_t i = 0; i < session->probes_.size(); ++i) {
+    const CallProbe& probe = session->probes_[i];
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i);
+    bpf_link* link = bpf_program__attach_uprobe_opts(
+        skel->progs.count_call, pid, probe.file->AttachPath().c_str(),
+        probe.offset, &opts);
+    if (link == nullptr && probe.from_glob) {
+      // Seen on 6.18 for some IFUNC implementations next to each other
+      // (libc's strchr and strchrnul): ENOENT from the kernel.
+      session->unattached_.resize(session->probes_.size());
+      session->unattached_[i] = true;
+      session->skipped_.push_back(absl::StrCat(
+          probe.library, ":", probe.function, " (", strerror(errno), ")"));
+      continue;
+    }
+    if (link == nullptr) {
+      const int err = -errno;
+      const std::string what = absl::StrCat("attaching a uprobe to ",
+                                            probe.library, ":", probe.function);
+      return LibbpfError(what.c_str(), err);
+    }
+    session->links_.push_back(link);
+    if (!latency) continue;
+    LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = i, .retprobe = true);
+    bpf_link* ret = bpf_program__attach_uprobe_opts(
+        skel->progs.time_call, pid, probe.file->AttachPath().c_str(),
+        probe.offset, &ret_opts);
+    if (ret == nullptr) {
+      const int err = -errno;
+      const std::string what = absl::StrCat("attaching a return probe to ",
+                                            probe.library, ":", probe.function);
+      return LibbpfError(what.c_str(), err);
+    }
+    session->return_links_.push_back(ret);
+  }
+  if (session->links_.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no probe could be attached: ", session->skipped_.front()));
+  }
+  session->started_ = absl::Now();
+  session->read_at_ = session->started_;
+  return session;
+}
+
+void BpfCallCounter::Detach() {
+  for (bpf_link* link : return_links_) bpf_link__destroy(link);
+  return_links_.clear();
+  for (bpf_link* link : links_) bpf_link__destroy(link);
+  links_.clear();
+}
+
+BpfCallCounter::~BpfCallCounter() {
+  Detach();
+  calls_bpf::destroy(skel_);
+}
+
+absl::StatusOr<v1::CallsSummary> BpfCallCounter::Snapshot() {
+  if (!finished_) read_at_ = absl::Now();
+  return Summary();
+}
+
+absl::StatusOr<v1::CallsSummary> BpfCallCounter::Finish() {
+  if (!finished_) {
+    read_at_ = absl::Now();
+    // A uprobe handler runs to its end before its link is gone.
+    Detach();
+    finished_ = true;
+  }
+  return Summary();
+}
+
+absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return LibbpfError("counting CPUs", ncpus);
+  std::vector<call_stats> values(ncpus);
+  const int fd = bpf_map__fd(skel_->maps.stats);
+  v1::CallsSummary summary;
+  summary.set_latency(latency_);
+  summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
+  for (uint32_t row = 0; row < probes_.size(); ++row) {
+    if (row < unattached_.size() && unattached_[row]) continue;
+    if (bpf_map_lookup_elem(fd, &row, values.data()) != 0) {
+      return LibbpfError("reading call counts", -errno);
+    }
+    call_stats sum{};
+    for (const call_stats& v : values) {
+      sum.calls += v.calls;
+      sum.timed += v.timed;
+      sum.total_ns += v.total_ns;
+      sum.max_ns = std::max(sum.max_ns, v.max_ns);
+      for (int k = 0; k < CALLS_HIST_SLOTS; ++k) sum.hist[k] += v.hist[k];
+    }
+    const CallProbe& probe = probes_[row];
+    v1::CallRow* r = summary.add_rows();
+    r->set_function(probe.function);
+    r->set_library(probe.library);
+    r->set_calls(sum.calls);
+    if (latency_) {
+      r->set_timed(sum.timed);
+      r->set_total_ns(sum.total_ns);
+      r->set_max_ns(sum.max_ns);
+      std::vector<uint64_t> hist(sum.hist, sum.hist + CALLS_HIST_SLOTS);
+      r->set_p50_ns(Log2Quantile(hist, 0.50, sum.max_ns));
+      r->set_p99_ns(Log2Quantile(hist, 0.99, sum.max_ns));
+      while (!hist.empty() && hist.back() == 0) hist.pop_back();
+      for (uint64_t count : hist) r->add_histogram(count);
+    }
+    r->set_path(probe.file->path());
+    r->set_offset(probe.offset);
+  }
+  std::stable_sort(summary.mutable_rows()->begin(),
+                   summary.mutable_rows()->end(),
+                   [](const v1::CallRow& a, const v1::CallRow& b) {
+                     return a.calls() > b.calls();
+                   });
+  for (uint32_t reason = 0; reason < CALLS_DROP_REASON_COUNT; ++reason) {
+    v1::DropCounter* drop = summary.add_drops();
+    drop->set_reason(kDropReasons[reason]);
+    drop->set_count(SumPerCpuCounter(skel_->maps.drops, reason));
+  }
+  return summary;
+}
+
+}  // namespace tracectl

@@ -1,0 +1,63 @@
+// The BPF backend's call counter: one uprobe per probed function, all
+// running one program that counts into the row the probe's cookie names.
+#ifndef TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
+#define TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/backend.h"
+#include "daemon/call_probes.h"
+#include "daemon/kernel_filter.h"
+#include "tracectl/v1/tracectl.pb.h"
+
+struct calls_bpf;
+struct bpf_link;
+
+namespace tracectl {
+
+class BpfCallCounter final : public CallCounter {
+ public:
+  // Loads the program with `filter` in place and attaches every probe:
+  // in the target process only when the filter names exactly one,
+  // everywhere (then filtered in BPF) otherwise.
+  static absl::StatusOr<std::unique_ptr<BpfCallCounter>> Start(
+      const KernelFilter& filter, std::vector<CallProbe> probes, bool latency);
+  ~BpfCallCounter() override;
+  BpfCallCounter(const BpfCallCounter&) = delete;
+  BpfCallCounter& operator=(const BpfCallCounter&) = delete;
+
+  absl::StatusOr<v1::CallsSummary> Snapshot() override;
+  // Detaches every probe, then reads: exact.
+  absl::StatusOr<v1::CallsSummary> Finish() override;
+  std::vector<std::string> Skipped() const override { return skipped_; }
+
+ private:
+  BpfCallCounter(calls_bpf* skel, std::vector<CallProbe> probes, bool latency)
+      : skel_(skel),
+        probes_(std::move(probes)),
+        latency_(latency),
+        started_(absl::Now()) {}
+  void Detach();
+  absl::StatusOr<v1::CallsSummary> Summary();
+
+  calls_bpf* skel_;
+  std::vector<CallProbe> probes_;
+  bool latency_;
+  // Return probes first: detached before the entry probes.
+  std::vector<bpf_link*> return_links_;
+  std::vector<bpf_link*> links_;
+  // Rows (cookies) whose probe is not attached: left out of summaries.
+  std::vector<bool> unattached_;
+  std::vector<std::string> skipped_;
+  absl::Time started_;
+  absl::Time read_at_;
+  bool finished_ = false;
+};
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_BPF_CALL_COUNTER_H_

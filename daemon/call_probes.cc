@@ -1,0 +1,441 @@
+#include "daemon/call_probes.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <link.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/status_macros.h"
+
+namespace tracectl {
+namespace {
+
+constexpr size_t kMaxSpecLength = 4096;
+
+absl::Status OpenError(int err, const std::string& path) {
+  const std::string message =
+      absl::StrCat("cannot open ", path, ": ", strerror(err));
+  if (err == EACCES || err == EPERM) {
+    return absl::PermissionDeniedError(message);
+  }
+  if (err == ENOENT) return absl::NotFoundError(message);
+  return absl::FailedPreconditionError(message);
+}
+
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// `name` is a shared object called `prefix`: "libc" names libc.so.6 and
+// libc-2.31.so, not libcap.so.2.
+bool NameMatchesPrefix(const std::string& name, const std::string& prefix) {
+  if (name == prefix) return true;
+  if (!absl::StartsWith(name, prefix) || name.size() == prefix.size()) {
+    return false;
+  }
+  const char next = name[prefix.size()];
+  return (next == '.' || next == '-') && name.find(".so") != std::string::npos;
+}
+
+bool HasGlobChars(const std::string& glob) {
+  return glob.find_first_of("*?[") != std::string::npos;
+}
+
+// Opens `path` read-only as this thread's identity, if it is an ELF file.
+absl::StatusOr<std::shared_ptr<OpenedFile>> OpenElf(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return OpenError(errno, path);
+  auto file = std::make_shared<OpenedFile>(fd, path);
+  struct stat st;
+  char magic[4];
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      pread(fd, magic, 4, 0) != 4 || memcmp(magic, ELFMAG, 4) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not an ELF file"));
+  }
+  return file;
+}
+
+// Files of /proc/PID/maps whose base name matches `prefix` (or whose path
+// is `prefix`), first mapped first, each once.
+absl::StatusOr<std::vector<std::string>> MappedFiles(pid_t pid,
+                                                     const std::string& lib) {
+  const std::string maps_path = absl::StrCat("/proc/", pid, "/maps");
+  std::ifstream maps(maps_path);
+  if (!maps) return OpenError(errno, maps_path);
+  std::vector<std::string> found;
+  std::string line;
+  while (std::getline(maps, line)) {
+    // address perms offset dev inode path
+    int fields = 0;
+    size_t pos = 0;
+    while (fields < 5 && pos < line.size()) {
+      pos = line.find(' ', pos);
+      if (pos == std::string::npos) break;
+      while (pos < line.size() && line[pos] == ' ') ++pos;
+      ++fields;
+    }
+    if (fields < 5 || pos >= line.size() || line[pos] != '/') continue;
+    const std::string path = line.substr(pos);
+    if (absl::EndsWith(path, " (deleted)")) continue;
+    const bool match = lib.find('/') != std::string::npos
+                           ? path == lib
+                           : NameMatchesPrefix(Basename(path), lib);
+    if (match && std::find(found.begin(), found.end(), path) == found.end()) {
+      found.push_back(path);
+    }
+  }
+  return found;
+}
+
+// ELF shared objects in the standard directories named `prefix`, each file
+// (inode) once.
+std::vector<std::string> StandardFiles(const std::string& prefix) {
+  std::vector<std::string> found;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  for (const std::string& dir : StandardLibraryDirs()) {
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) continue;
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d)) {
+      if (NameMatchesPrefix(e->d_name, prefix)) names.push_back(e->d_name);
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      const std::string path = absl::StrCat(dir, "/", name);
+      struct stat st;
+      if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      char magic[4];
+      const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      const bool elf = fd >= 0 && pread(fd, magic, 4, 0) == 4 &&
+                       memcmp(magic, ELFMAG, 4) == 0;
+      if (fd >= 0) close(fd);
+      if (!elf || !seen.insert({st.st_dev, st.st_ino}).second) continue;
+      found.push_back(path);
+    }
+  }
+  return found;
+}
+
+// The one file `lib` names for this context.
+absl::StatusOr<std::string> ResolveLibrary(const std::string& lib,
+                                           const ProbeContext& context) {
+  if (lib == "exe") {
+    if (!context.program.empty()) return context.program;
+    if (context.pid > 0) {
+      char target[4096];
+      const std::string link = absl::StrCat("/proc/", context.pid, "/exe");
+      const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+      if (n < 0) return OpenError(errno, link);
+      return std::string(target, n);
+    }
+    return absl::InvalidArgumentError(
+        "`exe` needs a program: --pid PID or -- CMD");
+  }
+  std::vector<std::string> candidates;
+  if (context.pid > 0 && context.program.empty()) {
+    ASSIGN_OR_RETURN(candidates, MappedFiles(context.pid, lib));
+    if (candidates.empty() && lib.find('/') == std::string::npos) {
+      return absl::NotFoundError(absl::StrCat(
+          "no library named ", lib, " is mapped by process ", context.pid));
+    }
+  }
+  if (candidates.empty() && lib.find('/') != std::string::npos) return lib;
+  if (candidates.empty()) candidates = StandardFiles(lib);
+  if (candidates.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown library ", lib, ": no such shared object in ",
+                     absl::StrJoin(StandardLibraryDirs(), ", ")));
+  }
+  if (candidates.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "library ", lib, " is ambiguous: ", absl::StrJoin(candidates, ", "),
+        "; name one by path"));
+  }
+  return candidates[0];
+}
+
+struct FunctionSymbol {
+  std::string name;
+  uint64_t offset = 0;
+  bool ifunc = false;
+  int rank = 0;  // lower is preferred among aliases
+};
+
+// Preference among names of one address: global, then weak, then local;
+// then names without a leading underscore; then shorter.
+int Rank(const GElf_Sym& sym, const std::string& name) {
+  const int bind = GELF_ST_BIND(sym.st_info);
+  const int bind_rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+  return bind_rank * 100000 + (name[0] == '_' ? 10000 : 0) +
+         static_cast<int>(std::min<size_t>(name.size(), 9999));
+}
+
+// The defined functions of .symtab and .dynsym, with file offsets.
+absl::StatusOr<std::vector<FunctionSymbol>> ReadFunctions(
+    const OpenedFile& file) {
+  elf_version(EV_CURRENT);
+  Elf* elf = elf_begin(file.fd(), ELF_C_READ_MMAP, nullptr);
+  if (elf == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", file.path(), ": ", elf_errmsg(-1)));
+  }
+  std::vector<GElf_Phdr> loads;
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) == 0) {
+    for (size_t i = 0; i < phnum; ++i) {
+      GElf_Phdr phdr;
+      if (gelf_getphdr(elf, i, &phdr) != nullptr && phdr.p_type == PT_LOAD &&
+          (phdr.p_flags & PF_X)) {
+        loads.push_back(phdr);
+      }
+    }
+  }
+  std::vector<FunctionSymbol> functions;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr ||
+        (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM) ||
+        shdr.sh_entsize == 0) {
+      continue;
+    }
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    const size_t count = shdr.sh_size / shdr.sh_entsize;
+    for (size_t i = 0; i < count; ++i) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
+      const int type = GELF_ST_TYPE(sym.st_info);
+      if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
+          sym.st_shndx == SHN_UNDEF || sym.st_value == 0) {
+        continue;
+      }
+      const char* raw = elf_strptr(elf, shdr.sh_link, sym.st_name);
+      if (raw == nullptr || raw[0] == '\0') continue;
+      std::string name(raw, strnlen(raw, 4096));
+      if (const size_t at = name.find('@'); at != std::string::npos) {
+        name.resize(at);
+      }
+      // As libbpf does: the offset in the file of the executable segment
+      // that holds the address.
+      for (const GElf_Phdr& load : loads) {
+        if (sym.st_value >= load.p_vaddr &&
+            sym.st_value < load.p_vaddr + load.p_memsz) {
+          functions.push_back({name,
+                               sym.st_value - load.p_vaddr + load.p_offset,
+                               type == STT_GNU_IFUNC, Rank(sym, name)});
+          break;
+        }
+      }
+    }
+  }
+  elf_end(elf);
+  return functions;
+}
+
+// Where an IFUNC's calls really go: the implementation its resolver picks
+// on this machine. tracectld does not run code of the libraries users
+// name; it asks its own dynamic linker (dlsym runs the resolver) for
+// libraries it has loaded itself, and only when the target's file is that
+// very file (same device and inode). The resolver then saw the same CPU
+// features as the target's. The target's GLIBC_TUNABLES (hwcaps masks) can
+// still make it pick another: counts are then 0.
+absl::StatusOr<uint64_t> IfuncImplementationOffset(const struct stat& file,
+                                                   const std::string& name,
+                                                   const std::string& what) {
+  struct Search {
+    dev_t dev;
+    ino_t ino;
+    std::string path;
+    uintptr_t base = 0;
+    const ElfW(Phdr) * phdr = nullptr;
+    int phnum = 0;
+    bool found = false;
+  } search{file.st_dev, file.st_ino};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto* s = static_cast<Search*>(data);
+        struct stat st;
+        if (info->dlpi_name == nullptr || info->dlpi_name[0] != '/' ||
+            stat(info->dlpi_name, &st) != 0 || st.st_dev != s->dev ||
+            st.st_ino != s->ino) {
+          return 0;
+        }
+        s->path = info->dlpi_name;
+        s->base = info->dlpi_addr;
+        s->phdr = info->dlpi_phdr;
+        s->phnum = info->dlpi_phnum;
+        s->found = true;
+        return 1;
+      },
+      &search);
+  if (!search.found) {
+    return absl::UnimplementedError(absl::StrCat(
+        what,
+        " is an IFUNC (its symbol is the resolver, not the code this "
+        "CPU runs) in a library tracectld has not loaded itself: not "
+        "supported yet (issue 11)"));
+  }
+  void* handle = dlopen(search.path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (handle == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("dlopen ", search.path, ": ", dlerror()));
+  }
+  void* address = dlsym(handle, name.c_str());
+  dlclose(handle);
+  if (address == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat(what,
+                     " is an IFUNC that is not exported: not supported "
+                     "yet (issue 11)"));
+  }
+  const uintptr_t vaddr = reinterpret_cast<uintptr_t>(address) - search.base;
+  for (int i = 0; i < search.phnum; ++i) {
+    const ElfW(Phdr)& load = search.phdr[i];
+    if (load.p_type == PT_LOAD && (load.p_flags & PF_X) &&
+        vaddr >= load.p_vaddr && vaddr < load.p_vaddr + load.p_memsz) {
+      return vaddr - load.p_vaddr + load.p_offset;
+    }
+  }
+  return absl::InternalError(absl::StrCat(
+      what, ": the IFUNC's implementation is outside ", search.path));
+}
+
+}  // namespace
+
+OpenedFile::~OpenedFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string OpenedFile::AttachPath() const {
+  return absl::StrCat("/proc/self/fd/", fd_);
+}
+
+const std::vector<std::string>& StandardLibraryDirs() {
+  static const auto* dirs =
+      new std::vector<std::string>{"/lib/x86_64-linux-gnu",
+                                   "/usr/lib/x86_64-linux-gnu",
+                                   "/lib64",
+                                   "/usr/lib64",
+                                   "/lib",
+                                   "/usr/lib"};
+  return *dirs;
+}
+
+absl::StatusOr<ProbeSpec> ParseProbeSpec(absl::string_view text) {
+  if (text.size() > kMaxSpecLength) {
+    return absl::InvalidArgumentError("probe longer than 4096 bytes");
+  }
+  const size_t colon = text.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0 ||
+      colon + 1 == text.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed probe \"", text, "\": expected LIB:FUNCTION_GLOB"));
+  }
+  ProbeSpec spec{std::string(text.substr(0, colon)),
+                 std::string(text.substr(colon + 1))};
+  if (spec.library.find('\0') != std::string::npos ||
+      spec.glob.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("probe holds a NUL byte");
+  }
+  if (spec.library == "usdt" || absl::StartsWith(text, "usdt:")) {
+    return absl::UnimplementedError(
+        "USDT probes are not supported yet (issue 11)");
+  }
+  return spec;
+}
+
+absl::StatusOr<ResolvedProbes> ResolveCallProbes(
+    const std::vector<ProbeSpec>& specs, const ProbeContext& context,
+    size_t max_probes) {
+  ResolvedProbes out;
+  // Each file once (by path), and each address of a file once.
+  std::map<std::string, std::shared_ptr<OpenedFile>> files;
+  std::map<std::string, std::vector<FunctionSymbol>> symbols;
+  std::set<std::tuple<dev_t, ino_t, uint64_t>> probed;
+  size_t skipped_ifuncs = 0;
+  for (const ProbeSpec& spec : specs) {
+    const std::string what = absl::StrCat(spec.library, ":", spec.glob);
+    ASSIGN_OR_RETURN(const std::string path,
+                     ResolveLibrary(spec.library, context));
+    if (!files.count(path)) {
+      ASSIGN_OR_RETURN(files[path], OpenElf(path));
+      ASSIGN_OR_RETURN(symbols[path], ReadFunctions(*files[path]));
+    }
+    const std::shared_ptr<OpenedFile>& file = files[path];
+    struct stat st;
+    if (fstat(file->fd(), &st) != 0) return OpenError(errno, path);
+    // This spec's best name per address.
+    std::map<uint64_t, const FunctionSymbol*> best;
+    // IFUNCs as their implementations (pointers into it stay valid).
+    std::deque<FunctionSymbol> implementations;
+    for (const FunctionSymbol& symbol : symbols[path]) {
+      if (fnmatch(spec.glob.c_str(), symbol.name.c_str(), 0) != 0) continue;
+      const FunctionSymbol* match = &symbol;
+      if (symbol.ifunc) {
+        absl::StatusOr<uint64_t> offset =
+            IfuncImplementationOffset(st, symbol.name, what);
+        if (!offset.ok()) {
+          // Named exactly: say why; in a glob: skipped, and said.
+          if (!HasGlobChars(spec.glob)) return offset.status();
+          ++skipped_ifuncs;
+          continue;
+        }
+        implementations.push_back(symbol);
+        implementations.back().offset = *offset;
+        implementations.back().ifunc = false;
+        match = &implementations.back();
+      }
+      const FunctionSymbol& f = *match;
+      const FunctionSymbol*& slot = best[f.offset];
+      if (slot == nullptr ||
+          std::tie(f.rank, f.name) < std::tie(slot->rank, slot->name)) {
+        slot = &f;
+      }
+    }
+    if (best.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat(what, " matches no function in ", path));
+    }
+    for (const auto& [offset, f] : best) {
+      if (!probed.insert({st.st_dev, st.st_ino, offset}).second) continue;
+      out.probes.push_back(
+          {file, offset, f->name, Basename(path), HasGlobChars(spec.glob)});
+    }
+  }
+  if (out.probes.size() > max_probes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the probes match ", out.probes.size(),
+                     " functions; at most ", max_probes, " per session"));
+  }
+  if (skipped_ifuncs > 0) {
+    out.notes.push_back(absl::StrCat(
+        skipped_ifuncs,
+        " IFUNC symbols skipped: their libraries are not tracectld's own"));
+  }
+  return out;
+}
+
+}  // namespace tracectl

@@ -1,0 +1,124 @@
+#include "daemon/calls_reactor.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "calls.h"
+#include "daemon/call_probes.h"
+#include "daemon/status_macros.h"
+#include "daemon/syscalls_reactor.h"
+#include "daemon/thread_credentials.h"
+
+namespace tracectl {
+namespace {
+
+constexpr int kMaxSpecs = 256;
+
+}  // namespace
+
+absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
+  RETURN_IF_ERROR(ValidateWindow(request.window()));
+  if (request.probes().empty()) {
+    return absl::InvalidArgumentError("no probe: name at least one LIB:GLOB");
+  }
+  if (request.probes_size() > kMaxSpecs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at most ", kMaxSpecs, " probes, not ", request.probes_size()));
+  }
+  std::vector<ProbeSpec> specs;
+  for (const std::string& text : request.probes()) {
+    ASSIGN_OR_RETURN(ProbeSpec spec, ParseProbeSpec(text));
+    specs.push_back(std::move(spec));
+  }
+  ASSIGN_OR_RETURN(Admission admission,
+                   Admit(caller_, services_, request.target()));
+  const KernelFilter& filter = admission.filter;
+  if (request.program().size() > 4096) {
+    return absl::InvalidArgumentError("program path longer than 4096 bytes");
+  }
+  ProbeContext context;
+  context.program = request.program();
+  if (context.program.empty() && !filter.tgids.empty()) {
+    context.pid = filter.tgids[0];
+  }
+  absl::StatusOr<ResolvedProbes> resolved;
+  {
+    // Files are opened, and /proc/PID read, as an unprivileged caller.
+    std::unique_ptr<ScopedThreadCredentials> lowered;
+    if (filter.owner) {
+      RETURN_IF_ERROR(ScopedThreadCredentials::Lower(
+          filter.owner->uid, filter.owner->gid, &lowered));
+    }
+    resolved = ResolveCallProbes(
+        specs, context,
+        request.latency() ? MAX_CALL_PROBES / 2 : MAX_CALL_PROBES);
+  }
+  if (!resolved.ok()) return resolved.status();
+  if (Cancelled()) return absl::CancelledError("the client went away");
+  ASSIGN_OR_RETURN(std::unique_ptr<CallCounter> counter,
+                   services_.backend->CountCalls(filter, resolved->probes,
+                                                 request.latency()));
+
+  if (const std::vector<std::string> skipped = counter->Skipped();
+      !skipped.empty()) {
+    const size_t shown = std::min<size_t>(skipped.size(), 5);
+    resolved->notes.push_back(absl::StrCat(
+        skipped.size(), " not attached: ",
+        absl::StrJoin(skipped.begin(), skipped.begin() + shown, ", "),
+        skipped.size() > shown ? ", ..." : ""));
+  }
+  v1::CallsServerMessage started;
+  started.mutable_started()->set_backend(services_.backend->name());
+  std::string scope = filter.Describe();
+  const size_t attached = resolved->probes.size() - counter->Skipped().size();
+  absl::StrAppend(&scope, "; ", attached,
+                  attached == 1 ? " function" : " functions");
+  if (filter.tgids.size() == 1 && filter.follow_children) {
+    // The uprobes are the target's own (bpf_call_counter.h).
+    resolved->notes.push_back("forked children not counted");
+  }
+  if (!resolved->notes.empty()) {
+    absl::StrAppend(&scope, "; ", absl::StrJoin(resolved->notes, "; "));
+  }
+  started.mutable_started()->set_scope(scope);
+  Send(std::move(started));
+
+  const v1::Window& window = request.window();
+  const absl::Time begin = absl::Now();
+  const absl::Time end = window.has_duration_seconds()
+                             ? begin + absl::Seconds(window.duration_seconds())
+                             : absl::InfiniteFuture();
+  const absl::Duration interval = window.has_interval_seconds()
+                                      ? absl::Seconds(window.interval_seconds())
+                                      : absl::InfiniteDuration();
+  absl::Time next_snapshot = begin + interval;
+  for (;;) {
+    const Wake wake = WaitForStop(std::min(end, next_snapshot));
+    if (wake == Wake::kCancelled) {
+      return absl::CancelledError("the client went away");
+    }
+    const absl::Time now = absl::Now();
+    if (wake == Wake::kStop || now >= end) {
+      v1::CallsServerMessage final_message;
+      ASSIGN_OR_RETURN(*final_message.mutable_final(), counter->Finish());
+      counter.reset();  // detach before the client hears the end
+      Send(std::move(final_message));
+      return absl::OkStatus();
+    }
+    if (now >= next_snapshot) {
+      v1::CallsServerMessage snapshot;
+      ASSIGN_OR_RETURN(*snapshot.mutable_snapshot(), counter->Snapshot());
+      SendReplaceable(std::move(snapshot));
+      next_snapshot += interval;
+      if (next_snapshot <= now) next_snapshot = now + interval;
+    }
+  }
+}
+
+}  // namespace tracectl

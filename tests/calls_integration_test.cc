@@ -1,0 +1,263 @@
+// tracectl calls end to end: a real tracectld, real uprobes, exact counts.
+//
+// calls_helper is built with -fno-plt -Wl,-z,now: every call goes through
+// the GOT, and `ltrace -c -e getenv+frexp calls_helper N` reports 0 calls
+// (checked by hand on Debian 12, ltrace 0.7.3), while the uprobes count
+// every one.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "tests/harness.h"
+
+namespace tracectl::testing {
+namespace {
+
+class CallsTest : public DaemonTest {
+ protected:
+  std::string Helper() const { return sandbox_->dir() + "/calls_helper"; }
+};
+
+// The calls of `function` in `tracectl calls --json` output, or -1.
+long long CallsOf(const std::string& json, const std::string& function) {
+  const std::string key = "{\"function\":\"" + function + "\",";
+  const size_t at = json.find(key);
+  if (at == std::string::npos) return -1;
+  const size_t calls = json.find("\"calls\":", at);
+  if (calls == std::string::npos) return -1;
+  return std::stoll(json.substr(calls + 8));
+}
+
+// The daemon's perf event fds (each uprobe is one).
+int PerfEventFds(pid_t pid) {
+  int count = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::error_code link_ec;
+    const auto target = std::filesystem::read_symlink(entry.path(), link_ec);
+    if (!link_ec && target.string().find("perf_event") != std::string::npos) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+TEST_F(CallsTest, ExactCountsThroughTheGot) {
+  RunResult r = RunTracectl({"calls", "--json", "-e", "libc:getenv", "-e",
+                             "libm:frexp", "--", Helper(), "1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallsOf(r.out, "getenv"), 1000) << r.out;
+  EXPECT_EQ(CallsOf(r.out, "frexp"), 3000) << r.out;
+
+  RunResult table =
+      RunTracectl({"calls", "-e", "libc:getenv", "--", Helper(), "250"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(CountMatching(table.out, "^100\\.00 +250  getenv +libc\\.so\\.6$"),
+            1)
+      << table.out;
+}
+
+TEST_F(CallsTest, UnprivilegedCallerCountsItsOwnProgram) {
+  RunResult r = RunTracectl(
+      {"calls", "--json", "-e", "libc:getenv", "--", Helper(), "777"},
+      {.as_nobody = true});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallsOf(r.out, "getenv"), 777) << r.out;
+}
+
+// A system-wide session of uid 65534 traps in root's helper too, but the
+// task filter counts only the calls of uid 65534's own helper. (frexp:
+// other processes of uid 65534 on a shared host do call getenv.)
+TEST_F(CallsTest, UnprivilegedSystemWideSeesNoneOfRootsCalls) {
+  auto session = Process::Start(
+      Tracectl({"calls", "--json", "--duration", "4", "-e", "libm:frexp"}),
+      {.as_nobody = true});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  RunResult root = RunProgram({Helper(), "500"});
+  ASSERT_EQ(root.exit_code, 0) << root.err;
+  RunResult own = RunProgram({Helper(), "100"}, {.as_nobody = true});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallsOf(r.out, "frexp"), 300) << r.out;
+}
+
+// --pid: the breakpoints are the target's; another process running the
+// same code at the same time is not counted.
+TEST_F(CallsTest, PidSessionCountsOnlyItsTarget) {
+  auto target =
+      Process::Start({Helper(), "400", "pause"}, {.stdin_pipe = true});
+  ASSERT_TRUE(target->WaitForOutput("ready"));
+  const int links = CountBpfLinks();
+  auto session = Process::Start(
+      Tracectl({"calls", "--json", "--pid", std::to_string(target->pid()), "-e",
+                "libc:getenv", "-e", "libm:frexp"}));
+  for (int i = 0; i < 500 && CountBpfLinks() < links + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(CountBpfLinks(), links + 2) << "the session did not start";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  RunResult neighbour = RunProgram({Helper(), "900"});
+  ASSERT_EQ(neighbour.exit_code, 0);
+  target->WriteStdin("\n");
+  ASSERT_TRUE(target->WaitForOutput("done"));
+  session->Signal(SIGINT);
+  RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallsOf(r.out, "getenv"), 400) << r.out;
+  EXPECT_EQ(CallsOf(r.out, "frexp"), 1200) << r.out;
+  target->WriteStdin("\n");
+  target->Wait();
+}
+
+// libc's strlen is an IFUNC: its symbol is the resolver, which runs once
+// (a uprobe there, as `bpftrace -e 'uprobe:libc:strlen'`, counts 0 or 1
+// calls). The probe goes on the implementation this CPU selects, so every
+// call counts.
+TEST_F(CallsTest, IfuncCountsTheImplementationThisCpuSelects) {
+  auto target =
+      Process::Start({Helper(), "500", "strlen-pause"}, {.stdin_pipe = true});
+  ASSERT_TRUE(target->WaitForOutput("ready"));
+  const int links = CountBpfLinks();
+  auto session = Process::Start(
+      Tracectl({"calls", "--json", "--pid", std::to_string(target->pid()), "-e",
+                "libc:strlen"}));
+  for (int i = 0; i < 500 && CountBpfLinks() < links + 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  target->WriteStdin("\n");
+  ASSERT_TRUE(target->WaitForOutput("done"));
+  session->Signal(SIGINT);
+  RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallsOf(r.out, "strlen"), 1000) << r.out;
+  target->WriteStdin("\n");
+  target->Wait();
+
+  // The same under -- CMD: the program's own 1000, and whatever its
+  // start-up adds.
+  RunResult cmd = RunTracectl({"calls", "--json", "-e", "libc:strlen", "--",
+                               Helper(), "500", "strlen"});
+  ASSERT_EQ(cmd.exit_code, 0) << cmd.err;
+  EXPECT_GE(CallsOf(cmd.out, "strlen"), 1000) << cmd.out;
+  EXPECT_LT(CallsOf(cmd.out, "strlen"), 1100) << cmd.out;
+}
+
+// A JSON field of `function`'s row, or -1.
+long long FieldOf(const std::string& json, const std::string& function,
+                  const std::string& field) {
+  const size_t at = json.find("{\"function\":\"" + function + "\",");
+  if (at == std::string::npos) return -1;
+  const size_t end = json.find('}', at);
+  const size_t value = json.find("\"" + field + "\":", at);
+  if (value == std::string::npos || value > end) return -1;
+  return std::stoll(json.substr(value + field.size() + 3));
+}
+
+// --latency: every call timed, from entry to return; usleep(2000) takes at
+// least 2 ms, and the quantiles are bucket bounds capped at the maximum.
+TEST_F(CallsTest, LatencyTimesEveryCall) {
+  RunResult r =
+      RunTracectl({"calls", "--json", "--latency", "-e", "libc:usleep", "-e",
+                   "libc:getenv", "--", Helper(), "20", "usleep"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FieldOf(r.out, "usleep", "calls"), 20) << r.out;
+  EXPECT_EQ(FieldOf(r.out, "usleep", "timed"), 20) << r.out;
+  EXPECT_GE(FieldOf(r.out, "usleep", "avg_ns"), 2000000) << r.out;
+  EXPECT_GE(FieldOf(r.out, "usleep", "p50_ns"), 2000000) << r.out;
+  EXPECT_LE(FieldOf(r.out, "usleep", "p50_ns"),
+            FieldOf(r.out, "usleep", "p99_ns"));
+  EXPECT_LE(FieldOf(r.out, "usleep", "p99_ns"),
+            FieldOf(r.out, "usleep", "max_ns"));
+  EXPECT_EQ(FieldOf(r.out, "getenv", "calls"), 0) << r.out;
+
+  RunResult exact =
+      RunTracectl({"calls", "--json", "--latency", "-e", "libc:getenv", "-e",
+                   "libm:frexp", "--", Helper(), "1000"});
+  ASSERT_EQ(exact.exit_code, 0) << exact.err;
+  EXPECT_EQ(FieldOf(exact.out, "getenv", "calls"), 1000) << exact.out;
+  EXPECT_EQ(FieldOf(exact.out, "getenv", "timed"), 1000) << exact.out;
+  EXPECT_EQ(FieldOf(exact.out, "frexp", "timed"), 3000) << exact.out;
+
+  RunResult table = RunTracectl({"calls", "--latency", "-e", "libc:usleep",
+                                 "--", Helper(), "3", "usleep"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("usecs/call"), std::string::npos) << table.out;
+  EXPECT_EQ(CountMatching(table.out, " 3  usleep +libc\\.so\\.6$"), 1)
+      << table.out;
+}
+
+TEST_F(CallsTest, KilledClientLeavesNoUprobeBehind) {
+  auto target = Process::Start({Helper(), "1", "pause"}, {.stdin_pipe = true});
+  ASSERT_TRUE(target->WaitForOutput("ready"));
+  const pid_t daemon = daemon_->process().pid();
+  const int links = CountBpfLinks();
+  const int perf_fds = PerfEventFds(daemon);
+  auto session =
+      Process::Start(Tracectl({"calls", "--pid", std::to_string(target->pid()),
+                               "-e", "libc:getenv", "-e", "libm:frexp*"}));
+  for (int i = 0; i < 500 && PerfEventFds(daemon) < perf_fds + 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(PerfEventFds(daemon), perf_fds + 2) << "the session did not start";
+  EXPECT_GT(CountBpfLinks(), links);
+  session->Signal(SIGKILL);
+  session->Wait();
+  const auto killed = std::chrono::steady_clock::now();
+  while (PerfEventFds(daemon) > perf_fds &&
+         std::chrono::steady_clock::now() - killed < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(PerfEventFds(daemon), perf_fds);
+  target->WriteStdin("\n\n");
+  target->Wait();
+}
+
+TEST_F(CallsTest, BadInputGetsOneLineAndNonZeroExit) {
+  struct Case {
+    std::string probe;
+    int code;
+    std::string says;
+  } cases[] = {
+      {"libc", 2, "malformed probe"},
+      {"libc:", 2, "malformed probe"},
+      {"libc:no_such_function_here*", 1, "matches no function"},
+      {"libnosuchlib:f", 1, "unknown library libnosuchlib"},
+      {"usdt:python:function__return", 1, "USDT probes are not supported"},
+      {"libc:*", 1, "functions; at most 1000 per session"},
+  };
+  for (const Case& c : cases) {
+    RunResult r = RunTracectl(
+        {"calls", "--duration", "0.2", "-e", c.probe, "--", Helper(), "1"});
+    EXPECT_EQ(r.exit_code, c.code) << c.probe << ": " << r.err;
+    EXPECT_EQ(Lines(r.err).size(), 1u) << c.probe << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos)
+        << c.probe << ": " << r.err;
+  }
+}
+
+TEST_F(CallsTest, UnreadableLibraryIsPermissionDenied) {
+  const std::string copy = sandbox_->dir() + "/libsecret.so";
+  std::filesystem::copy_file("/lib/x86_64-linux-gnu/libm.so.6", copy,
+                             std::filesystem::copy_options::overwrite_existing);
+  chmod(copy.c_str(), 0600);
+  RunResult r =
+      RunTracectl({"calls", "--duration", "0.2", "-e", copy + ":frexp"},
+                  {.as_nobody = true});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+  RunResult root =
+      RunTracectl({"calls", "--duration", "0.2", "-e", copy + ":frexp"});
+  EXPECT_EQ(root.exit_code, 0) << root.err;
+}
+
+}  // namespace
+}  // namespace tracectl::testing
