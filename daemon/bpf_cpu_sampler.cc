@@ -218,11 +218,7 @@ uint64_t BpfCpuSampler::LostSamples() const {
 
 absl::Status BpfCpuSampler::WatchPython(uint32_t tgid,
                                         const python_proc& config) {
-  const int err =
-      bpf_map__update_elem(skel_->maps.python_procs, &tgid, sizeof(tgid),
-                           &config, sizeof(config), BPF_ANY);
-  if (err != 0) return LibbpfError("adding a Python process", err);
-  return absl::OkStatus();
+  return WatchPythonIn(skel_->maps.python_procs, tgid, config);
 }
 
 }  // namespace tracectl

@@ -271,11 +271,7 @@ std::vector<v1::DropCounter> BpfSyscallTracer::Drops() const {
 
 absl::Status BpfSyscallTracer::WatchPython(uint32_t tgid,
                                            const python_proc& config) {
-  const int err =
-      bpf_map__update_elem(skel_->maps.python_procs, &tgid, sizeof(tgid),
-                           &config, sizeof(config), BPF_ANY);
-  if (err != 0) return LibbpfError("adding a Python process", err);
-  return absl::OkStatus();
+  return WatchPythonIn(skel_->maps.python_procs, tgid, config);
 }
 
 }  // namespace tracectl

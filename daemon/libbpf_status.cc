@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "python_frames.h"  // bpf/
 
 namespace tracectl {
 
@@ -39,6 +40,14 @@ int PollAndConsume(ring_buffer* ring, absl::Duration timeout, int wake_fd) {
   poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(ms));
   const int err = ring_buffer__consume(ring);
   return err == -EINTR ? 0 : err;
+}
+
+absl::Status WatchPythonIn(bpf_map* python_procs, uint32_t tgid,
+                           const python_proc& config) {
+  const int err = bpf_map__update_elem(python_procs, &tgid, sizeof(tgid),
+                                       &config, sizeof(config), BPF_ANY);
+  if (err != 0) return LibbpfError("adding a Python process", err);
+  return absl::OkStatus();
 }
 
 }  // namespace tracectl

@@ -9,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 
+struct python_proc;
+
 namespace tracectl {
 
 // PERMISSION_DENIED for EPERM/EACCES, UNAVAILABLE otherwise: "what: reason".
@@ -22,6 +24,11 @@ uint64_t SumPerCpuCounter(const bpf_map* map, uint32_t index);
 // readable, then consumes what is there through the ring's callback.
 // Returns ring_buffer__consume's result (EINTR counts as nothing read).
 int PollAndConsume(ring_buffer* ring, absl::Duration timeout, int wake_fd);
+
+// Puts process `tgid`'s interpreter in a program's python_procs map
+// (bpf/python_frames.bpf.h), so that its stacks carry Python frames.
+absl::Status WatchPythonIn(bpf_map* python_procs, uint32_t tgid,
+                           const python_proc& config);
 
 }  // namespace tracectl
 

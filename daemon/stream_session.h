@@ -10,16 +10,20 @@
 
 #include <grpcpp/support/server_callback.h>
 
+#include <algorithm>
 #include <deque>
+#include <memory>
 #include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "daemon/grpc_status.h"
 #include "daemon/session_registry.h"
+#include "tracectl/v1/tracectl.pb.h"
 
 namespace tracectl {
 
@@ -166,6 +170,52 @@ class StreamSession
     if (cancelled_) return Wake::kCancelled;
     if (stop_requested_) return Wake::kStop;
     return Wake::kDeadline;
+  }
+
+  // A counting session's life after its start: a snapshot each interval of
+  // `window` (replaceable: a slow reader gets the newest), and at the end of
+  // its duration or at a stop the final summary, sent after `counter` (the
+  // BPF programs) is gone. Counter has Snapshot() and Finish() returning
+  // StatusOr of ServerMessage's snapshot and final messages.
+  template <typename Counter>
+  absl::Status ServeWindow(const v1::Window& window,
+                           std::unique_ptr<Counter> counter) {
+    const absl::Time begin = absl::Now();
+    const absl::Time end =
+        window.has_duration_seconds()
+            ? begin + absl::Seconds(window.duration_seconds())
+            : absl::InfiniteFuture();
+    const absl::Duration interval =
+        window.has_interval_seconds() ? absl::Seconds(window.interval_seconds())
+                                      : absl::InfiniteDuration();
+    absl::Time next_snapshot = begin + interval;
+    for (;;) {
+      const Wake wake = WaitForStop(std::min(end, next_snapshot));
+      if (wake == Wake::kCancelled) {
+        return absl::CancelledError("the client went away");
+      }
+      const absl::Time now = absl::Now();
+      if (wake == Wake::kStop || now >= end) {
+        ServerMessage final_message;
+        auto summary = counter->Finish();
+        if (!summary.ok()) return summary.status();
+        *final_message.mutable_final() = std::move(*summary);
+        counter.reset();  // detach before the client hears the end
+        Send(std::move(final_message));
+        return absl::OkStatus();
+      }
+      if (now >= next_snapshot) {
+        ServerMessage snapshot;
+        auto summary = counter->Snapshot();
+        if (!summary.ok()) return summary.status();
+        *snapshot.mutable_snapshot() = std::move(*summary);
+        SendReplaceable(std::move(snapshot));
+        next_snapshot += interval;
+        // A snapshot slower than the interval skips ticks, never bunches
+        // them.
+        if (next_snapshot <= now) next_snapshot = now + interval;
+      }
+    }
   }
 
   bool Cancelled() ABSL_LOCKS_EXCLUDED(mu_) {

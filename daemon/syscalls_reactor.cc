@@ -58,38 +58,7 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
   started.mutable_started()->set_scope(filter.Describe());
   Send(std::move(started));
 
-  const v1::Window& window = request.window();
-  const absl::Time begin = absl::Now();
-  const absl::Time end = window.has_duration_seconds()
-                             ? begin + absl::Seconds(window.duration_seconds())
-                             : absl::InfiniteFuture();
-  const absl::Duration interval = window.has_interval_seconds()
-                                      ? absl::Seconds(window.interval_seconds())
-                                      : absl::InfiniteDuration();
-  absl::Time next_snapshot = begin + interval;
-  for (;;) {
-    const Wake wake = WaitForStop(std::min(end, next_snapshot));
-    if (wake == Wake::kCancelled) {
-      return absl::CancelledError("the client went away");
-    }
-    const bool stop = wake == Wake::kStop;
-    const absl::Time now = absl::Now();
-    if (stop || now >= end) {
-      v1::SyscallsServerMessage final_message;
-      ASSIGN_OR_RETURN(*final_message.mutable_final(), counter->Finish());
-      counter.reset();  // detach before the client hears the end
-      Send(std::move(final_message));
-      return absl::OkStatus();
-    }
-    if (now >= next_snapshot) {
-      v1::SyscallsServerMessage snapshot;
-      ASSIGN_OR_RETURN(*snapshot.mutable_snapshot(), counter->Snapshot());
-      SendReplaceable(std::move(snapshot));
-      next_snapshot += interval;
-      // A snapshot slower than the interval skips ticks, never bunches them.
-      if (next_snapshot <= now) next_snapshot = now + interval;
-    }
-  }
+  return ServeWindow(request.window(), std::move(counter));
 }
 
 }  // namespace tracectl
