@@ -29,37 +29,25 @@ cleanup() {
 trap cleanup EXIT
 temp_daemon_start
 
-# Times the loop while a tracer started by "$@" runs in the background.
-under_tracer() {
-  local base pid t
-  base=$(prog_count)
-  "$@" >/dev/null 2>&1 &
-  pid=$!
-  for _ in $(seq 200); do
-    (( $(prog_count) > base )) && break
-    sleep 0.05
-  done
-  sleep 0.3
-  t=$(timed "$LOOP" "$N")
-  kill -INT "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  echo "$t"
-}
+# The loop is what under_background_tracer (bench/lib.sh) times; uprobes get
+# 0.3 s to settle.
+WORKLOAD=("$LOOP" "$N")
+SETTLE=0.3
 
 sleep 3600 &
 SLEEPER=$!
 
 config untraced 'timed "$LOOP" "$N"'
 config "tracectl calls -e libc:malloc --comm malloc_loop" \
-  'under_tracer build/bin/tracectl calls -e libc:malloc --comm malloc_loop'
+  'under_background_tracer build/bin/tracectl calls -e libc:malloc --comm malloc_loop'
 config "tracectl calls --latency -e libc:malloc --comm malloc_loop" \
-  'under_tracer build/bin/tracectl calls --latency -e libc:malloc --comm malloc_loop'
+  'under_background_tracer build/bin/tracectl calls --latency -e libc:malloc --comm malloc_loop'
 config "tracectl calls -e libc:malloc -- loop (whole run)" \
   'timed build/bin/tracectl calls -e libc:malloc -- "$LOOP" "$N"'
 config "bpftrace uprobe count, comm filter (floor)" \
-  "under_tracer bpftrace -e 'uprobe:$LIBC:malloc /comm == \"malloc_loop\"/ { @ = count(); }'"
+  "under_background_tracer bpftrace -e 'uprobe:$LIBC:malloc /comm == \"malloc_loop\"/ { @ = count(); }'"
 config "neighbour of a --pid session on libc:malloc" \
-  'under_tracer build/bin/tracectl calls -e libc:malloc --pid "$SLEEPER"'
+  'under_background_tracer build/bin/tracectl calls -e libc:malloc --pid "$SLEEPER"'
 if command -v ltrace >/dev/null; then
   config "ltrace -c -e malloc" \
     'timed ltrace -c -e malloc -o /dev/null "$LOOP" "$N"'

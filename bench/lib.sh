@@ -25,7 +25,9 @@ mount_tracefs() {
   fi
 }
 
-# Times "$PY -c $LOOP" while a tracer runs in the background, started by "$@".
+# Times the workload while a tracer runs in the background, started by "$@":
+# "${WORKLOAD[@]}" when the script sets it, else "$PY -c $LOOP". The tracer
+# gets $SETTLE seconds (default 0.2) after its programs load.
 under_background_tracer() {
   local base pid t
   base=$(prog_count)
@@ -35,8 +37,12 @@ under_background_tracer() {
     (( $(prog_count) > base )) && break
     sleep 0.05
   done
-  sleep 0.2
-  t=$(timed "$PY" -c "$LOOP")
+  sleep "${SETTLE:-0.2}"
+  if [[ -n "${WORKLOAD+x}" ]]; then
+    t=$(timed "${WORKLOAD[@]}")
+  else
+    t=$(timed "$PY" -c "$LOOP")
+  fi
   kill -INT "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "$t"
