@@ -88,16 +88,19 @@ TEST_F(PythonFlameTest, SharesOfThreeFunctionsWithFileAndLine) {
       const size_t at = FindExact(s, PyFrame(function, script, line));
       if (at == s.frames.size()) continue;
       // Under <module> (at the line that calls it: 15, 16 or 17), under
-      // the native main, and above spin.
+      // the native main, and above spin, or the leaf itself: a sample
+      // between the call's instructions finds the function running its
+      // own line.
       ASSERT_GT(at, 0u);
       EXPECT_TRUE(absl::StartsWith(s.frames[at - 1],
                                    absl::StrCat("<module> (", script, ":")))
           << s.frames[at - 1];
       EXPECT_LT(root, at) << "no native main above " << s.frames[at];
-      ASSERT_LT(at + 1, s.frames.size());
-      EXPECT_TRUE(absl::StartsWith(s.frames[at + 1],
-                                   absl::StrCat("spin (", script, ":")))
-          << s.frames[at + 1];
+      if (at + 1 < s.frames.size()) {
+        EXPECT_TRUE(absl::StartsWith(s.frames[at + 1],
+                                     absl::StrCat("spin (", script, ":")))
+            << s.frames[at + 1];
+      }
       by_function[function] += s.samples;
       in_functions += s.samples;
     }
