@@ -51,28 +51,30 @@ size_t FindExact(const FoldedStack& s, const std::string& name) {
 // Three functions doing the same loop 6, 3 and 1 times as long: 60%, 30%
 // and 10% of the time spent in them, by construction.
 constexpr char kSharesScript[] =
-    "import time\n"                    // 1
-    "def spin(n):\n"                   // 2
-    "    x = 0\n"                      // 3
-    "    for i in range(n):\n"         // 4
-    "        x += i\n"                 // 5
-    "    return x\n"                   // 6
-    "def sixty():\n"                   // 7
-    "    return spin(60000)\n"         // 8
-    "def thirty():\n"                  // 9
-    "    return spin(30000)\n"         // 10
-    "def ten():\n"                     // 11
-    "    return spin(10000)\n"         // 12
-    "end = time.monotonic() + 4\n"     // 13
-    "while time.monotonic() < end:\n"  // 14
-    "    sixty()\n"                    // 15
-    "    thirty()\n"                   // 16
-    "    ten()\n";                     // 17
+    "import time\n"                       // 1
+    "def spin(n):\n"                      // 2
+    "    x = 0\n"                         // 3
+    "    for i in range(n):\n"            // 4
+    "        x += i\n"                    // 5
+    "    return x\n"                      // 6
+    "def sixty():\n"                      // 7
+    "    return spin(60000)\n"            // 8
+    "def thirty():\n"                     // 9
+    "    return spin(30000)\n"            // 10
+    "def ten():\n"                        // 11
+    "    return spin(10000)\n"            // 12
+    "end = time.process_time() + 4\n"     // 13
+    "while time.process_time() < end:\n"  // 14
+    "    sixty()\n"                       // 15
+    "    thirty()\n"                      // 16
+    "    ten()\n";                        // 17
 
 TEST_F(PythonFlameTest, SharesOfThreeFunctionsWithFileAndLine) {
   const std::string script = Script("shares.py", kSharesScript);
-  // 499 Hz for 4 s on one CPU: about 2000 samples, so that a share's
-  // sampling error (about 1 point) is well inside the 5 points allowed.
+  // 499 Hz for 4 s of CPU time (the script counts CPU time, not wall time,
+  // so a loaded machine stretches the run instead of thinning it): about
+  // 2000 samples, so that a share's sampling error (about 1 point) is well
+  // inside the 5 points allowed.
   RunResult r = RunTracectl({"flame", "--format", "folded", "-F", "499", "--",
                              "/usr/bin/python3", script});
   ASSERT_EQ(r.exit_code, 0) << r.err;
