@@ -14,8 +14,7 @@ std::string KernelFilter::Describe() const {
                                  follow_children ? " and children" : ""));
   }
   if (!comm_prefix.empty())
-    parts.push_back(
-        absl::StrCat("comm ", EscapedText(comm_prefix, 64), "*"));
+    parts.push_back(absl::StrCat("comm ", EscapedText(comm_prefix, 64), "*"));
   if (uid) parts.push_back(absl::StrCat("uid ", *uid));
   if (owner) {
     parts.push_back(absl::StrCat("tasks uid ", owner->uid, "/gid ", owner->gid,

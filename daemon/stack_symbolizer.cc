@@ -17,9 +17,8 @@ StackSymbolizer::Entry& StackSymbolizer::Find(pid_t tgid, uint64_t mm_id) {
   Entry& entry = entries_[{tgid, mm_id}];
   // The maps first: a process may be about to exit. Then the interpreter.
   if (entry.image == nullptr) {
-    entry.image =
-        std::make_unique<ProcessImage>(tgid, &symbol_tables_, source_lines_,
-                                       &symbolizer_counters_);
+    entry.image = std::make_unique<ProcessImage>(
+        tgid, &symbol_tables_, source_lines_, &symbolizer_counters_);
   }
   if (!entry.python_looked_for) {
     entry.python_looked_for = true;
