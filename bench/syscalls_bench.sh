@@ -4,7 +4,9 @@
 # `strace -f -c`, `perf trace -s` and bpftrace, in one run, as ratios. The
 # floor row is two empty BPF programs on the same hooks tracectl uses. The
 # -w row times calls on the wall clock, so it runs no sched_switch program:
-# the difference to the default row is what CPU time costs.
+# the difference to the default row is what CPU time costs. The
+# --count-only row runs one program, at sys_exit, against the floor of one
+# empty program there.
 #
 #   sudo bench/syscalls_bench.sh [ROUNDS]     (default 5 rounds, median kept)
 #
@@ -27,6 +29,10 @@ mount_tracefs
 config untraced 'timed "$PY" -c "$LOOP"'
 config "floor: empty sys_enter+sys_exit programs" \
   'under_background_tracer build/bin/hook_floor'
+config "floor: one empty sys_exit program" \
+  'under_background_tracer build/bin/hook_floor --exit-only'
+config "tracectl syscalls --count-only --comm python" \
+  'under_background_tracer build/bin/tracectl syscalls --count-only --comm python'
 config "tracectl syscalls --comm python" \
   'under_background_tracer build/bin/tracectl syscalls --comm python'
 config "tracectl syscalls -w --comm python (wall time)" \

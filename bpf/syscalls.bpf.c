@@ -8,6 +8,9 @@
  * syscalls.h). The time of a call is its on-CPU time: wall time less the
  * time the task spent switched out (sched_switch), as strace -c's system
  * time; wall time when wall_time is set (then sched_switch is not loaded).
+ * With count_only, one program alone (sys_exit_count) counts calls and
+ * errors at exit, selecting the task there and taking the number from its
+ * saved registers: no time, no entry hook, no task storage.
  * Filters are rodata, 0 = off.
  */
 #include "vmlinux.h"
@@ -21,6 +24,7 @@
 
 const volatile bool per_process = false;
 const volatile bool wall_time = false;
+const volatile bool count_only = false;
 
 /* Written by the daemon through the mmap'ed .bss: see syscalls.h. Each on
  * cache lines of its own: every sys_exit reads the one and writes its slot
@@ -196,17 +200,43 @@ static __always_inline void count_call(struct task_struct *task, __u32 gen,
 	if (per_process)
 		read_comm(task->group_leader, (__u64 *)st->comm);
 	st->calls++;
-	st->total_ns += delta;
-	if (delta > st->max_ns)
-		st->max_ns = delta;
-	slot = log2_u64(delta);
-	if (slot >= SYSCALL_HIST_SLOTS)
-		slot = SYSCALL_HIST_SLOTS - 1;
-	st->hist[slot]++;
+	if (!count_only) {
+		st->total_ns += delta;
+		if (delta > st->max_ns)
+			st->max_ns = delta;
+		slot = log2_u64(delta);
+		if (slot >= SYSCALL_HIST_SLOTS)
+			slot = SYSCALL_HIST_SLOTS - 1;
+		st->hist[slot]++;
+	}
 	if (ret < 0 && ret >= -MAX_ERRNO) {
 		st->errors++;
 		count_errno(&key, -ret);
 	}
+}
+
+/* Adds one call to the rows of the current generation. */
+static __always_inline void count_in_generation(struct task_struct *task,
+						__u32 nr, __u64 delta,
+						long ret)
+{
+	__u64 *busy;
+	__u32 gen;
+
+	/*
+	 * Announce this CPU inside a generation before reading which one: the
+	 * atomic add orders the two, so the daemon, which switches generations
+	 * and then waits for every slot to read 0, never reads a generation
+	 * that a program is still adding to. This relies on x86, where the
+	 * JIT makes the add a locked instruction and so a full barrier; the
+	 * BPF memory model alone makes a non-fetching add relaxed.
+	 */
+	busy = &exit_busy[bpf_get_smp_processor_id() % EXIT_BUSY_SLOTS].count;
+	__sync_fetch_and_add(busy, 1);
+	gen = generation;
+	if (gen < COUNT_GENERATIONS)
+		count_call(task, gen, nr, delta, ret);
+	__sync_fetch_and_add(busy, -1);
 }
 
 SEC("tp_btf/sys_exit")
@@ -214,8 +244,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct syscall_start *start;
-	__u64 now, delta, *busy;
-	__u32 gen;
+	__u64 now, delta;
 
 	start = bpf_task_storage_get(&starts, task, 0, 0);
 	if (!start || !start->ts)
@@ -230,21 +259,27 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 			start->off_cpu_ns += now - start->off_since;
 		delta = delta > start->off_cpu_ns ? delta - start->off_cpu_ns : 0;
 	}
+	count_in_generation(task, start->nr, delta, ret);
+	return 0;
+}
 
-	/*
-	 * Announce this CPU inside a generation before reading which one: the
-	 * atomic add orders the two, so the daemon, which switches generations
-	 * and then waits for every slot to read 0, never reads a generation
-	 * that a program is still adding to. This relies on x86, where the
-	 * JIT makes the add a locked instruction and so a full barrier; the
-	 * BPF memory model alone makes a non-fetching add relaxed.
-	 */
-	busy = &exit_busy[bpf_get_smp_processor_id() % EXIT_BUSY_SLOTS].count;
-	__sync_fetch_and_add(busy, 1);
-	gen = generation;
-	if (gen < COUNT_GENERATIONS)
-		count_call(task, gen, start->nr, delta, ret);
-	__sync_fetch_and_add(busy, -1);
+/* Loaded instead of the three programs above with count_only. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_count, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 nr;
+
+	if (!task_selected(task, bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	/* The number the task entered with (the tracepoint's own id). */
+	nr = BPF_CORE_READ(regs, orig_ax);
+	/* Still set at exit: the kernel clears it on the way back to user
+	 * space. */
+	if (bpf_core_field_exists(task->thread_info.status) &&
+	    (task->thread_info.status & TS_COMPAT))
+		nr |= COMPAT_SYSCALL_BIT;
+	count_in_generation(task, nr, 0, ret);
 	return 0;
 }
 

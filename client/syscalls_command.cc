@@ -22,7 +22,8 @@ struct SyscallsOptions {
   std::optional<double> interval;
   bool per_process = false;
   bool wall_time = false;
-  std::string sort = "time";
+  bool count_only = false;
+  std::optional<std::string> sort;  // default: time, or calls with counts only
   int top = 0;
   bool json = false;
   std::string output;  // -o
@@ -61,14 +62,24 @@ int RunSyscalls(const GlobalOptions& global, const SyscallsOptions& options) {
     return code;
   }
   if (options.top < 0) return UsageError("--top must be 0 (every row) or more");
-  absl::StatusOr<SortKey> sort = ParseSortKey(options.sort);
+  if (options.count_only && options.wall_time) {
+    return UsageError(
+        "--count-only measures no time: it cannot be timed with -w/--wall");
+  }
+  absl::StatusOr<SortKey> sort = ParseSortKey(
+      options.sort.value_or(options.count_only ? "calls" : "time"));
   if (!sort.ok()) return UsageError(std::string(sort.status().message()));
+  if (options.count_only && *sort == SortKey::kTime) {
+    return UsageError(
+        "--count-only measures no time: sort by calls, errors or name");
+  }
   ReportOptions report{*sort, options.top, options.per_process, ""};
   if (options.interval) {
     request->mutable_window()->set_interval_seconds(*options.interval);
   }
   request->set_per_process(options.per_process);
   request->set_wall_time(options.wall_time);
+  request->set_count_only(options.count_only);
   // Snapshots are written as they come; a single table, at the end.
   absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
       options.output, STDOUT_FILENO,
@@ -120,14 +131,20 @@ void AddSyscallsCommand(CLI::App& app, const GlobalOptions& global,
   cmd->add_flag("-w,--wall", o->wall_time,
                 "time calls on the wall clock, from entry to exit (default: "
                 "the CPU time spent in them, as strace -c)");
-  cmd->add_option("-S,--sort", o->sort, "sort by calls, time, errors or name")
-      ->capture_default_str();
+  cmd->add_flag("--count-only", o->count_only,
+                "count calls and errors only, at their exit: one BPF program "
+                "instead of three, the lowest cost; no times");
+  cmd->add_option("-S,--sort", o->sort,
+                  "sort by calls, time, errors or name (default: time; "
+                  "calls with --count-only)");
   cmd->add_option("-n,--top", o->top, "show only the first N rows (0: all)");
   cmd->add_flag("--json", o->json, "print JSON instead of a table");
   AddOutputOption(cmd, &o->output);
   cmd->footer(
       "Times are the CPU time spent in each call (as strace -c's), or wall "
-      "time with -w; the first line of the table says which.");
+      "time with -w; the first line of the table says which. --count-only "
+      "counts at each call's exit alone, so a call in progress when the "
+      "session starts is counted when it returns.");
   cmd->callback(
       [&global, exit_code, o] { *exit_code = RunSyscalls(global, *o); });
 }

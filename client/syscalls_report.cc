@@ -42,6 +42,24 @@ std::string ErrnoSummary(const v1::SyscallRow& row, int limit) {
   return absl::StrJoin(parts, " ");
 }
 
+// "    PID COMM " cells of per-process rows, else nothing.
+std::string WhoCells(const v1::SyscallRow& row, const ReportOptions& options) {
+  // Another user's process names itself: no control character of its comm
+  // reaches the terminal.
+  return options.per_process
+             ? absl::StrFormat("%7d %-15s ", row.pid(), Escaped(row.comm()))
+             : "";
+}
+
+void AppendDrops(const v1::SyscallsSummary& summary, std::string* out) {
+  for (const v1::DropCounter& drop : summary.drops()) {
+    if (drop.count() > 0) {
+      absl::StrAppend(
+          out, absl::StrFormat("LOST %u: %s\n", drop.count(), drop.reason()));
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<SortKey> ParseSortKey(const std::string& name) {
@@ -83,6 +101,45 @@ std::vector<const v1::SyscallRow*> SortedRows(
   return rows;
 }
 
+namespace {
+
+// Time columns would be all zeros: counts, errors and errnos alone.
+std::string CountsTable(const v1::SyscallsSummary& summary,
+                        const ReportOptions& options) {
+  uint64_t calls = 0, errors = 0;
+  for (const v1::SyscallRow& row : summary.syscalls()) {
+    calls += row.calls();
+    errors += row.errors();
+  }
+  const std::string who = options.per_process ? "    PID COMM            " : "";
+  const std::string who_rule =
+      options.per_process ? "------- --------------- " : "";
+  std::string out =
+      absl::StrFormat("%6s %10s %9s %s%-16s %s\n", "% calls", "calls", "errors",
+                      who, "syscall", "errors by errno");
+  const std::string rule = absl::StrFormat(
+      "%s %s %s %s%s", std::string(6, '-'), std::string(10, '-'),
+      std::string(9, '-'), who_rule, std::string(16, '-'));
+  absl::StrAppend(&out, rule, " ---------------\n");
+  for (const v1::SyscallRow* row : SortedRows(summary, options)) {
+    absl::StrAppend(
+        &out, absl::StrFormat("%6.2f %10u %9u %s%-16s %s",
+                              Percent(row->calls(), calls), row->calls(),
+                              row->errors(), WhoCells(*row, options),
+                              row->name(), ErrnoSummary(*row, kErrnosShown)));
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += '\n';
+  }
+  absl::StrAppend(&out, rule, "\n");
+  absl::StrAppend(
+      &out, absl::StrFormat("%6.2f %10u %9u %s%s\n", calls ? 100.0 : 0.0, calls,
+                            errors, std::string(who.size(), ' '), "total"));
+  AppendDrops(summary, &out);
+  return out;
+}
+
+}  // namespace
+
 std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
                                 const ReportOptions& options) {
   const uint64_t total_ns = TotalNs(summary);
@@ -95,8 +152,12 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
       "syscalls of %s over %.3f s: %u call%s, %u error%s; %s\n", options.scope,
       summary.elapsed_seconds(), calls, calls == 1 ? "" : "s", errors,
       errors == 1 ? "" : "s",
-      summary.wall_time() ? "times are wall time from entry to exit"
-                          : "times are CPU time in the calls (-w: wall time)");
+      summary.count_only() ? "times were not measured (--count-only)"
+      : summary.wall_time()
+          ? "times are wall time from entry to exit"
+          : "times are CPU time in the calls (-w: wall time)");
+  if (summary.count_only())
+    return absl::StrCat(out, CountsTable(summary, options));
   const std::string who = options.per_process ? "    PID COMM            " : "";
   const std::string who_rule =
       options.per_process ? "------- --------------- " : "";
@@ -112,12 +173,7 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
       std::string(16, '-'));
   absl::StrAppend(&out, rule, " ---------------\n");
   for (const v1::SyscallRow* row : SortedRows(summary, options)) {
-    const std::string who_cells =
-        options.per_process
-            // Another user's process names itself: no control character
-            // of its comm reaches the terminal.
-            ? absl::StrFormat("%7d %-15s ", row->pid(), Escaped(row->comm()))
-            : "";
+    const std::string who_cells = WhoCells(*row, options);
     absl::StrAppend(
         &out, absl::StrFormat(
                   "%6.2f %10.6f %11.2f %11.2f %11.2f %11.2f %10u %9u %s%-16s "
@@ -137,12 +193,7 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
       absl::StrFormat("%6.2f %10.6f %11s %11s %11s %11s %10u %9u %s%s\n",
                       total_ns ? 100.0 : 0.0, total_ns / 1e9, "", "", "", "",
                       calls, errors, std::string(who.size(), ' '), "total"));
-  for (const v1::DropCounter& drop : summary.drops()) {
-    if (drop.count() > 0) {
-      absl::StrAppend(
-          &out, absl::StrFormat("LOST %u: %s\n", drop.count(), drop.reason()));
-    }
-  }
+  AppendDrops(summary, &out);
   return out;
 }
 
@@ -180,7 +231,10 @@ std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
       "{\"final\":", final ? "true" : "false",
       ",\"scope\":", JsonString(options.scope),
       absl::StrFormat(",\"elapsed_seconds\":%.6f", summary.elapsed_seconds()),
-      ",\"time\":", summary.wall_time() ? "\"wall\"" : "\"cpu\"",
+      ",\"time\":",
+      summary.count_only()  ? "\"none\""
+      : summary.wall_time() ? "\"wall\""
+                            : "\"cpu\"",
       ",\"syscalls\":[", absl::StrJoin(rows, ","), "],\"drops\":{",
       absl::StrJoin(drops, ","), "}}\n");
 }

@@ -29,6 +29,8 @@ struct SyscallCountSettings {
   bool per_process = false;
   // Time calls on the wall clock instead of on the CPU.
   bool wall_time = false;
+  // Count calls and errors at exit only; no times.
+  bool count_only = false;
 };
 
 // Counts system calls from creation until Finish (or destruction).

@@ -146,8 +146,15 @@ absl::StatusOr<std::unique_ptr<BpfSyscallCounter>> BpfSyscallCounter::Start(
   const bool per_process = settings.per_process;
   skel->rodata->per_process = per_process;
   skel->rodata->wall_time = settings.wall_time;
-  // Wall time needs no clock stopped while a task is switched out.
-  bpf_program__set_autoload(skel->progs.sched_switch, !settings.wall_time);
+  skel->rodata->count_only = settings.count_only;
+  // Wall time needs no clock stopped while a task is switched out; counts
+  // alone need one program at exit.
+  const bool timed = !settings.count_only;
+  bpf_program__set_autoload(skel->progs.sched_switch,
+                            timed && !settings.wall_time);
+  bpf_program__set_autoload(skel->progs.sys_enter, timed);
+  bpf_program__set_autoload(skel->progs.sys_exit, timed);
+  bpf_program__set_autoload(skel->progs.sys_exit_count, !timed);
 
   // Only one of the two row maps is used; the other gets one entry.
   bpf_map__set_max_entries(skel->maps.stats,
@@ -259,6 +266,7 @@ v1::SyscallsSummary BpfSyscallCounter::Summary() const {
   v1::SyscallsSummary summary;
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
   summary.set_wall_time(settings_.wall_time);
+  summary.set_count_only(settings_.count_only);
   for (const auto& [key, totals] : totals_) {
     const syscall_stats& v = totals.stats;
     if (v.calls == 0) continue;

@@ -42,6 +42,11 @@ absl::Status ValidateWindow(const v1::Window& window) {
 
 absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
   RETURN_IF_ERROR(ValidateWindow(request.window()));
+  if (request.count_only() && request.wall_time()) {
+    return absl::InvalidArgumentError(
+        "wall time and count only exclude each other: counting only "
+        "measures no time");
+  }
   ASSIGN_OR_RETURN(Admission admission,
                    Admit(caller_, services_, request.target()));
   const KernelFilter& filter = admission.filter;
@@ -50,6 +55,7 @@ absl::Status SyscallsReactor::Serve(const v1::SyscallsRequest& request) {
   SyscallCountSettings settings;
   settings.per_process = request.per_process();
   settings.wall_time = request.wall_time();
+  settings.count_only = request.count_only();
   ASSIGN_OR_RETURN(std::unique_ptr<SyscallCounter> counter,
                    services_.backend->CountSyscalls(filter, settings));
 

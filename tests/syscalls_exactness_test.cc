@@ -145,5 +145,73 @@ TEST_F(SyscallsExactnessTest, TimesAreCpuTimeByDefaultAndWallTimeWithW) {
       << wall_table.out;
 }
 
+// --count-only: one program at sys_exit, which selects the task and reads
+// the number there. The same exact figures as the timed mode, in every
+// split and ABI, across generation switches; no times.
+TEST_F(SyscallsExactnessTest, CountOnlyGivesTheSameExactCountsWithoutTimes) {
+  for (const char* split : {"", "--per-process"}) {
+    std::vector<std::string> args = {"syscalls", "--count-only", "--json",
+                                     "--interval", "0.1"};
+    if (*split != '\0') args.push_back(split);
+    args.insert(args.end(), {"--", sandbox_->helper(), "1000000", "321", "55"});
+    RunResult r = RunTracectl(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_GE(std::count(r.out.begin(), r.out.end(), '\n'), 3)
+        << "snapshots were taken while it ran";
+    const std::string final_line = r.out.substr(r.out.rfind("{\"final\""));
+    EXPECT_NE(final_line.find("\"time\":\"none\""), std::string::npos)
+        << final_line;
+    const auto rows = ParseSyscallsJson(final_line);
+    EXPECT_EQ(FindRow(rows, "getppid").calls, 1000000u) << split;
+    EXPECT_EQ(FindRow(rows, "openat").calls, 321u) << split;
+    EXPECT_EQ(FindRow(rows, "openat").errnos["ENOENT"], 321u) << split;
+    EXPECT_EQ(FindRow(rows, "pipe2").calls, 55u) << split;
+    EXPECT_EQ(FindRow(rows, "pipe2").errors, 0u) << split;
+    EXPECT_EQ(FindRow(rows, "close").calls, 110u) << split;
+    for (const SyscallFigures& row : rows) {
+      EXPECT_EQ(row.total_ns, 0u) << row.name << " in " << final_line;
+    }
+    CheckRowsAreConsistent(r.out);
+
+    // The ABI is still known at exit.
+    std::vector<std::string> int80 = {"syscalls", "--count-only", "--json"};
+    if (*split != '\0') int80.push_back(split);
+    int80.insert(int80.end(), {"--", sandbox_->helper(), "--int80", "77"});
+    RunResult compat = RunTracectl(int80);
+    ASSERT_EQ(compat.exit_code, 0) << compat.err;
+    const auto compat_rows = ParseSyscallsJson(compat.out);
+    EXPECT_EQ(FindRow(compat_rows, "ia32:getppid").calls, 77u) << compat.out;
+    EXPECT_EQ(FindRow(compat_rows, "getppid").calls, 77u) << compat.out;
+    EXPECT_EQ(FindRow(compat_rows, "semget").calls, 0u) << compat.out;
+  }
+
+  // The table has no time columns and says why; sorted by calls.
+  RunResult table = RunTracectl({"syscalls", "--count-only", "--",
+                                 sandbox_->helper(), "1234", "321", "55"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("times were not measured (--count-only)"),
+            std::string::npos)
+      << table.out;
+  EXPECT_EQ(table.out.find("seconds"), std::string::npos) << table.out;
+  const size_t getppid = table.out.find(" getppid");
+  const size_t openat = table.out.find(" openat");
+  ASSERT_NE(getppid, std::string::npos) << table.out;
+  ASSERT_NE(openat, std::string::npos) << table.out;
+  EXPECT_LT(getppid, openat) << "most calls first\n" << table.out;
+  EXPECT_NE(table.out.find("1234"), std::string::npos) << table.out;
+
+  // Asking for times it does not measure is a usage error.
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"syscalls", "--count-only", "-w", "--",
+                                 "/bin/true"},
+        std::vector<std::string>{"syscalls", "--count-only", "-S", "time", "--",
+                                 "/bin/true"}}) {
+    RunResult r = RunTracectl(bad);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("--count-only measures no time"), std::string::npos)
+        << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace tracectl::testing
