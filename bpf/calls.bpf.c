@@ -10,13 +10,23 @@
  * call's wall time to the row. Calls nest, so returns come in the reverse
  * order of entries; a longjmp or an exception out of a probed function
  * leaves its frame behind and mistimes the calls below it.
+ *
+ * With by_caller set, the entry also reads the return address from the top
+ * of the user stack (at a function's first instruction it is the word at
+ * sp) and counts the call under the file mapped there: which library, or
+ * the executable, made the call.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "calls.h"
 
+#ifndef EBUSY
+#define EBUSY 16 /* bpf_find_vma: the mm lock is taken */
+#endif
+
 const volatile bool latency = false;
+const volatile bool by_caller = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -24,6 +34,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct call_stats);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_CALLER_ROWS);
+	__type(key, struct caller_key);
+	__type(value, __u64);
+} caller_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_CALLER_FILES);
+	__type(key, struct caller_file_key);
+	__type(value, char[CALLER_NAME_LEN]);
+} caller_names SEC(".maps");
 
 struct call_frames {
 	__u32 depth;
@@ -58,6 +82,79 @@ static __always_inline void count_drop(__u32 reason)
 
 #include "log2.bpf.h"
 
+struct caller_lookup {
+	struct caller_key key;
+	struct file *file;
+};
+
+static long caller_vma(struct task_struct *task, struct vm_area_struct *vma,
+		       void *data)
+{
+	struct caller_lookup *lookup = data;
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+
+	lookup->file = file;
+	if (!file) {
+		lookup->key.dev = 0;
+		lookup->key.ino = 0;
+		return 0;
+	}
+	lookup->key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	lookup->key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	return 0;
+}
+
+static __always_inline void record_caller_name(const struct caller_key *key,
+					       struct file *file)
+{
+	struct caller_file_key fkey = { .dev = key->dev, .ino = key->ino };
+	char name[CALLER_NAME_LEN] = {};
+	const unsigned char *dname;
+
+	if (!file || bpf_map_lookup_elem(&caller_names, &fkey))
+		return;
+	dname = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(name, sizeof(name), dname) < 0)
+		return;
+	bpf_map_update_elem(&caller_names, &fkey, name, BPF_NOEXIST);
+}
+
+/* Counts one call of `row` under the file that holds the return address. */
+static __always_inline void count_caller(struct pt_regs *ctx,
+					 struct task_struct *task, __u32 row)
+{
+	struct caller_lookup lookup = {
+		.key = { .row = row, .dev = ~0U, .ino = ~0ULL },
+	};
+	__u64 ret_addr = 0, one = 1, *count;
+	long err;
+
+	if (bpf_probe_read_user(&ret_addr, sizeof(ret_addr),
+				(void *)PT_REGS_SP(ctx)) == 0) {
+		err = bpf_find_vma(task, ret_addr, caller_vma, &lookup, 0);
+		if (err == -EBUSY) {
+			count_drop(CALLS_DROP_CALLER_BUSY);
+			return;
+		}
+	}
+	count = bpf_map_lookup_elem(&caller_calls, &lookup.key);
+	if (count) {
+		(*count)++;
+		return;
+	}
+	if (bpf_map_update_elem(&caller_calls, &lookup.key, &one,
+				BPF_NOEXIST) != 0) {
+		/* Another CPU's slot of a per-CPU row, or a full map. */
+		count = bpf_map_lookup_elem(&caller_calls, &lookup.key);
+		if (count)
+			(*count)++;
+		else
+			count_drop(CALLS_DROP_CALLERS_FULL);
+		return;
+	}
+	record_caller_name(&lookup.key, lookup.file);
+}
+
 SEC("uprobe")
 int count_call(struct pt_regs *ctx)
 {
@@ -75,6 +172,8 @@ int count_call(struct pt_regs *ctx)
 		return 0;
 	}
 	st->calls++;
+	if (by_caller)
+		count_caller(ctx, task, row);
 	if (!latency)
 		return 0;
 	f = bpf_task_storage_get(&frames, task, 0,

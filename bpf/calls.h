@@ -28,12 +28,35 @@ struct call_stats {
 	__u64 hist[CALLS_HIST_SLOTS];
 };
 
+/* --by-caller: calls of one probe (row) made from one file (the mapping
+ * holding the return address at entry). ino 0: from anonymous memory (JIT
+ * code); dev and ino ~0: the return address was not in any mapping or could
+ * not be read. */
+struct caller_key {
+	__u32 row;
+	__u32 dev;
+	__u64 ino;
+};
+
+#define CALLER_NAME_LEN 64
+/* The base name of a caller file, recorded when its first row is made. */
+struct caller_file_key {
+	__u32 dev;
+	__u32 pad;
+	__u64 ino;
+};
+
+#define MAX_CALLER_ROWS 16384
+#define MAX_CALLER_FILES 4096
+
 /* Indexes of the per-CPU drop counters. */
 enum calls_drop {
 	CALLS_DROP_PID_MAP_FULL, /* a followed child could not be added */
 	CALLS_DROP_BAD_COOKIE,	 /* a probe without a row (never expected) */
 	CALLS_DROP_TOO_DEEP,	 /* a call nested too deep to be timed */
 	CALLS_DROP_NO_STORAGE,	 /* no task storage for entry times */
+	CALLS_DROP_CALLERS_FULL, /* a call whose caller found no row */
+	CALLS_DROP_CALLER_BUSY,	 /* caller not looked up: mm lock busy */
 	CALLS_DROP_REASON_COUNT,
 };
 

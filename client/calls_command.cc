@@ -24,6 +24,7 @@ struct CallsOptions {
   std::vector<std::string> probes;
   std::optional<double> interval;
   bool latency = false;
+  bool by_caller = false;
   bool json = false;
   std::string output;  // -o
 };
@@ -61,6 +62,7 @@ int RunCalls(const GlobalOptions& global, const CallsOptions& options) {
     return code;
   }
   request->set_latency(options.latency);
+  request->set_by_caller(options.by_caller);
   if (options.interval) {
     request->mutable_window()->set_interval_seconds(*options.interval);
   }
@@ -123,6 +125,10 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
   cmd->add_flag("-T,--latency", o->latency,
                 "also time each call from entry to return (wall time; "
                 "total, average, max, p50, p99); at most 500 functions");
+  cmd->add_flag("--by-caller", o->by_caller,
+                "also count each function's calls per calling file (the "
+                "executable or library holding the return address), like "
+                "latrace: which library calls which");
   cmd->add_flag("--json", o->json, "print JSON instead of a table");
   AddOutputOption(cmd, &o->output);
   cmd->footer(

@@ -13,6 +13,51 @@ namespace tracectl {
 
 namespace {
 
+// With by_caller, which file made how many calls of which function (latrace's
+// question), most first; then what was lost.
+std::string CallersAndDrops(const v1::CallsSummary& summary) {
+  std::string out;
+  if (summary.by_caller()) {
+    struct Line {
+      uint64_t calls;
+      std::string text;
+    };
+    std::vector<Line> lines;
+    for (const v1::CallRow& row : summary.rows()) {
+      for (const v1::CallerCount& caller : row.callers()) {
+        lines.push_back(
+            {caller.calls(), absl::StrCat(Escaped(caller.module()), " -> ",
+                                          Escaped(row.library()), ":",
+                                          Escaped(row.function()))});
+      }
+    }
+    std::stable_sort(
+        lines.begin(), lines.end(),
+        [](const Line& a, const Line& b) { return a.calls > b.calls; });
+    absl::StrAppend(&out, "\nCallers (the file that made each call)\n",
+                    absl::StrFormat("%12s  %s\n", "calls", "caller -> callee"));
+    for (const Line& line : lines) {
+      absl::StrAppend(&out,
+                      absl::StrFormat("%12d  %s\n", line.calls, line.text));
+    }
+    if (lines.empty()) absl::StrAppend(&out, "  (no calls)\n");
+  }
+  for (const v1::DropCounter& drop : summary.drops()) {
+    if (drop.count() == 0) continue;
+    absl::StrAppend(&out, "lost: ", drop.count(), " ", drop.reason(), "\n");
+  }
+  return out;
+}
+
+std::string CallersJson(const v1::CallRow& row) {
+  std::vector<std::string> callers;
+  for (const v1::CallerCount& caller : row.callers()) {
+    callers.push_back(absl::StrCat("{\"module\":", JsonString(caller.module()),
+                                   ",\"calls\":", caller.calls(), "}"));
+  }
+  return absl::StrCat(",\"callers\":[", absl::StrJoin(callers, ","), "]");
+}
+
 // ltrace -c's columns, and the tail of the distribution.
 std::string RenderLatencyTable(const v1::CallsSummary& summary,
                                const std::string& scope, uint64_t calls) {
@@ -59,10 +104,7 @@ std::string RenderLatencyTable(const v1::CallsSummary& summary,
       absl::StrFormat("%6.2f %11.6f %11s %10s %10s %10s %10d  "
                       "total\n",
                       100.0, total_ns / 1e9, "", "", "", "", calls));
-  for (const v1::DropCounter& drop : summary.drops()) {
-    if (drop.count() == 0) continue;
-    absl::StrAppend(&out, "lost: ", drop.count(), " ", drop.reason(), "\n");
-  }
+  absl::StrAppend(&out, CallersAndDrops(summary));
   return out;
 }
 
@@ -103,10 +145,7 @@ std::string RenderCallsTable(const v1::CallsSummary& summary,
   }
   absl::StrAppend(&out, rule, "\n",
                   absl::StrFormat("%6.2f %12d  total\n", 100.0, total));
-  for (const v1::DropCounter& drop : summary.drops()) {
-    if (drop.count() == 0) continue;
-    absl::StrAppend(&out, "lost: ", drop.count(), " ", drop.reason(), "\n");
-  }
+  absl::StrAppend(&out, CallersAndDrops(summary));
   return out;
 }
 
@@ -118,7 +157,8 @@ std::string RenderCallsJson(const v1::CallsSummary& summary,
         "{\"function\":", JsonString(row.function()),
         ",\"library\":", JsonString(row.library()), ",\"calls\":", row.calls(),
         ",\"path\":", JsonString(row.path()), ",\"offset\":", row.offset(),
-        summary.latency() ? LatencyJson(row) : "", "}"));
+        summary.latency() ? LatencyJson(row) : "",
+        summary.by_caller() ? CallersJson(row) : "", "}"));
   }
   std::vector<std::string> drops;
   for (const v1::DropCounter& drop : summary.drops()) {

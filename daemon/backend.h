@@ -33,6 +33,15 @@ struct SyscallCountSettings {
   bool count_only = false;
 };
 
+// What a calls session asks the kernel for.
+struct CallCountSettings {
+  // Also time each call (entry and return probes).
+  bool latency = false;
+  // Also count each probe's calls per calling file (from the return
+  // address at entry).
+  bool by_caller = false;
+};
+
 // Counts system calls from creation until Finish (or destruction).
 class SyscallCounter {
  public:
@@ -166,7 +175,8 @@ class Backend {
   // Attaches a counter to every probe with `filter` in place before the
   // first call is counted.
   virtual absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
-      const KernelFilter& filter, std::vector<CallProbe> probes, bool latency) {
+      const KernelFilter& filter, std::vector<CallProbe> probes,
+      const CallCountSettings& settings) {
     return absl::UnimplementedError("this backend does not count calls");
   }
 };

@@ -70,8 +70,8 @@ class BpfBackend final : public Backend {
   }
   absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
       const KernelFilter& filter, std::vector<CallProbe> probes,
-      bool latency) override {
-    auto counter = BpfCallCounter::Start(filter, std::move(probes), latency);
+      const CallCountSettings& settings) override {
+    auto counter = BpfCallCounter::Start(filter, std::move(probes), settings);
     if (!counter.ok()) return counter.status();
     return std::unique_ptr<CallCounter>(std::move(*counter));
   }

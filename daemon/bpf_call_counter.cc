@@ -25,12 +25,30 @@ constexpr const char* kDropReasons[CALLS_DROP_REASON_COUNT] = {
     "calls of a probe without a row",
     "calls nested too deep to be timed",
     "calls not timed: no task storage",
+    "calls whose caller found no row: caller map full",
+    "callers not looked up: mm lock busy",
 };
+
+// What a caller row is named when its file is not (see calls.h).
+std::string CallerName(const caller_key& key, int names_fd) {
+  if (key.dev == ~0U && key.ino == ~0ULL) return "[unknown]";
+  if (key.dev == 0 && key.ino == 0) return "[anonymous]";
+  caller_file_key file{};
+  file.dev = key.dev;
+  file.ino = key.ino;
+  char name[CALLER_NAME_LEN + 1] = {};
+  if (bpf_map_lookup_elem(names_fd, &file, name) != 0) {
+    return absl::StrCat("[file ", key.dev >> 20, ":", key.dev & 0xfffff, ":",
+                        key.ino, "]");
+  }
+  return name;
+}
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
-    const KernelFilter& filter, std::vector<CallProbe> probes, bool latency) {
+    const KernelFilter& filter, std::vector<CallProbe> probes,
+    const CallCountSettings& settings) {
   if (probes.empty() || probes.size() > MAX_CALL_PROBES) {
     return absl::InvalidArgumentError(absl::StrCat(
         "between 1 and ", MAX_CALL_PROBES, " probes, not ", probes.size()));
@@ -38,9 +56,16 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   calls_bpf* skel = calls_bpf::open();
   if (skel == nullptr) return LibbpfError("opening BPF object", -errno);
   std::unique_ptr<BpfCallCounter> session(
-      new BpfCallCounter(skel, std::move(probes), latency));
+      new BpfCallCounter(skel, std::move(probes), settings));
+  const bool latency = settings.latency;
   ConfigureTaskFilter(skel, filter);
   skel->rodata->latency = latency;
+  skel->rodata->by_caller = settings.by_caller;
+  if (!settings.by_caller) {
+    // Unused: the smallest maps the kernel takes.
+    bpf_map__set_max_entries(skel->maps.caller_calls, 1);
+    bpf_map__set_max_entries(skel->maps.caller_names, 1);
+  }
   bpf_program__set_autoload(skel->progs.time_call, latency);
   if (int err = calls_bpf::load(skel); err != 0) {
     return LibbpfError("loading BPF programs", err);
@@ -131,6 +156,9 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
   const int fd = bpf_map__fd(skel_->maps.stats);
   v1::CallsSummary summary;
   summary.set_latency(latency_);
+  summary.set_by_caller(by_caller_);
+  // The summary's row of each probe (cookie), -1 when it has none.
+  std::vector<int> row_index(probes_.size(), -1);
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
   for (uint32_t row = 0; row < probes_.size(); ++row) {
     if (row < unattached_.size() && unattached_[row]) continue;
@@ -146,6 +174,7 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
       for (int k = 0; k < CALLS_HIST_SLOTS; ++k) sum.hist[k] += v.hist[k];
     }
     const CallProbe& probe = probes_[row];
+    row_index[row] = summary.rows_size();
     v1::CallRow* r = summary.add_rows();
     r->set_function(probe.function);
     r->set_library(probe.library);
@@ -163,6 +192,7 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
     r->set_path(probe.file->path());
     r->set_offset(probe.offset);
   }
+  if (by_caller_) RETURN_IF_ERROR(AddCallers(summary, row_index));
   std::stable_sort(summary.mutable_rows()->begin(),
                    summary.mutable_rows()->end(),
                    [](const v1::CallRow& a, const v1::CallRow& b) {
@@ -174,6 +204,43 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
     drop->set_count(SumPerCpuCounter(skel_->maps.drops, reason));
   }
   return summary;
+}
+
+absl::Status BpfCallCounter::AddCallers(v1::CallsSummary& summary,
+                                        const std::vector<int>& row_index) {
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return LibbpfError("counting CPUs", ncpus);
+  const int calls_fd = bpf_map__fd(skel_->maps.caller_calls);
+  const int names_fd = bpf_map__fd(skel_->maps.caller_names);
+  std::vector<uint64_t> per_cpu(ncpus);
+  caller_key key{};
+  caller_key next{};
+  const caller_key* previous = nullptr;
+  // A per-CPU hash never loses a key while it is walked (rows are only
+  // added), so the walk sees every row that existed when it began; the
+  // map holds at most MAX_CALLER_ROWS keys.
+  for (int seen = 0; seen < MAX_CALLER_ROWS; ++seen) {
+    if (bpf_map_get_next_key(calls_fd, previous, &next) != 0) break;
+    key = next;
+    previous = &key;
+    if (bpf_map_lookup_elem(calls_fd, &key, per_cpu.data()) != 0) continue;
+    uint64_t calls = 0;
+    for (uint64_t count : per_cpu) calls += count;
+    if (key.row >= row_index.size() || row_index[key.row] < 0) continue;
+    v1::CallerCount* caller =
+        summary.mutable_rows(row_index[key.row])->add_callers();
+    caller->set_module(CallerName(key, names_fd));
+    caller->set_calls(calls);
+  }
+  for (v1::CallRow& row : *summary.mutable_rows()) {
+    std::stable_sort(row.mutable_callers()->begin(),
+                     row.mutable_callers()->end(),
+                     [](const v1::CallerCount& a, const v1::CallerCount& b) {
+                       return a.calls() != b.calls() ? a.calls() > b.calls()
+                                                     : a.module() < b.module();
+                     });
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tracectl

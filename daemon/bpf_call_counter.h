@@ -25,7 +25,8 @@ class BpfCallCounter final : public CallCounter {
   // in the target process only when the filter names exactly one,
   // everywhere (then filtered in BPF) otherwise.
   static absl::StatusOr<std::unique_ptr<BpfCallCounter>> Start(
-      const KernelFilter& filter, std::vector<CallProbe> probes, bool latency);
+      const KernelFilter& filter, std::vector<CallProbe> probes,
+      const CallCountSettings& settings);
   ~BpfCallCounter() override;
   BpfCallCounter(const BpfCallCounter&) = delete;
   BpfCallCounter& operator=(const BpfCallCounter&) = delete;
@@ -36,17 +37,23 @@ class BpfCallCounter final : public CallCounter {
   std::vector<std::string> Skipped() const override { return skipped_; }
 
  private:
-  BpfCallCounter(calls_bpf* skel, std::vector<CallProbe> probes, bool latency)
+  BpfCallCounter(calls_bpf* skel, std::vector<CallProbe> probes,
+                 const CallCountSettings& settings)
       : skel_(skel),
         probes_(std::move(probes)),
-        latency_(latency),
+        latency_(settings.latency),
+        by_caller_(settings.by_caller),
         started_(absl::Now()) {}
   void Detach();
   absl::StatusOr<v1::CallsSummary> Summary();
+  // Adds each row's callers (caller_calls, named from caller_names).
+  absl::Status AddCallers(v1::CallsSummary& summary,
+                          const std::vector<int>& row_index);
 
   calls_bpf* skel_;
   std::vector<CallProbe> probes_;
   bool latency_;
+  bool by_caller_;
   // Return probes first: detached before the entry probes.
   std::vector<bpf_link*> return_links_;
   std::vector<bpf_link*> links_;

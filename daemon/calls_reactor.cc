@@ -61,9 +61,12 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
   }
   if (!resolved.ok()) return resolved.status();
   if (Cancelled()) return absl::CancelledError("the client went away");
-  ASSIGN_OR_RETURN(std::unique_ptr<CallCounter> counter,
-                   services_.backend->CountCalls(filter, resolved->probes,
-                                                 request.latency()));
+  CallCountSettings settings;
+  settings.latency = request.latency();
+  settings.by_caller = request.by_caller();
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<CallCounter> counter,
+      services_.backend->CountCalls(filter, resolved->probes, settings));
 
   if (const std::vector<std::string> skipped = counter->Skipped();
       !skipped.empty()) {

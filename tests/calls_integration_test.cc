@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -192,6 +194,64 @@ TEST_F(CallsTest, LatencyTimesEveryCall) {
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("usecs/call"), std::string::npos) << table.out;
   EXPECT_EQ(CountMatching(table.out, " 3  usleep +libc\\.so\\.6$"), 1)
+      << table.out;
+}
+
+// The "callers" of `function`'s row in --json --by-caller output: module
+// to calls. Empty when the row or its callers are missing.
+std::map<std::string, long long> CallersOf(const std::string& json,
+                                           const std::string& function) {
+  std::map<std::string, long long> callers;
+  const size_t at = json.find("{\"function\":\"" + function + "\",");
+  if (at == std::string::npos) return callers;
+  const size_t begin = json.find("\"callers\":[", at);
+  if (begin == std::string::npos) return callers;
+  const size_t end = json.find(']', begin);
+  const std::string list = json.substr(begin, end - begin);
+  static const std::regex entry(
+      "\\{\"module\":\"([^\"]*)\",\"calls\":([0-9]+)\\}");
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), entry);
+       it != std::sregex_iterator(); ++it) {
+    callers[(*it)[1]] = std::stoll((*it)[2]);
+  }
+  return callers;
+}
+
+// --by-caller: each call is counted under the file holding its return
+// address. The helper's own calls come from calls_helper (through the GOT
+// or a dlsym pointer alike); libc's calls of its own strlen come from
+// libc.so.6; together they are the row's calls.
+TEST_F(CallsTest, ByCallerSplitsCallsByTheCallingFile) {
+  RunResult r =
+      RunTracectl({"calls", "--json", "--by-caller", "-e", "libc:getenv", "-e",
+                   "libm:frexp", "--", Helper(), "600"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallersOf(r.out, "getenv"),
+            (std::map<std::string, long long>{{"calls_helper", 600}}))
+      << r.out;
+  EXPECT_EQ(CallersOf(r.out, "frexp"),
+            (std::map<std::string, long long>{{"calls_helper", 1800}}))
+      << r.out;
+
+  RunResult strlen_run =
+      RunTracectl({"calls", "--json", "--by-caller", "-e", "libc:strlen", "--",
+                   Helper(), "500", "strlen"});
+  ASSERT_EQ(strlen_run.exit_code, 0) << strlen_run.err;
+  const auto callers = CallersOf(strlen_run.out, "strlen");
+  ASSERT_EQ(callers.count("calls_helper"), 1u) << strlen_run.out;
+  EXPECT_EQ(callers.at("calls_helper"), 1000) << strlen_run.out;
+  long long sum = 0;
+  for (const auto& [module, calls] : callers) sum += calls;
+  EXPECT_EQ(sum, CallsOf(strlen_run.out, "strlen")) << strlen_run.out;
+
+  // The table, with --latency too: a Callers section, one line per pair.
+  RunResult table = RunTracectl({"calls", "--by-caller", "--latency", "-e",
+                                 "libc:getenv", "--", Helper(), "250"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(CountMatching(table.out, "^Callers "), 1) << table.out;
+  EXPECT_EQ(
+      CountMatching(table.out, "^ +250  calls_helper -> libc\\.so\\.6:getenv$"),
+      1)
       << table.out;
 }
 
