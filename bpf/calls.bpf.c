@@ -101,6 +101,8 @@ static long caller_vma(struct task_struct *task, struct vm_area_struct *vma,
 	}
 	lookup->key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 	lookup->key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	if (file == BPF_CORE_READ(task, mm, exe_file))
+		lookup->key.row |= CALLER_FROM_EXE;
 	return 0;
 }
 

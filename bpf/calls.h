@@ -38,6 +38,9 @@ struct caller_key {
 	__u64 ino;
 };
 
+/* Set in caller_key.row when the caller is the process's executable. */
+#define CALLER_FROM_EXE (1U << 31)
+
 #define CALLER_NAME_LEN 64
 /* The base name of a caller file, recorded when its first row is made. */
 struct caller_file_key {

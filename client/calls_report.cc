@@ -26,7 +26,8 @@ std::string CallersAndDrops(const v1::CallsSummary& summary) {
     for (const v1::CallRow& row : summary.rows()) {
       for (const v1::CallerCount& caller : row.callers()) {
         lines.push_back(
-            {caller.calls(), absl::StrCat(Escaped(caller.module()), " -> ",
+            {caller.calls(), absl::StrCat(caller.executable() ? "exe " : "",
+                                          Escaped(caller.module()), " -> ",
                                           Escaped(row.library()), ":",
                                           Escaped(row.function()))});
       }
@@ -52,8 +53,10 @@ std::string CallersAndDrops(const v1::CallsSummary& summary) {
 std::string CallersJson(const v1::CallRow& row) {
   std::vector<std::string> callers;
   for (const v1::CallerCount& caller : row.callers()) {
-    callers.push_back(absl::StrCat("{\"module\":", JsonString(caller.module()),
-                                   ",\"calls\":", caller.calls(), "}"));
+    callers.push_back(
+        absl::StrCat("{\"module\":", JsonString(caller.module()),
+                     ",\"calls\":", caller.calls(),
+                     ",\"exe\":", caller.executable() ? "true" : "false", "}"));
   }
   return absl::StrCat(",\"callers\":[", absl::StrJoin(callers, ","), "]");
 }

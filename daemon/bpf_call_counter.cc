@@ -226,11 +226,13 @@ absl::Status BpfCallCounter::AddCallers(v1::CallsSummary& summary,
     if (bpf_map_lookup_elem(calls_fd, &key, per_cpu.data()) != 0) continue;
     uint64_t calls = 0;
     for (uint64_t count : per_cpu) calls += count;
-    if (key.row >= row_index.size() || row_index[key.row] < 0) continue;
+    const uint32_t row = key.row & ~CALLER_FROM_EXE;
+    if (row >= row_index.size() || row_index[row] < 0) continue;
     v1::CallerCount* caller =
-        summary.mutable_rows(row_index[key.row])->add_callers();
+        summary.mutable_rows(row_index[row])->add_callers();
     caller->set_module(CallerName(key, names_fd));
     caller->set_calls(calls);
+    caller->set_executable((key.row & CALLER_FROM_EXE) != 0);
   }
   for (v1::CallRow& row : *summary.mutable_rows()) {
     std::stable_sort(row.mutable_callers()->begin(),

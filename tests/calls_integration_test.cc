@@ -209,28 +209,33 @@ std::map<std::string, long long> CallersOf(const std::string& json,
   const size_t end = json.find(']', begin);
   const std::string list = json.substr(begin, end - begin);
   static const std::regex entry(
-      "\\{\"module\":\"([^\"]*)\",\"calls\":([0-9]+)\\}");
+      "\\{\"module\":\"([^\"]*)\",\"calls\":([0-9]+),\"exe\":(true|false)\\}");
   for (auto it = std::sregex_iterator(list.begin(), list.end(), entry);
        it != std::sregex_iterator(); ++it) {
-    callers[(*it)[1]] = std::stoll((*it)[2]);
+    // The process's executable is "exe NAME", as the table shows it.
+    callers[((*it)[3] == "true" ? "exe " : "") + (*it)[1].str()] =
+        std::stoll((*it)[2]);
   }
   return callers;
 }
 
 // --by-caller: each call is counted under the file holding its return
-// address. The helper's own calls come from calls_helper (through the GOT
-// or a dlsym pointer alike); libc's calls of its own strlen come from
-// libc.so.6; together they are the row's calls.
+// address. The helper's own calls come from its executable (through the
+// GOT or a dlsym pointer alike); each getenv calls strlen once from inside
+// libc (glibc 2.36); together the callers are the row's calls.
 TEST_F(CallsTest, ByCallerSplitsCallsByTheCallingFile) {
   RunResult r =
       RunTracectl({"calls", "--json", "--by-caller", "-e", "libc:getenv", "-e",
-                   "libm:frexp", "--", Helper(), "600"});
+                   "libm:frexp", "-e", "libc:strlen", "--", Helper(), "600"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CallersOf(r.out, "getenv"),
-            (std::map<std::string, long long>{{"calls_helper", 600}}))
+            (std::map<std::string, long long>{{"exe calls_helper", 600}}))
       << r.out;
   EXPECT_EQ(CallersOf(r.out, "frexp"),
-            (std::map<std::string, long long>{{"calls_helper", 1800}}))
+            (std::map<std::string, long long>{{"exe calls_helper", 1800}}))
+      << r.out;
+  EXPECT_EQ(CallersOf(r.out, "strlen"),
+            (std::map<std::string, long long>{{"libc.so.6", 600}}))
       << r.out;
 
   RunResult strlen_run =
@@ -238,8 +243,8 @@ TEST_F(CallsTest, ByCallerSplitsCallsByTheCallingFile) {
                    Helper(), "500", "strlen"});
   ASSERT_EQ(strlen_run.exit_code, 0) << strlen_run.err;
   const auto callers = CallersOf(strlen_run.out, "strlen");
-  ASSERT_EQ(callers.count("calls_helper"), 1u) << strlen_run.out;
-  EXPECT_EQ(callers.at("calls_helper"), 1000) << strlen_run.out;
+  ASSERT_EQ(callers.count("exe calls_helper"), 1u) << strlen_run.out;
+  EXPECT_EQ(callers.at("exe calls_helper"), 1000) << strlen_run.out;
   long long sum = 0;
   for (const auto& [module, calls] : callers) sum += calls;
   EXPECT_EQ(sum, CallsOf(strlen_run.out, "strlen")) << strlen_run.out;
@@ -249,9 +254,9 @@ TEST_F(CallsTest, ByCallerSplitsCallsByTheCallingFile) {
                                  "libc:getenv", "--", Helper(), "250"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_EQ(CountMatching(table.out, "^Callers "), 1) << table.out;
-  EXPECT_EQ(
-      CountMatching(table.out, "^ +250  calls_helper -> libc\\.so\\.6:getenv$"),
-      1)
+  EXPECT_EQ(CountMatching(table.out,
+                          "^ +250  exe calls_helper -> libc\\.so\\.6:getenv$"),
+            1)
       << table.out;
 }
 
