@@ -25,6 +25,7 @@ struct CallsOptions {
   std::optional<double> interval;
   bool latency = false;
   bool by_caller = false;
+  bool list = false;
   bool json = false;
   std::string output;  // -o
 };
@@ -42,7 +43,15 @@ void PrintSummary(const v1::CallsSummary& summary, const std::string& scope,
   fflush(out);
 }
 
-int RunCalls(const GlobalOptions& global, const CallsOptions& options) {
+int RunCalls(const GlobalOptions& given, const CallsOptions& options) {
+  // --list runs nothing: a command only names the program whose libraries
+  // the probes resolve against.
+  GlobalOptions global = given;
+  if (options.list && global.has_command) {
+    if (global.command.empty()) return UsageError("nothing to run after --");
+    global.has_command = false;
+    global.command.clear();
+  }
   v1::CallsClientMessage start;
   v1::CallsRequest* request = start.mutable_start();
   if (options.probes.empty()) {
@@ -63,13 +72,19 @@ int RunCalls(const GlobalOptions& global, const CallsOptions& options) {
   }
   request->set_latency(options.latency);
   request->set_by_caller(options.by_caller);
+  request->set_list_only(options.list);
+  if (options.list &&
+      (options.latency || options.by_caller || options.interval)) {
+    return UsageError(
+        "--list attaches nothing: no --latency, --by-caller or --interval");
+  }
   if (options.interval) {
     request->mutable_window()->set_interval_seconds(*options.interval);
   }
-  if (global.has_command && !global.command.empty()) {
+  if (given.has_command && !given.command.empty()) {
     // The daemon resolves libraries for the program about to run, not for
     // the held process (still tracectl).
-    absl::StatusOr<std::string> path = FindExecutable(global.command[0]);
+    absl::StatusOr<std::string> path = FindExecutable(given.command[0]);
     if (path.ok()) {
       char resolved[4096];
       request->set_program(realpath(path->c_str(), resolved) != nullptr
@@ -129,6 +144,10 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
                 "also count each function's calls per calling file (the "
                 "executable or library holding the return address), like "
                 "latrace: which library calls which");
+  cmd->add_flag("-l,--list", o->list,
+                "show the functions the probes match (library, function, file "
+                "offset) and attach nothing; with -- CMD, resolved for CMD "
+                "without running it");
   cmd->add_flag("--json", o->json, "print JSON instead of a table");
   AddOutputOption(cmd, &o->output);
   cmd->footer(

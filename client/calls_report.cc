@@ -120,10 +120,27 @@ std::string LatencyJson(const v1::CallRow& row) {
       absl::StrJoin(row.histogram(), ","), "]");
 }
 
+// --list: one line per probe, as `-e` would attach it.
+std::string RenderCallsList(const v1::CallsSummary& summary,
+                            const std::string& scope) {
+  std::string out = absl::StrFormat("Probes (%s)\n", Escaped(scope));
+  absl::StrAppend(&out, absl::StrFormat("%-40s  %10s  %s\n", "library:function",
+                                        "offset", "path"));
+  for (const v1::CallRow& row : summary.rows()) {
+    absl::StrAppend(&out,
+                    absl::StrFormat("%-40s  %#10x  %s\n",
+                                    absl::StrCat(Escaped(row.library()), ":",
+                                                 Escaped(row.function())),
+                                    row.offset(), Escaped(row.path())));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RenderCallsTable(const v1::CallsSummary& summary,
                              const std::string& scope) {
+  if (summary.list_only()) return RenderCallsList(summary, scope);
   size_t function_width = 8;
   uint64_t total = 0;
   for (const v1::CallRow& row : summary.rows()) {
@@ -169,6 +186,7 @@ std::string RenderCallsJson(const v1::CallsSummary& summary,
   }
   return absl::StrCat(
       "{\"final\":", final ? "true" : "false", ",\"scope\":", JsonString(scope),
+      summary.list_only() ? ",\"list_only\":true" : "",
       absl::StrFormat(",\"elapsed_seconds\":%.6f", summary.elapsed_seconds()),
       ",\"calls\":[", absl::StrJoin(rows, ","), "],\"drops\":{",
       absl::StrJoin(drops, ","), "}}\n");

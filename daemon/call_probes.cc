@@ -24,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/ld_cache.h"
 #include "daemon/status_macros.h"
 
 namespace tracectl {
@@ -108,11 +109,17 @@ absl::StatusOr<std::vector<std::string>> MappedFiles(pid_t pid,
   return found;
 }
 
-// ELF shared objects in the standard directories named `prefix`, each file
-// (inode) once.
-std::vector<std::string> StandardFiles(const std::string& prefix) {
-  std::vector<std::string> found;
-  std::set<std::pair<dev_t, ino_t>> seen;
+// ELF shared objects named `prefix` that the dynamic linker would find:
+// those of its cache (ld.so.cache), then of the standard directories, each
+// file (inode) once.
+std::vector<std::string> LinkerFiles(const std::string& prefix) {
+  std::vector<std::string> paths;
+  if (absl::StatusOr<std::vector<std::string>> cached = ReadLdCache();
+      cached.ok()) {
+    for (const std::string& path : *cached) {
+      if (NameMatchesPrefix(Basename(path), prefix)) paths.push_back(path);
+    }
+  }
   for (const std::string& dir : StandardLibraryDirs()) {
     DIR* d = opendir(dir.c_str());
     if (d == nullptr) continue;
@@ -123,17 +130,21 @@ std::vector<std::string> StandardFiles(const std::string& prefix) {
     closedir(d);
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
-      const std::string path = absl::StrCat(dir, "/", name);
-      struct stat st;
-      if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      char magic[4];
-      const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      const bool elf = fd >= 0 && pread(fd, magic, 4, 0) == 4 &&
-                       memcmp(magic, ELFMAG, 4) == 0;
-      if (fd >= 0) close(fd);
-      if (!elf || !seen.insert({st.st_dev, st.st_ino}).second) continue;
-      found.push_back(path);
+      paths.push_back(absl::StrCat(dir, "/", name));
     }
+  }
+  std::vector<std::string> found;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  for (const std::string& path : paths) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    char magic[4];
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    const bool elf =
+        fd >= 0 && pread(fd, magic, 4, 0) == 4 && memcmp(magic, ELFMAG, 4) == 0;
+    if (fd >= 0) close(fd);
+    if (!elf || !seen.insert({st.st_dev, st.st_ino}).second) continue;
+    found.push_back(path);
   }
   return found;
 }
@@ -162,11 +173,11 @@ absl::StatusOr<std::string> ResolveLibrary(const std::string& lib,
     }
   }
   if (candidates.empty() && lib.find('/') != std::string::npos) return lib;
-  if (candidates.empty()) candidates = StandardFiles(lib);
+  if (candidates.empty()) candidates = LinkerFiles(lib);
   if (candidates.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("unknown library ", lib, ": no such shared object in ",
-                     absl::StrJoin(StandardLibraryDirs(), ", ")));
+    return absl::NotFoundError(absl::StrCat(
+        "unknown library ", lib, ": no such shared object in ld.so.cache or ",
+        absl::StrJoin(StandardLibraryDirs(), ", ")));
   }
   if (candidates.size() > 1) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -19,6 +19,8 @@ namespace tracectl {
 namespace {
 
 constexpr int kMaxSpecs = 256;
+// --list shows more than a session may attach, within a bound.
+constexpr size_t kMaxListed = 20000;
 
 }  // namespace
 
@@ -55,12 +57,14 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
       RETURN_IF_ERROR(ScopedThreadCredentials::Lower(
           filter.owner->uid, filter.owner->gid, &lowered));
     }
-    resolved = ResolveCallProbes(
-        specs, context,
-        request.latency() ? MAX_CALL_PROBES / 2 : MAX_CALL_PROBES);
+    resolved = ResolveCallProbes(specs, context,
+                                 request.list_only() ? kMaxListed
+                                 : request.latency() ? MAX_CALL_PROBES / 2
+                                                     : MAX_CALL_PROBES);
   }
   if (!resolved.ok()) return resolved.status();
   if (Cancelled()) return absl::CancelledError("the client went away");
+  if (request.list_only()) return List(context, *resolved);
   CallCountSettings settings;
   settings.latency = request.latency();
   settings.by_caller = request.by_caller();
@@ -93,6 +97,36 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
   Send(std::move(started));
 
   return ServeWindow(request.window(), std::move(counter));
+}
+
+absl::Status CallsReactor::List(const ProbeContext& context,
+                                const ResolvedProbes& resolved) {
+  v1::CallsServerMessage started;
+  started.mutable_started()->set_backend(services_.backend->name());
+  std::string scope =
+      !context.program.empty() ? absl::StrCat("resolved for ", context.program)
+      : context.pid > 0 ? absl::StrCat("resolved in process ", context.pid)
+                        : std::string("resolved as the dynamic linker would");
+  absl::StrAppend(&scope, "; ", resolved.probes.size(),
+                  resolved.probes.size() == 1 ? " function" : " functions",
+                  ", not attached");
+  if (!resolved.notes.empty()) {
+    absl::StrAppend(&scope, "; ", absl::StrJoin(resolved.notes, "; "));
+  }
+  started.mutable_started()->set_scope(scope);
+  Send(std::move(started));
+  v1::CallsServerMessage answer;
+  v1::CallsSummary* summary = answer.mutable_final();
+  summary->set_list_only(true);
+  for (const CallProbe& probe : resolved.probes) {
+    v1::CallRow* row = summary->add_rows();
+    row->set_function(probe.function);
+    row->set_library(probe.library);
+    row->set_path(probe.file->path());
+    row->set_offset(probe.offset);
+  }
+  Send(std::move(answer));
+  return absl::OkStatus();
 }
 
 }  // namespace tracectl

@@ -5,6 +5,7 @@
 #define TRACECTL_DAEMON_CALLS_REACTOR_H_
 
 #include "absl/status/statusor.h"
+#include "daemon/call_probes.h"
 #include "daemon/caller.h"
 #include "daemon/session_services.h"
 #include "daemon/stream_session.h"
@@ -22,6 +23,9 @@ class CallsReactor final
 
  private:
   absl::Status Serve(const v1::CallsRequest& request) override;
+  // list_only: `started`, then the probes as rows in `final`.
+  absl::Status List(const ProbeContext& context,
+                    const ResolvedProbes& resolved);
 
   const absl::StatusOr<Caller> caller_;
   const SessionServices services_;

@@ -260,6 +260,92 @@ TEST_F(CallsTest, ByCallerSplitsCallsByTheCallingFile) {
       << table.out;
 }
 
+// --list resolves as -e would and attaches nothing; with -- CMD the
+// command only names the program, and does not run.
+TEST_F(CallsTest, ListShowsWhatProbesMatchWithoutAttaching) {
+  const int links = CountBpfLinks();
+  const std::string marker = sandbox_->dir() + "/ran";
+  RunResult r = RunTracectl({"calls", "--list", "-e", "libc:getenv", "-e",
+                             "libm:frexp", "--", "/usr/bin/touch", marker});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(
+      CountMatching(r.out,
+                    "^libc\\.so\\.6:getenv +0x[0-9a-f]+  /.*/libc\\.so\\.6$"),
+      1)
+      << r.out;
+  EXPECT_EQ(CountMatching(r.out, "^libm\\.so\\.6:frexp +0x[0-9a-f]+  /"), 1)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the command ran";
+  EXPECT_EQ(CountBpfLinks(), links);
+  RunResult exe =
+      RunTracectl({"calls", "--list", "-e", "exe:main", "--", Helper(), "1"});
+  ASSERT_EQ(exe.exit_code, 0) << exe.err;
+  EXPECT_EQ(CountMatching(exe.out,
+                          "^calls_helper:main +0x[0-9a-f]+  /.*/calls_helper$"),
+            1)
+      << exe.out;
+
+  // More than a session may attach, as JSON rows that counted nothing.
+  RunResult all = RunTracectl({"calls", "--list", "--json", "-e", "libc:*"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_NE(all.out.find("\"list_only\":true"), std::string::npos);
+  EXPECT_GT(CountMatching(all.out, "\"function\":"), 0);
+  size_t rows = 0;
+  for (size_t at = all.out.find("{\"function\":"); at != std::string::npos;
+       at = all.out.find("{\"function\":", at + 1)) {
+    ++rows;
+  }
+  EXPECT_GT(rows, 1000u) << all.out.substr(0, 300);
+  EXPECT_EQ(all.out.find("\"calls\":1"), std::string::npos);
+
+  RunResult bad =
+      RunTracectl({"calls", "--list", "--latency", "-e", "libc:getenv"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+// A library the dynamic linker finds through its cache (a directory of
+// /etc/ld.so.conf.d), not in the standard directories, is found by name.
+// This machine's cache must hold one: the smallest such x86-64 file.
+TEST_F(CallsTest, LibraryInTheLinkersCacheIsFoundByName) {
+  std::string chosen;
+  uintmax_t smallest = UINTMAX_MAX;
+  for (const std::string& line :
+       Lines(RunProgram({"/sbin/ldconfig", "-p"}).out)) {
+    const size_t arrow = line.find(" => ");
+    if (arrow == std::string::npos ||
+        line.find("x86-64") == std::string::npos) {
+      continue;
+    }
+    const std::filesystem::path path = line.substr(arrow + 4);
+    const std::string dir = path.parent_path().string();
+    if (dir == "/lib/x86_64-linux-gnu" || dir == "/usr/lib/x86_64-linux-gnu" ||
+        std::filesystem::is_symlink(path)) {
+      continue;
+    }
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size < smallest) {
+      smallest = size;
+      chosen = path.string();
+    }
+  }
+  if (chosen.empty()) {
+    GTEST_SKIP() << "ld.so.cache has no library outside the standard "
+                    "directories on this machine";
+  }
+  const std::string name = std::filesystem::path(chosen).filename().string();
+  RunResult r = RunTracectl({"calls", "--list", "--json", "-e", name + ":*"});
+  // Found: its functions, or (a file without any) the error naming it.
+  if (r.exit_code == 0) {
+    EXPECT_NE(r.out.find("\"path\":\"" + chosen + "\""), std::string::npos)
+        << chosen << ": " << r.out.substr(0, 400);
+  } else {
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("matches no function in " + chosen), std::string::npos)
+        << r.err;
+  }
+}
+
 TEST_F(CallsTest, KilledClientLeavesNoUprobeBehind) {
   auto target = Process::Start({Helper(), "1", "pause"}, {.stdin_pipe = true});
   ASSERT_TRUE(target->WaitForOutput("ready"));
