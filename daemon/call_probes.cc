@@ -21,9 +21,11 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/elf_names.h"
 #include "daemon/ld_cache.h"
 #include "daemon/status_macros.h"
 
@@ -192,7 +194,13 @@ struct FunctionSymbol {
   uint64_t offset = 0;
   bool ifunc = false;
   int rank = 0;  // lower is preferred among aliases
+  // A C++ name's demangled form (globs match either); empty for others.
+  std::string demangled;
 };
+
+// Functions read from one file and its debug file at most: a file's tables
+// are its author's to shape.
+constexpr size_t kMaxFunctions = 1 << 20;
 
 // Preference among names of one address: global, then weak, then local;
 // then names without a leading underscore; then shorter.
@@ -203,7 +211,109 @@ int Rank(const GElf_Sym& sym, const std::string& name) {
          static_cast<int>(std::min<size_t>(name.size(), 9999));
 }
 
-// The defined functions of .symtab and .dynsym, with file offsets.
+// Adds the defined functions of `elf`'s .symtab and .dynsym, their
+// addresses turned into file offsets through `loads` (the probed file's
+// executable segments, as libbpf computes uprobe offsets). Returns whether
+// `elf` has a .symtab.
+absl::StatusOr<bool> AddFunctions(Elf* elf, const std::vector<GElf_Phdr>& loads,
+                                  const std::string& path,
+                                  std::vector<FunctionSymbol>* functions) {
+  bool symtab = false;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr ||
+        (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM) ||
+        shdr.sh_entsize == 0) {
+      continue;
+    }
+    symtab |= shdr.sh_type == SHT_SYMTAB;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    const size_t count = shdr.sh_size / shdr.sh_entsize;
+    for (size_t i = 0; i < count; ++i) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
+      const int type = GELF_ST_TYPE(sym.st_info);
+      if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
+          sym.st_shndx == SHN_UNDEF || sym.st_value == 0) {
+        continue;
+      }
+      const char* raw = elf_strptr(elf, shdr.sh_link, sym.st_name);
+      if (raw == nullptr || raw[0] == '\0') continue;
+      std::string name(raw, strnlen(raw, 4096));
+      if (const size_t at = name.find('@'); at != std::string::npos) {
+        name.resize(at);
+      }
+      for (const GElf_Phdr& load : loads) {
+        if (sym.st_value >= load.p_vaddr &&
+            sym.st_value < load.p_vaddr + load.p_memsz) {
+          if (functions->size() >= kMaxFunctions) {
+            return absl::ResourceExhaustedError(absl::StrCat(
+                path, " has more than ", kMaxFunctions, " function symbols"));
+          }
+          std::string demangled = Demangle(name.c_str());
+          if (demangled == name) demangled.clear();
+          functions->push_back(
+              {name, sym.st_value - load.p_vaddr + load.p_offset,
+               type == STT_GNU_IFUNC, Rank(sym, name), std::move(demangled)});
+          break;
+        }
+      }
+    }
+  }
+  return symtab;
+}
+
+// The GNU build-id of `elf` in lower-case hex, or empty.
+std::string BuildId(Elf* elf) {
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_NOTE) {
+      continue;
+    }
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    GElf_Nhdr note;
+    size_t offset = 0, name_at = 0, desc_at = 0;
+    while ((offset = gelf_getnote(data, offset, &note, &name_at, &desc_at)) >
+           0) {
+      if (note.n_type != NT_GNU_BUILD_ID || note.n_namesz != 4 ||
+          memcmp(static_cast<const char*>(data->d_buf) + name_at, "GNU", 4) !=
+              0 ||
+          note.n_descsz == 0 || note.n_descsz > 64) {
+        continue;
+      }
+      return absl::BytesToHexString(absl::string_view(
+          static_cast<const char*>(data->d_buf) + desc_at, note.n_descsz));
+    }
+  }
+  return "";
+}
+
+// The file name in `elf`'s .gnu_debuglink, or empty.
+std::string DebugLink(Elf* elf) {
+  size_t names = 0;
+  if (elf_getshdrstrndx(elf, &names) != 0) return "";
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr) continue;
+    const char* name = elf_strptr(elf, names, shdr.sh_name);
+    if (name == nullptr || strcmp(name, ".gnu_debuglink") != 0) continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr || data->d_buf == nullptr) return "";
+    const char* text = static_cast<const char*>(data->d_buf);
+    return std::string(text,
+                       strnlen(text, std::min<size_t>(data->d_size, 255)));
+  }
+  return "";
+}
+
+// The defined functions of .symtab and .dynsym, with file offsets; for a
+// file without .symtab, those of its debug file too (found as the
+// symbolizer finds it, and of the same build when both carry a build-id).
 absl::StatusOr<std::vector<FunctionSymbol>> ReadFunctions(
     const OpenedFile& file) {
   elf_version(EV_CURRENT);
@@ -224,45 +334,34 @@ absl::StatusOr<std::vector<FunctionSymbol>> ReadFunctions(
     }
   }
   std::vector<FunctionSymbol> functions;
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr ||
-        (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM) ||
-        shdr.sh_entsize == 0) {
-      continue;
-    }
-    Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr) continue;
-    const size_t count = shdr.sh_size / shdr.sh_entsize;
-    for (size_t i = 0; i < count; ++i) {
-      GElf_Sym sym;
-      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
-      const int type = GELF_ST_TYPE(sym.st_info);
-      if ((type != STT_FUNC && type != STT_GNU_IFUNC) ||
-          sym.st_shndx == SHN_UNDEF || sym.st_value == 0) {
-        continue;
+  absl::StatusOr<bool> symtab =
+      AddFunctions(elf, loads, file.path(), &functions);
+  if (symtab.ok() && !*symtab) {
+    const std::string build_id = BuildId(elf);
+    const std::string link = DebugLink(elf);
+    for (const std::string& path :
+         DebugFileCandidates(build_id, file.path(), link.c_str())) {
+      const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd < 0) continue;
+      struct stat st;
+      Elf* debug = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                       ? elf_begin(fd, ELF_C_READ_MMAP, nullptr)
+                       : nullptr;
+      bool used = false;
+      if (debug != nullptr &&
+          (build_id.empty() || BuildId(debug) == build_id)) {
+        absl::StatusOr<bool> added =
+            AddFunctions(debug, loads, path, &functions);
+        if (!added.ok()) symtab = added.status();
+        used = true;
       }
-      const char* raw = elf_strptr(elf, shdr.sh_link, sym.st_name);
-      if (raw == nullptr || raw[0] == '\0') continue;
-      std::string name(raw, strnlen(raw, 4096));
-      if (const size_t at = name.find('@'); at != std::string::npos) {
-        name.resize(at);
-      }
-      // As libbpf does: the offset in the file of the executable segment
-      // that holds the address.
-      for (const GElf_Phdr& load : loads) {
-        if (sym.st_value >= load.p_vaddr &&
-            sym.st_value < load.p_vaddr + load.p_memsz) {
-          functions.push_back({name,
-                               sym.st_value - load.p_vaddr + load.p_offset,
-                               type == STT_GNU_IFUNC, Rank(sym, name)});
-          break;
-        }
-      }
+      if (debug != nullptr) elf_end(debug);
+      close(fd);
+      if (used) break;
     }
   }
   elf_end(elf);
+  if (!symtab.ok()) return symtab.status();
   return functions;
 }
 
@@ -400,11 +499,23 @@ absl::StatusOr<ResolvedProbes> ResolveCallProbes(
     if (fstat(file->fd(), &st) != 0) return OpenError(errno, path);
     // This spec's best name per address.
     std::map<uint64_t, const FunctionSymbol*> best;
-    // IFUNCs as their implementations (pointers into it stay valid).
-    std::deque<FunctionSymbol> implementations;
+    // IFUNCs as their implementations, C++ functions matched by their
+    // demangled names under those names (pointers into it stay valid).
+    std::deque<FunctionSymbol> copies;
     for (const FunctionSymbol& symbol : symbols[path]) {
-      if (fnmatch(spec.glob.c_str(), symbol.name.c_str(), 0) != 0) continue;
+      const bool by_demangled =
+          fnmatch(spec.glob.c_str(), symbol.name.c_str(), 0) != 0;
+      if (by_demangled &&
+          (symbol.demangled.empty() ||
+           fnmatch(spec.glob.c_str(), symbol.demangled.c_str(), 0) != 0)) {
+        continue;
+      }
       const FunctionSymbol* match = &symbol;
+      if (by_demangled) {
+        copies.push_back(symbol);
+        copies.back().name = symbol.demangled;
+        match = &copies.back();
+      }
       if (symbol.ifunc) {
         absl::StatusOr<uint64_t> offset =
             IfuncImplementationOffset(st, symbol.name, what);
@@ -414,10 +525,10 @@ absl::StatusOr<ResolvedProbes> ResolveCallProbes(
           ++skipped_ifuncs;
           continue;
         }
-        implementations.push_back(symbol);
-        implementations.back().offset = *offset;
-        implementations.back().ifunc = false;
-        match = &implementations.back();
+        copies.push_back(*match);
+        copies.back().offset = *offset;
+        copies.back().ifunc = false;
+        match = &copies.back();
       }
       const FunctionSymbol& f = *match;
       const FunctionSymbol*& slot = best[f.offset];

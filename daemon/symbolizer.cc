@@ -1,6 +1,5 @@
 #include "daemon/symbolizer.h"
 
-#include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/elf_names.h"
 #include "daemon/python/elf_symbols.h"
 #include "profile.h"
 
@@ -30,16 +30,6 @@ namespace {
 // How often a live process's maps may be read again.
 constexpr absl::Duration kReportInterval = absl::Milliseconds(200);
 constexpr int kPcRegister = 16;
-
-std::string Demangle(const char* name) {
-  if (name[0] != '_' || name[1] != 'Z') return name;
-  int status = 0;
-  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || out == nullptr) return name;
-  std::string demangled(out);
-  free(out);
-  return demangled;
-}
 
 std::string BaseName(absl::string_view path) {
   const size_t slash = path.rfind('/');
@@ -157,25 +147,8 @@ std::string BuildIdHex(Dwfl_Module* mod) {
 int FindDebuginfo(Dwfl_Module* mod, void**, const char*, Dwarf_Addr,
                   const char* file_name, const char* debuglink_file, GElf_Word,
                   char** debuginfo_file_name) {
-  if (const std::string id = BuildIdHex(mod); id.size() > 2) {
-    const std::string path =
-        absl::StrCat("/usr/lib/debug/.build-id/", id.substr(0, 2), "/",
-                     id.substr(2), ".debug");
-    if (int fd = OpenInProcessRoot(path, debuginfo_file_name); fd >= 0) {
-      return fd;
-    }
-  }
-  if (debuglink_file == nullptr || file_name == nullptr ||
-      strchr(debuglink_file, '/') != nullptr || debuglink_file[0] == '.') {
-    return -1;
-  }
-  const std::string file(file_name);
-  const std::string dir = file.substr(0, file.rfind('/'));
-  for (const std::string& path :
-       {absl::StrCat(dir, "/", debuglink_file),
-        absl::StrCat(dir, "/.debug/", debuglink_file),
-        absl::StrCat("/usr/lib/debug", dir, "/", debuglink_file)}) {
-    if (path == file) continue;
+  for (const std::string& path : DebugFileCandidates(
+           BuildIdHex(mod), file_name ? file_name : "", debuglink_file)) {
     if (int fd = OpenInProcessRoot(path, debuginfo_file_name); fd >= 0) {
       return fd;
     }

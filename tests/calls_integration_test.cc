@@ -346,6 +346,61 @@ TEST_F(CallsTest, LibraryInTheLinkersCacheIsFoundByName) {
   }
 }
 
+// C++ functions match by their demangled names too, and are shown so; the
+// mangled name still matches, and is then shown as matched.
+TEST_F(CallsTest, CxxFunctionsMatchDemangled) {
+  const std::string helper = sandbox_->dir() + "/hot_cpp_helper";
+  RunResult list = RunTracectl(
+      {"calls", "--list", "-e", "exe:demo::Spinner*::Spin*", "--", helper});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(CountMatching(list.out,
+                          "^hot_cpp_helper:demo::Spinner<unsigned long>::Spin"
+                          "\\(unsigned long\\) +0x"),
+            1)
+      << list.out;
+  RunResult mangled = RunTracectl(
+      {"calls", "--list", "-e", "exe:_ZN4demo7Spinner*", "--", helper});
+  ASSERT_EQ(mangled.exit_code, 0) << mangled.err;
+  EXPECT_EQ(CountMatching(mangled.out, "^hot_cpp_helper:_ZN4demo7Spinner"), 1)
+      << mangled.out;
+
+  RunResult r = RunTracectl({"calls", "--json", "-e",
+                             "exe:demo::Spinner<unsigned long>::Spin*", "--",
+                             helper, "0.2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(CallsOf(r.out, "demo::Spinner<unsigned long>::Spin(unsigned long)"),
+            0)
+      << r.out;
+}
+
+// A stripped program's functions come from its debug file, found through
+// .gnu_debuglink next to it (as gdb and the symbolizer find it); without
+// the debug file they are not there at all.
+TEST_F(CallsTest, StrippedProgramUsesItsDebugFile) {
+  const std::string dir = sandbox_->dir();
+  const std::string stripped = dir + "/stripped_helper";
+  ASSERT_EQ(RunProgram({"/usr/bin/objcopy", "--only-keep-debug", Helper(),
+                        dir + "/stripped_helper.debug"})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunProgram({"/usr/bin/objcopy", "--strip-all",
+                        "--add-gnu-debuglink=" + dir + "/stripped_helper.debug",
+                        Helper(), stripped})
+                .exit_code,
+            0);
+  RunResult r =
+      RunTracectl({"calls", "--json", "-e", "exe:main", "--", stripped, "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallsOf(r.out, "main"), 1) << r.out;
+
+  std::filesystem::remove(dir + "/stripped_helper.debug");
+  RunResult gone =
+      RunTracectl({"calls", "--list", "-e", "exe:main", "--", stripped, "3"});
+  EXPECT_EQ(gone.exit_code, 1) << gone.err;
+  EXPECT_NE(gone.err.find("matches no function"), std::string::npos)
+      << gone.err;
+}
+
 TEST_F(CallsTest, KilledClientLeavesNoUprobeBehind) {
   auto target = Process::Start({Helper(), "1", "pause"}, {.stdin_pipe = true});
   ASSERT_TRUE(target->WaitForOutput("ready"));
