@@ -20,10 +20,17 @@ namespace tracectl {
 
 struct ProbeSpec {
   std::string library;  // "libc", "/usr/lib/x.so", "exe"
-  std::string glob;     // fnmatch(3) pattern on symbol names
+  std::string glob;     // fnmatch(3) pattern on symbol names; USDT: NAME
+  // usdt:LIB:[PROVIDER:]NAME: USDT probes (SDT notes) of LIB.
+  bool usdt = false;
+  std::string provider;  // glob; empty: any provider
 };
 
-// "LIB:GLOB". INVALID_ARGUMENT when malformed.
+// At most this many USDT probes (provider:name in one file) per session.
+inline constexpr size_t kMaxUsdtProbes = 64;
+
+// "LIB:GLOB" or "usdt:LIB:[PROVIDER:]NAME". INVALID_ARGUMENT when
+// malformed.
 absl::StatusOr<ProbeSpec> ParseProbeSpec(absl::string_view text);
 
 // An ELF file held open while its probes are attached: uprobes are placed
@@ -52,6 +59,15 @@ struct CallProbe {
   // Matched by a glob: a probe the kernel refuses is skipped (and said)
   // instead of failing the session.
   bool from_glob = false;
+  // A USDT probe: every site of provider:name in `file`, attached with
+  // libbpf's bpf_program__attach_usdt (`function` is "provider:name",
+  // `offset` the first site's).
+  bool usdt = false;
+  std::string provider;
+  std::string name;
+  // CPython's function__entry/function__return (filename, funcname,
+  // lineno): counted per Python function and file.
+  bool python_function = false;
 };
 
 struct ProbeContext {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "daemon/call_probes.h"
 
 namespace tracectl {
 namespace {
@@ -143,6 +144,29 @@ TEST(UsdtNotesTest, FileWithoutNotesHasNone) {
   close(fd);
   ASSERT_TRUE(notes.ok()) << notes.status();
   EXPECT_TRUE(notes->empty());
+}
+
+TEST(UsdtSpecTest, ParsesLibraryProviderAndName) {
+  auto two = ParseProbeSpec("usdt:python:function__return");
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_TRUE(two->usdt);
+  EXPECT_EQ(two->library, "python");
+  EXPECT_EQ(two->provider, "");
+  EXPECT_EQ(two->glob, "function__return");
+  auto three = ParseProbeSpec("usdt:/usr/bin/python3.11:py*:gc__*");
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_EQ(three->library, "/usr/bin/python3.11");
+  EXPECT_EQ(three->provider, "py*");
+  EXPECT_EQ(three->glob, "gc__*");
+  auto function = ParseProbeSpec("libc:getenv");
+  ASSERT_TRUE(function.ok());
+  EXPECT_FALSE(function->usdt);
+  for (const char* bad : {"usdt:python", "usdt:", "usdt:a::b", "usdt::b",
+                          "usdt:a:b:", "usdt:a:b:c:d"}) {
+    EXPECT_EQ(ParseProbeSpec(bad).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
 }
 
 }  // namespace
