@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -342,7 +343,11 @@ std::vector<std::string> StandardPrograms(const std::string& prefix) {
     closedir(d);
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
-      const std::string path = absl::StrCat(dir, "/", name);
+      // The file itself, not a link to it (python3 -> python3.11).
+      char real[PATH_MAX];
+      const std::string link = absl::StrCat(dir, "/", name);
+      if (realpath(link.c_str(), real) == nullptr) continue;
+      const std::string path = real;
       struct stat st;
       if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
           (st.st_mode & 0111) == 0) {
