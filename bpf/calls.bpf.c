@@ -15,10 +15,22 @@
  * of the user stack (at a function's first instruction it is the word at
  * sp) and counts the call under the file mapped there: which library, or
  * the executable, made the call.
+ *
+ * USDT probes run count_usdt, attached by libbpf (bpf_program__attach_usdt,
+ * which reads the probe's argument specs and raises its semaphore); the
+ * USDT cookie names the row, and for CPython's function probes also says to
+ * read the Python function and file from the arguments and count the call
+ * under them in py_functions.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+/* Every USDT attachment takes a spec per distinct argument string; the
+ * IP map is only used by kernels without BPF cookies, which count_call
+ * needs anyway. */
+#define BPF_USDT_MAX_SPEC_CNT 1024
+#define BPF_USDT_MAX_IP_CNT 1
+#include <bpf/usdt.bpf.h>
 #include "calls.h"
 
 #ifndef EBUSY
@@ -48,6 +60,13 @@ struct {
 	__type(key, struct caller_file_key);
 	__type(value, char[CALLER_NAME_LEN]);
 } caller_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_PY_FUNCTION_ROWS);
+	__type(key, struct py_function_key);
+	__type(value, __u64);
+} py_functions SEC(".maps");
 
 struct call_frames {
 	__u32 depth;
@@ -227,6 +246,89 @@ int time_call(struct pt_regs *ctx)
 	if (slot >= CALLS_HIST_SLOTS)
 		slot = CALLS_HIST_SLOTS - 1;
 	st->hist[slot]++;
+	return 0;
+}
+
+/*
+ * Reads the user string at ptr into buf (zeroed, size bytes): < 0 when it
+ * cannot be read, else whether it was cut (it fills buf and the byte where
+ * buf's NUL went is not the string's end).
+ */
+static __always_inline int read_name(char *buf, __u32 size, const char *ptr)
+{
+	long n = bpf_probe_read_user_str(buf, size, ptr);
+	char next = 0;
+
+	if (n < 0)
+		return -1;
+	if (n < size)
+		return 0;
+	if (bpf_probe_read_user(&next, 1, ptr + size - 1) != 0)
+		return 1;
+	return next != 0;
+}
+
+/* CPython's function__entry/return: arguments filename, funcname, lineno. */
+static __always_inline void count_python_function(struct pt_regs *ctx,
+						  __u32 row)
+{
+	struct py_function_key key;
+	long file = 0, function = 0;
+	__u64 one = 1, *count;
+	int cut;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	key.row = row;
+	if (bpf_usdt_arg(ctx, 0, &file) || bpf_usdt_arg(ctx, 1, &function))
+		goto unreadable;
+	cut = read_name(key.function, sizeof(key.function),
+			(const char *)function);
+	if (cut < 0)
+		goto unreadable;
+	if (cut)
+		key.cut |= PY_CUT_FUNCTION;
+	cut = read_name(key.file, sizeof(key.file), (const char *)file);
+	if (cut < 0)
+		goto unreadable;
+	if (cut)
+		key.cut |= PY_CUT_FILE;
+	count = bpf_map_lookup_elem(&py_functions, &key);
+	if (count) {
+		__sync_fetch_and_add(count, 1);
+		return;
+	}
+	if (bpf_map_update_elem(&py_functions, &key, &one, BPF_NOEXIST) != 0) {
+		/* Another CPU's slot of a per-CPU row, or a full map. */
+		count = bpf_map_lookup_elem(&py_functions, &key);
+		if (count)
+			__sync_fetch_and_add(count, 1);
+		else
+			count_drop(CALLS_DROP_PY_FULL);
+	}
+	return;
+unreadable:
+	count_drop(CALLS_DROP_PY_UNREADABLE);
+}
+
+/* Every USDT probe; loaded only when the session has some. */
+SEC("usdt")
+int count_usdt(struct pt_regs *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 cookie = bpf_usdt_cookie(ctx);
+	__u32 row = cookie & USDT_COOKIE_ROW_MASK;
+	struct call_stats *st;
+
+	if (!task_selected(task, bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	st = bpf_map_lookup_elem(&stats, &row);
+	if (!st) {
+		count_drop(CALLS_DROP_BAD_COOKIE);
+		return 0;
+	}
+	st->calls++;
+	if (cookie & USDT_COOKIE_PYTHON_FUNCTION)
+		count_python_function(ctx, row);
 	return 0;
 }
 

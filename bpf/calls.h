@@ -52,6 +52,31 @@ struct caller_file_key {
 #define MAX_CALLER_ROWS 16384
 #define MAX_CALLER_FILES 4096
 
+/* USDT probes: the attachment's USDT cookie is its row in `stats` (low 32
+ * bits) and what its arguments are (above). */
+#define USDT_COOKIE_ROW_MASK 0xffffffffULL
+/* CPython's function__entry/function__return: (filename, funcname, lineno),
+ * counted per function and file in `py_functions` too. */
+#define USDT_COOKIE_PYTHON_FUNCTION (1ULL << 32)
+
+/* Bytes kept of a Python function's name and file (with the NUL); longer
+ * ones are cut and flagged. */
+#define PY_FUNCTION_LEN 64
+#define PY_FILE_LEN 128
+#define MAX_PY_FUNCTION_ROWS 10240
+
+#define PY_CUT_FUNCTION 1
+#define PY_CUT_FILE 2
+
+/* One Python function of one probe (row). Zeroed before it is filled: the
+ * bytes after each string's NUL are part of the key. */
+struct py_function_key {
+	__u32 row;
+	__u32 cut; /* PY_CUT_* */
+	char function[PY_FUNCTION_LEN];
+	char file[PY_FILE_LEN];
+};
+
 /* Indexes of the per-CPU drop counters. */
 enum calls_drop {
 	CALLS_DROP_PID_MAP_FULL, /* a followed child could not be added */
@@ -60,6 +85,8 @@ enum calls_drop {
 	CALLS_DROP_NO_STORAGE,	 /* no task storage for entry times */
 	CALLS_DROP_CALLERS_FULL, /* a call whose caller found no row */
 	CALLS_DROP_CALLER_BUSY,	 /* caller not looked up: mm lock busy */
+	CALLS_DROP_PY_FULL,	 /* a Python call whose function found no row */
+	CALLS_DROP_PY_UNREADABLE, /* a Python call whose names were unreadable */
 	CALLS_DROP_REASON_COUNT,
 };
 

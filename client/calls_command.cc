@@ -2,6 +2,7 @@
 // uprobes, like ltrace -c.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "client/report_output.h"
 #include "client/session_runner.h"
 #include "client/target_options.h"
+#include "common/probe_spec.h"
 
 namespace tracectl {
 namespace {
@@ -58,10 +60,8 @@ int RunCalls(const GlobalOptions& given, const CallsOptions& options) {
     return UsageError("name at least one probe: -e LIB:FUNCTION_GLOB");
   }
   for (const std::string& probe : options.probes) {
-    const size_t colon = probe.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == probe.size()) {
-      return UsageError("malformed probe \"" + probe +
-                        "\": expected LIB:FUNCTION_GLOB (e.g. libc:getenv)");
+    if (absl::StatusOr<ProbeSpec> spec = ParseProbeSpec(probe); !spec.ok()) {
+      return UsageError(std::string(spec.status().message()));
     }
     request->add_probes(probe);
   }
@@ -134,7 +134,8 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
   AddTargetOptions(cmd, &o->target);
   cmd->add_option("-e,--probe", o->probes,
                   "LIB:FUNCTION_GLOB, e.g. libc:getenv, 'libm:frexp*', "
-                  "exe:main, /path/lib.so:f (repeatable)");
+                  "exe:main, /path/lib.so:f; or usdt:LIB:[PROVIDER:]NAME, "
+                  "e.g. usdt:python:function__return (repeatable)");
   cmd->add_option("-i,--interval", o->interval,
                   "print a table every this many seconds");
   cmd->add_flag("-T,--latency", o->latency,
@@ -159,7 +160,12 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
       "every process that runs the probed code, and count only the selected "
       "ones. IFUNC symbols (libc's strlen) count the implementation this CPU "
       "selects, for libraries tracectld has loaded itself (libc, libm), and "
-      "are refused otherwise. At most 1000 functions per session.");
+      "are refused otherwise. At most 1000 functions per session. "
+      "usdt:LIB:[PROVIDER:]NAME counts USDT (SDT) probes; LIB may also name "
+      "the program by prefix (usdt:python:... for -- python3.11 x.py); "
+      "PROVIDER and NAME are globs. CPython's python:function__return is "
+      "counted per Python function and file. At most 64 USDT probes; no "
+      "--latency or --by-caller with them.");
   cmd->callback([&global, exit_code, o] { *exit_code = RunCalls(global, *o); });
 }
 

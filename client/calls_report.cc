@@ -13,6 +13,28 @@ namespace tracectl {
 
 namespace {
 
+// The function column: a Python function as `function (file)`.
+std::string FunctionLabel(const v1::CallRow& row) {
+  if (row.python_function().empty() && row.python_file().empty()) {
+    return Escaped(row.function());
+  }
+  return absl::StrCat(Escaped(row.python_function()), " (",
+                      Escaped(row.python_file()), ")",
+                      row.name_cut() ? " [cut]" : "");
+}
+
+std::string UsdtJson(const v1::CallRow& row) {
+  if (!row.usdt()) return "";
+  std::string out = ",\"usdt\":true";
+  if (!row.python_function().empty() || !row.python_file().empty()) {
+    absl::StrAppend(&out,
+                    ",\"python_function\":", JsonString(row.python_function()),
+                    ",\"python_file\":", JsonString(row.python_file()),
+                    ",\"name_cut\":", row.name_cut() ? "true" : "false");
+  }
+  return out;
+}
+
 // With by_caller, which file made how many calls of which function (latrace's
 // question), most first; then what was lost.
 std::string CallersAndDrops(const v1::CallsSummary& summary) {
@@ -144,7 +166,7 @@ std::string RenderCallsTable(const v1::CallsSummary& summary,
   size_t function_width = 8;
   uint64_t total = 0;
   for (const v1::CallRow& row : summary.rows()) {
-    function_width = std::max(function_width, Escaped(row.function()).size());
+    function_width = std::max(function_width, FunctionLabel(row).size());
     total += row.calls();
   }
   function_width = std::min<size_t>(function_width, 60);
@@ -160,7 +182,7 @@ std::string RenderCallsTable(const v1::CallsSummary& summary,
     const double percent = total ? 100.0 * row.calls() / total : 0.0;
     absl::StrAppend(
         &out, absl::StrFormat("%6.2f %12d  %-*s  %s\n", percent, row.calls(),
-                              function_width, Escaped(row.function()),
+                              function_width, FunctionLabel(row),
                               Escaped(row.library())));
   }
   absl::StrAppend(&out, rule, "\n",
@@ -177,7 +199,7 @@ std::string RenderCallsJson(const v1::CallsSummary& summary,
         "{\"function\":", JsonString(row.function()),
         ",\"library\":", JsonString(row.library()), ",\"calls\":", row.calls(),
         ",\"path\":", JsonString(row.path()), ",\"offset\":", row.offset(),
-        summary.latency() ? LatencyJson(row) : "",
+        UsdtJson(row), summary.latency() ? LatencyJson(row) : "",
         summary.by_caller() ? CallersJson(row) : "", "}"));
   }
   std::vector<std::string> drops;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,14 @@ constexpr const char* kDropReasons[CALLS_DROP_REASON_COUNT] = {
     "calls not timed: no task storage",
     "calls whose caller found no row: caller map full",
     "callers not looked up: mm lock busy",
+    "Python calls not counted by function: function map full",
+    "Python calls whose function or file could not be read",
 };
+
+// A NUL-terminated field of a BPF key, at most its size.
+std::string KeyString(const char* bytes, size_t size) {
+  return std::string(bytes, strnlen(bytes, size));
+}
 
 // What a caller row is named when its file is not (see calls.h).
 std::string CallerName(const caller_key& key, int names_fd) {
@@ -66,6 +74,14 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
     bpf_map__set_max_entries(skel->maps.caller_calls, 1);
     bpf_map__set_max_entries(skel->maps.caller_names, 1);
   }
+  const bool usdt =
+      std::any_of(session->probes_.begin(), session->probes_.end(),
+                  [](const CallProbe& p) { return p.usdt; });
+  const bool python =
+      std::any_of(session->probes_.begin(), session->probes_.end(),
+                  [](const CallProbe& p) { return p.python_function; });
+  if (!python) bpf_map__set_max_entries(skel->maps.py_functions, 1);
+  bpf_program__set_autoload(skel->progs.count_usdt, usdt);
   bpf_program__set_autoload(skel->progs.time_call, latency);
   if (int err = calls_bpf::load(skel); err != 0) {
     return LibbpfError("loading BPF programs", err);
@@ -80,10 +96,25 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   const pid_t pid = filter.tgids.size() == 1 ? filter.tgids[0] : -1;
   for (size_t i = 0; i < session->probes_.size(); ++i) {
     const CallProbe& probe = session->probes_[i];
-    LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i);
-    bpf_link* link = bpf_program__attach_uprobe_opts(
-        skel->progs.count_call, pid, probe.file->AttachPath().c_str(),
-        probe.offset, &opts);
+    bpf_link* link = nullptr;
+    if (probe.usdt) {
+      // libbpf reads the notes again (through the same open file), puts a
+      // uprobe on every site, with the semaphore's offset when it has one
+      // (the kernel then raises it in each process it traps), and fills
+      // the argument specs the BPF side reads.
+      LIBBPF_OPTS(
+          bpf_usdt_opts, usdt_opts,
+          .usdt_cookie =
+              i | (probe.python_function ? USDT_COOKIE_PYTHON_FUNCTION : 0));
+      link = bpf_program__attach_usdt(
+          skel->progs.count_usdt, pid, probe.file->AttachPath().c_str(),
+          probe.provider.c_str(), probe.name.c_str(), &usdt_opts);
+    } else {
+      LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i);
+      link = bpf_program__attach_uprobe_opts(skel->progs.count_call, pid,
+                                             probe.file->AttachPath().c_str(),
+                                             probe.offset, &opts);
+    }
     if (link == nullptr && probe.from_glob) {
       // Seen on 6.18 for some IFUNC implementations next to each other
       // (libc's strchr and strchrnul): ENOENT from the kernel.
@@ -95,12 +126,15 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
     }
     if (link == nullptr) {
       const int err = -errno;
-      const std::string what = absl::StrCat("attaching a uprobe to ",
-                                            probe.library, ":", probe.function);
+      const std::string what =
+          probe.usdt ? absl::StrCat("attaching USDT probe ", probe.function,
+                                    " of ", probe.library)
+                     : absl::StrCat("attaching a uprobe to ", probe.library,
+                                    ":", probe.function);
       return LibbpfError(what.c_str(), err);
     }
     session->links_.push_back(link);
-    if (!latency) continue;
+    if (!latency || probe.usdt) continue;
     LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = i, .retprobe = true);
     bpf_link* ret = bpf_program__attach_uprobe_opts(
         skel->progs.time_call, pid, probe.file->AttachPath().c_str(),
@@ -159,6 +193,8 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
   summary.set_by_caller(by_caller_);
   // The summary's row of each probe (cookie), -1 when it has none.
   std::vector<int> row_index(probes_.size(), -1);
+  // Calls of each Python function probe (its rows are per function).
+  std::map<uint32_t, uint64_t> python_calls;
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
   for (uint32_t row = 0; row < probes_.size(); ++row) {
     if (row < unattached_.size() && unattached_[row]) continue;
@@ -174,11 +210,17 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
       for (int k = 0; k < CALLS_HIST_SLOTS; ++k) sum.hist[k] += v.hist[k];
     }
     const CallProbe& probe = probes_[row];
+    if (probe.python_function) {
+      // Rows per Python function below; this one only if there are none.
+      python_calls[row] = sum.calls;
+      continue;
+    }
     row_index[row] = summary.rows_size();
     v1::CallRow* r = summary.add_rows();
     r->set_function(probe.function);
     r->set_library(probe.library);
     r->set_calls(sum.calls);
+    r->set_usdt(probe.usdt);
     if (latency_) {
       r->set_timed(sum.timed);
       r->set_total_ns(sum.total_ns);
@@ -192,6 +234,9 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
     r->set_path(probe.file->path());
     r->set_offset(probe.offset);
   }
+  if (!python_calls.empty()) {
+    RETURN_IF_ERROR(AddPythonFunctions(summary, python_calls));
+  }
   if (by_caller_) RETURN_IF_ERROR(AddCallers(summary, row_index));
   std::stable_sort(summary.mutable_rows()->begin(),
                    summary.mutable_rows()->end(),
@@ -204,6 +249,54 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
     drop->set_count(SumPerCpuCounter(skel_->maps.drops, reason));
   }
   return summary;
+}
+
+absl::Status BpfCallCounter::AddPythonFunctions(
+    v1::CallsSummary& summary,
+    const std::map<uint32_t, uint64_t>& probe_calls) {
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return LibbpfError("counting CPUs", ncpus);
+  const int fd = bpf_map__fd(skel_->maps.py_functions);
+  std::vector<uint64_t> per_cpu(ncpus);
+  std::map<uint32_t, int> rows_of_probe;
+  py_function_key key{};
+  py_function_key next{};
+  const py_function_key* previous = nullptr;
+  // As AddCallers: rows are only added, the walk is bounded by the map.
+  for (int seen = 0; seen < MAX_PY_FUNCTION_ROWS; ++seen) {
+    if (bpf_map_get_next_key(fd, previous, &next) != 0) break;
+    key = next;
+    previous = &key;
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
+    if (!probe_calls.count(key.row)) continue;
+    uint64_t calls = 0;
+    for (uint64_t count : per_cpu) calls += count;
+    const CallProbe& probe = probes_[key.row];
+    v1::CallRow* r = summary.add_rows();
+    r->set_function(probe.function);
+    r->set_library(probe.library);
+    r->set_calls(calls);
+    r->set_path(probe.file->path());
+    r->set_offset(probe.offset);
+    r->set_usdt(true);
+    r->set_python_function(KeyString(key.function, sizeof(key.function)));
+    r->set_python_file(KeyString(key.file, sizeof(key.file)));
+    r->set_name_cut(key.cut != 0);
+    ++rows_of_probe[key.row];
+  }
+  // A probe that counted no Python function still shows, with its calls.
+  for (const auto& [row, calls] : probe_calls) {
+    if (rows_of_probe.count(row)) continue;
+    const CallProbe& probe = probes_[row];
+    v1::CallRow* r = summary.add_rows();
+    r->set_function(probe.function);
+    r->set_library(probe.library);
+    r->set_calls(calls);
+    r->set_path(probe.file->path());
+    r->set_offset(probe.offset);
+    r->set_usdt(true);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BpfCallCounter::AddCallers(v1::CallsSummary& summary,

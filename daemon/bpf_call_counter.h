@@ -1,8 +1,11 @@
 // The BPF backend's call counter: one uprobe per probed function, all
-// running one program that counts into the row the probe's cookie names.
+// running one program that counts into the row the probe's cookie names;
+// USDT probes attached with libbpf's USDT support, running another.
 #ifndef TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
 #define TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +49,11 @@ class BpfCallCounter final : public CallCounter {
         started_(absl::Now()) {}
   void Detach();
   absl::StatusOr<v1::CallsSummary> Summary();
+  // Adds a row per Python function of each CPython function probe (row to
+  // its calls), from py_functions.
+  absl::Status AddPythonFunctions(
+      v1::CallsSummary& summary,
+      const std::map<uint32_t, uint64_t>& probe_calls);
   // Adds each row's callers (caller_calls, named from caller_names).
   absl::Status AddCallers(v1::CallsSummary& summary,
                           const std::vector<int>& row_index);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -25,14 +26,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/elf_names.h"
+#include "common/escape.h"
 #include "daemon/ld_cache.h"
 #include "daemon/status_macros.h"
+#include "daemon/usdt_notes.h"
 
 namespace tracectl {
 namespace {
-
-constexpr size_t kMaxSpecLength = 4096;
 
 absl::Status OpenError(int err, const std::string& path) {
   const std::string message =
@@ -433,6 +435,110 @@ absl::StatusOr<uint64_t> IfuncImplementationOffset(const struct stat& file,
       what, ": the IFUNC's implementation is outside ", search.path));
 }
 
+// ELF executables in the standard program directories whose name starts
+// with `prefix` ("python" names python3.11), each file (inode) once.
+std::vector<std::string> StandardPrograms(const std::string& prefix) {
+  std::vector<std::string> found;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"}) {
+    DIR* d = opendir(dir);
+    if (d == nullptr) continue;
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d)) {
+      if (absl::StartsWith(e->d_name, prefix)) names.push_back(e->d_name);
+      if (names.size() > 256) break;  // bounded: a name that broad is refused
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      // The file itself, not a link to it (python3 -> python3.11).
+      char real[PATH_MAX];
+      const std::string link = absl::StrCat(dir, "/", name);
+      if (realpath(link.c_str(), real) == nullptr) continue;
+      const std::string path = real;
+      struct stat st;
+      if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+          (st.st_mode & 0111) == 0) {
+        continue;
+      }
+      char magic[4];
+      const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      const bool elf = fd >= 0 && pread(fd, magic, 4, 0) == 4 &&
+                       memcmp(magic, ELFMAG, 4) == 0;
+      if (fd >= 0) close(fd);
+      if (!elf || !seen.insert({st.st_dev, st.st_ino}).second) continue;
+      found.push_back(path);
+    }
+  }
+  return found;
+}
+
+// The file whose USDT probes `lib` names: as for functions ("exe", a path,
+// a shared object by prefix), and also the program itself when its name
+// starts with `lib`: `python` names the python3.11 of `-- python3.11 x.py`
+// or of `--pid` a running one. System-wide, a program of the standard
+// program directories when no shared object has that name.
+absl::StatusOr<std::string> ResolveUsdtFile(const std::string& lib,
+                                            const ProbeContext& context) {
+  if (lib == "exe" || lib.find('/') != std::string::npos) {
+    return ResolveLibrary(lib, context);
+  }
+  if (!context.program.empty()) {
+    if (absl::StartsWith(Basename(context.program), lib)) {
+      return context.program;
+    }
+    return ResolveLibrary(lib, context);
+  }
+  if (context.pid > 0) {
+    char target[4096];
+    const std::string link = absl::StrCat("/proc/", context.pid, "/exe");
+    const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+    if (n < 0) return OpenError(errno, link);
+    const std::string exe(target, n);
+    if (absl::StartsWith(Basename(exe), lib)) return exe;
+    return ResolveLibrary(lib, context);
+  }
+  if (!LinkerFiles(lib).empty()) return ResolveLibrary(lib, context);
+  const std::vector<std::string> programs = StandardPrograms(lib);
+  if (programs.size() == 1) return programs[0];
+  if (programs.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "unknown library or program ", lib,
+        ": no such shared object in ld.so.cache or the standard library "
+        "directories, no "
+        "such program in /usr/local/bin, /usr/bin, /bin"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "program ", lib, " is ambiguous: ",
+      absl::StrJoin(programs.begin(),
+                    programs.begin() + std::min<size_t>(programs.size(), 5),
+                    ", "),
+      programs.size() > 5 ? ", ..." : "", "; name one by path"));
+}
+
+// CPython's function probes: filename, funcname, lineno.
+bool IsPythonFunctionProbe(const std::string& provider,
+                           const std::string& name) {
+  return provider == "python" &&
+         (name == "function__entry" || name == "function__return");
+}
+
+// The distinct provider:name of `notes`, escaped, at most `max` of them.
+std::string ProbeList(const std::vector<UsdtNote>& notes, size_t max) {
+  std::vector<std::string> names;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const UsdtNote& note : notes) {
+    if (!seen.insert({note.provider, note.name}).second) continue;
+    if (names.size() == max) {
+      names.push_back("...");
+      break;
+    }
+    names.push_back(
+        EscapedText(absl::StrCat(note.provider, ":", note.name), 128));
+  }
+  return absl::StrJoin(names, ", ");
+}
+
 }  // namespace
 
 OpenedFile::~OpenedFile() {
@@ -454,29 +560,6 @@ const std::vector<std::string>& StandardLibraryDirs() {
   return *dirs;
 }
 
-absl::StatusOr<ProbeSpec> ParseProbeSpec(absl::string_view text) {
-  if (text.size() > kMaxSpecLength) {
-    return absl::InvalidArgumentError("probe longer than 4096 bytes");
-  }
-  const size_t colon = text.rfind(':');
-  if (colon == absl::string_view::npos || colon == 0 ||
-      colon + 1 == text.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "malformed probe \"", text, "\": expected LIB:FUNCTION_GLOB"));
-  }
-  ProbeSpec spec{std::string(text.substr(0, colon)),
-                 std::string(text.substr(colon + 1))};
-  if (spec.library.find('\0') != std::string::npos ||
-      spec.glob.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError("probe holds a NUL byte");
-  }
-  if (spec.library == "usdt" || absl::StartsWith(text, "usdt:")) {
-    return absl::UnimplementedError(
-        "USDT probes are not supported yet (issue 11)");
-  }
-  return spec;
-}
-
 absl::StatusOr<ResolvedProbes> ResolveCallProbes(
     const std::vector<ProbeSpec>& specs, const ProbeContext& context,
     size_t max_probes) {
@@ -486,7 +569,78 @@ absl::StatusOr<ResolvedProbes> ResolveCallProbes(
   std::map<std::string, std::vector<FunctionSymbol>> symbols;
   std::set<std::tuple<dev_t, ino_t, uint64_t>> probed;
   size_t skipped_ifuncs = 0;
+  // USDT: each file's notes, and each provider:name of a file once.
+  std::map<std::string, std::vector<UsdtNote>> usdt_notes;
+  std::set<std::tuple<dev_t, ino_t, std::string, std::string>> usdt_probed;
+  size_t usdt_probes = 0;
   for (const ProbeSpec& spec : specs) {
+    if (spec.usdt) {
+      const std::string what = absl::StrCat(
+          "usdt:", spec.library, ":",
+          spec.provider.empty() ? "" : spec.provider + ":", spec.glob);
+      ASSIGN_OR_RETURN(const std::string path,
+                       ResolveUsdtFile(spec.library, context));
+      if (!files.count(path)) {
+        ASSIGN_OR_RETURN(files[path], OpenElf(path));
+      }
+      const std::shared_ptr<OpenedFile>& file = files[path];
+      if (!usdt_notes.count(path)) {
+        ASSIGN_OR_RETURN(usdt_notes[path], ReadUsdtNotes(file->fd(), path));
+      }
+      const std::vector<UsdtNote>& notes = usdt_notes[path];
+      if (notes.empty()) {
+        return absl::NotFoundError(absl::StrCat(
+            what, ": ", path, " has no USDT probes (no .note.stapsdt)"));
+      }
+      struct stat st;
+      if (fstat(file->fd(), &st) != 0) return OpenError(errno, path);
+      // provider:name in the order of their first sites.
+      std::vector<CallProbe> matched;
+      std::map<std::pair<std::string, std::string>, size_t> index;
+      for (const UsdtNote& note : notes) {
+        if (!spec.provider.empty() &&
+            fnmatch(spec.provider.c_str(), note.provider.c_str(), 0) != 0) {
+          continue;
+        }
+        if (fnmatch(spec.glob.c_str(), note.name.c_str(), 0) != 0) continue;
+        const auto [it, added] =
+            index.insert({{note.provider, note.name}, matched.size()});
+        const bool python = IsPythonFunctionProbe(note.provider, note.name) &&
+                            UsdtArgCount(note) >= 2;
+        if (!added) {
+          // Every site must have the arguments the BPF side reads.
+          matched[it->second].python_function &= python;
+          continue;
+        }
+        CallProbe probe;
+        probe.file = file;
+        probe.offset = note.location;
+        probe.function = absl::StrCat(note.provider, ":", note.name);
+        probe.library = Basename(path);
+        probe.from_glob =
+            HasGlobChars(spec.glob) || HasGlobChars(spec.provider);
+        probe.usdt = true;
+        probe.provider = note.provider;
+        probe.name = note.name;
+        probe.python_function = python;
+        matched.push_back(std::move(probe));
+      }
+      if (matched.empty()) {
+        return absl::NotFoundError(
+            absl::StrCat(what, " matches no USDT probe in ", path, " (it has ",
+                         ProbeList(notes, 12), ")"));
+      }
+      for (CallProbe& probe : matched) {
+        if (!usdt_probed
+                 .insert({st.st_dev, st.st_ino, probe.provider, probe.name})
+                 .second) {
+          continue;
+        }
+        ++usdt_probes;
+        out.probes.push_back(std::move(probe));
+      }
+      continue;
+    }
     const std::string what = absl::StrCat(spec.library, ":", spec.glob);
     ASSIGN_OR_RETURN(const std::string path,
                      ResolveLibrary(spec.library, context));
@@ -547,10 +701,16 @@ absl::StatusOr<ResolvedProbes> ResolveCallProbes(
           {file, offset, f->name, Basename(path), HasGlobChars(spec.glob)});
     }
   }
-  if (out.probes.size() > max_probes) {
+  if (usdt_probes > kMaxUsdtProbes) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("the probes match ", out.probes.size(),
-                     " functions; at most ", max_probes, " per session"));
+        absl::StrCat("the probes match ", usdt_probes, " USDT probes; at most ",
+                     kMaxUsdtProbes, " per session"));
+  }
+  if (out.probes.size() > max_probes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the probes match ", out.probes.size() - usdt_probes, " functions",
+        usdt_probes ? absl::StrCat(" and ", usdt_probes, " USDT probes") : "",
+        "; at most ", max_probes, " per session"));
   }
   if (skipped_ifuncs > 0) {
     out.notes.push_back(absl::StrCat(

@@ -15,16 +15,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/probe_spec.h"
 
 namespace tracectl {
 
-struct ProbeSpec {
-  std::string library;  // "libc", "/usr/lib/x.so", "exe"
-  std::string glob;     // fnmatch(3) pattern on symbol names
-};
-
-// "LIB:GLOB". INVALID_ARGUMENT when malformed.
-absl::StatusOr<ProbeSpec> ParseProbeSpec(absl::string_view text);
+// At most this many USDT probes (provider:name in one file) per session.
+inline constexpr size_t kMaxUsdtProbes = 64;
 
 // An ELF file held open while its probes are attached: uprobes are placed
 // through /proc/self/fd/N, so they land on the very file whose symbols were
@@ -52,6 +48,15 @@ struct CallProbe {
   // Matched by a glob: a probe the kernel refuses is skipped (and said)
   // instead of failing the session.
   bool from_glob = false;
+  // A USDT probe: every site of provider:name in `file`, attached with
+  // libbpf's bpf_program__attach_usdt (`function` is "provider:name",
+  // `offset` the first site's).
+  bool usdt = false;
+  std::string provider;
+  std::string name;
+  // CPython's function__entry/function__return (filename, funcname,
+  // lineno): counted per Python function and file.
+  bool python_function = false;
 };
 
 struct ProbeContext {

@@ -36,6 +36,19 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
   std::vector<ProbeSpec> specs;
   for (const std::string& text : request.probes()) {
     ASSIGN_OR_RETURN(ProbeSpec spec, ParseProbeSpec(text));
+    // A USDT probe is a point in the code, not a function: no return to
+    // time, and the word at sp is no return address.
+    if (spec.usdt && request.latency()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--latency times functions from entry to return; ", text,
+          " is a USDT probe (a point, with no return): drop one of them"));
+    }
+    if (spec.usdt && request.by_caller()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--by-caller reads the return address at a function's entry; ", text,
+          " is a USDT probe (a point inside a function): drop one of "
+          "them"));
+    }
     specs.push_back(std::move(spec));
   }
   ASSIGN_OR_RETURN(Admission admission,
@@ -83,9 +96,26 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
   v1::CallsServerMessage started;
   started.mutable_started()->set_backend(services_.backend->name());
   std::string scope = filter.Describe();
+  const size_t usdt =
+      std::count_if(resolved->probes.begin(), resolved->probes.end(),
+                    [](const CallProbe& probe) { return probe.usdt; });
   const size_t attached = resolved->probes.size() - counter->Skipped().size();
-  absl::StrAppend(&scope, "; ", attached,
-                  attached == 1 ? " function" : " functions");
+  if (usdt == 0) {
+    absl::StrAppend(&scope, "; ", attached,
+                    attached == 1 ? " function" : " functions");
+  } else if (!counter->Skipped().empty()) {
+    // Skipped probes may be of either kind.
+    absl::StrAppend(&scope, "; ", attached,
+                    attached == 1 ? " probe" : " probes");
+  } else {
+    const size_t functions = attached - usdt;
+    if (functions > 0) {
+      absl::StrAppend(&scope, "; ", functions,
+                      functions == 1 ? " function" : " functions");
+    }
+    absl::StrAppend(&scope, "; ", usdt,
+                    usdt == 1 ? " USDT probe" : " USDT probes");
+  }
   if (filter.tgids.size() == 1 && filter.follow_children) {
     // The uprobes are the target's own (bpf_call_counter.h).
     resolved->notes.push_back("forked children not counted");

@@ -437,7 +437,8 @@ TEST_F(CallsTest, BadInputGetsOneLineAndNonZeroExit) {
       {"libc:", 2, "malformed probe"},
       {"libc:no_such_function_here*", 1, "matches no function"},
       {"libnosuchlib:f", 1, "unknown library libnosuchlib"},
-      {"usdt:python:function__return", 1, "USDT probes are not supported"},
+      {"usdt:exe:function__return", 1, "has no USDT probes"},
+      {"usdt:libc", 2, "malformed probe"},
       {"libc:*", 1, "functions; at most 1000 per session"},
   };
   for (const Case& c : cases) {
