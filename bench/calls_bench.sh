@@ -2,7 +2,9 @@
 # The cost of counting library calls: 200k malloc/free pairs (bench/
 # malloc_loop.c, through the PLT) untraced, under `tracectl calls -e
 # libc:malloc`, under bpftrace counting the same uprobe (the trap floor),
-# and under `ltrace -c -e malloc`, in one run (--latency adds a uretprobe), as ratios and per-call cost.
+# and under `ltrace -c -e malloc`, in one run, as ratios and per-call cost.
+# --latency adds a uretprobe; --by-caller looks up the mapping that holds
+# each call's return address.
 # The neighbour row times the untraced loop while a --pid session probes
 # libc:malloc in another process (a sleep): its breakpoints are that
 # process's only, so the neighbour should run at the untraced speed.
@@ -42,6 +44,8 @@ config "tracectl calls -e libc:malloc --comm malloc_loop" \
   'under_background_tracer build/bin/tracectl calls -e libc:malloc --comm malloc_loop'
 config "tracectl calls --latency -e libc:malloc --comm malloc_loop" \
   'under_background_tracer build/bin/tracectl calls --latency -e libc:malloc --comm malloc_loop'
+config "tracectl calls --by-caller -e libc:malloc --comm malloc_loop" \
+  'under_background_tracer build/bin/tracectl calls --by-caller -e libc:malloc --comm malloc_loop'
 config "tracectl calls -e libc:malloc -- loop (whole run)" \
   'timed build/bin/tracectl calls -e libc:malloc -- "$LOOP" "$N"'
 config "bpftrace uprobe count, comm filter (floor)" \

@@ -28,6 +28,9 @@ struct CallsOptions {
   bool latency = false;
   bool by_caller = false;
   bool list = false;
+  std::optional<std::string> sort;  // default: time with --latency, else calls
+  int top = 0;
+  CallsView view;  // from sort and top
   bool json = false;
   std::string output;  // -o
 };
@@ -37,15 +40,15 @@ void PrintSummary(const v1::CallsSummary& summary, const std::string& scope,
                   bool final) {
   FILE* out = output.stream();
   if (options.json) {
-    fputs(RenderCallsJson(summary, scope, final).c_str(), out);
+    fputs(RenderCallsJson(summary, scope, final, options.view).c_str(), out);
   } else {
     if (!final) fputs("---\n", out);
-    fputs(RenderCallsTable(summary, scope).c_str(), out);
+    fputs(RenderCallsTable(summary, scope, options.view).c_str(), out);
   }
   fflush(out);
 }
 
-int RunCalls(const GlobalOptions& given, const CallsOptions& options) {
+int RunCalls(const GlobalOptions& given, CallsOptions options) {
   // --list runs nothing: a command only names the program whose libraries
   // the probes resolve against.
   GlobalOptions global = given;
@@ -73,6 +76,20 @@ int RunCalls(const GlobalOptions& given, const CallsOptions& options) {
   request->set_latency(options.latency);
   request->set_by_caller(options.by_caller);
   request->set_list_only(options.list);
+  if (options.top < 0) return UsageError("--top must be 0 (every row) or more");
+  absl::StatusOr<SortKey> sort =
+      ParseSortKey(options.sort.value_or(options.latency ? "time" : "calls"));
+  if (!sort.ok()) return UsageError(std::string(sort.status().message()));
+  if (*sort == SortKey::kErrors) {
+    return UsageError("calls have no errors: sort by calls, time or name");
+  }
+  if (*sort == SortKey::kTime && !options.latency) {
+    return UsageError("--sort time needs -T/--latency: calls are not timed");
+  }
+  options.view = {*sort, options.top};
+  if (options.list && (options.sort || options.top != 0)) {
+    return UsageError("--list shows every match: no --sort or --top");
+  }
   if (options.list &&
       (options.latency || options.by_caller || options.interval)) {
     return UsageError(
@@ -145,6 +162,10 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
                 "also count each function's calls per calling file (the "
                 "executable or library holding the return address), like "
                 "latrace: which library calls which");
+  cmd->add_option("-S,--sort", o->sort,
+                  "sort by calls, time (with --latency) or name (default: "
+                  "time with --latency, else calls)");
+  cmd->add_option("-n,--top", o->top, "show only the first N rows (0: all)");
   cmd->add_flag("-l,--list", o->list,
                 "show the functions the probes match (library, function, file "
                 "offset) and attach nothing; with -- CMD, resolved for CMD "

@@ -1,6 +1,7 @@
 #include "client/calls_report.h"
 
 #include <algorithm>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -35,9 +36,39 @@ std::string UsdtJson(const v1::CallRow& row) {
   return out;
 }
 
+// The rows `view` selects, in its order; ties by function, then library.
+std::vector<const v1::CallRow*> ShownRows(const v1::CallsSummary& summary,
+                                          const CallsView& view) {
+  std::vector<const v1::CallRow*> rows;
+  for (const v1::CallRow& row : summary.rows()) rows.push_back(&row);
+  std::stable_sort(rows.begin(), rows.end(), [&](auto* a, auto* b) {
+    if (view.sort == SortKey::kCalls && a->calls() != b->calls()) {
+      return a->calls() > b->calls();
+    }
+    if (view.sort == SortKey::kTime && a->total_ns() != b->total_ns()) {
+      return a->total_ns() > b->total_ns();
+    }
+    if (view.sort != SortKey::kName) return false;  // stable: daemon's order
+    return std::tie(a->function(), a->library()) <
+           std::tie(b->function(), b->library());
+  });
+  return rows;
+}
+
+// The first `top` of `rows`, and a line saying how many were left out.
+std::string CutToTop(std::vector<const v1::CallRow*>& rows, int top) {
+  if (top <= 0 || rows.size() <= static_cast<size_t>(top)) return "";
+  const size_t hidden = rows.size() - top;
+  rows.resize(top);
+  return absl::StrCat("(", hidden,
+                      hidden == 1 ? " more function" : " more functions",
+                      " not shown: --top ", top, ")\n");
+}
+
 // With by_caller, which file made how many calls of which function (latrace's
 // question), most first; then what was lost.
-std::string CallersAndDrops(const v1::CallsSummary& summary) {
+std::string CallersAndDrops(const v1::CallsSummary& summary,
+                            const std::vector<const v1::CallRow*>& rows) {
   std::string out;
   if (summary.by_caller()) {
     struct Line {
@@ -45,7 +76,8 @@ std::string CallersAndDrops(const v1::CallsSummary& summary) {
       std::string text;
     };
     std::vector<Line> lines;
-    for (const v1::CallRow& row : summary.rows()) {
+    for (const v1::CallRow* shown : rows) {
+      const v1::CallRow& row = *shown;
       for (const v1::CallerCount& caller : row.callers()) {
         lines.push_back(
             {caller.calls(), absl::StrCat(caller.executable() ? "exe " : "",
@@ -85,7 +117,8 @@ std::string CallersJson(const v1::CallRow& row) {
 
 // ltrace -c's columns, and the tail of the distribution.
 std::string RenderLatencyTable(const v1::CallsSummary& summary,
-                               const std::string& scope, uint64_t calls) {
+                               const std::string& scope, uint64_t calls,
+                               const CallsView& view) {
   uint64_t total_ns = 0;
   size_t function_width = 8;
   for (const v1::CallRow& row : summary.rows()) {
@@ -103,12 +136,8 @@ std::string RenderLatencyTable(const v1::CallsSummary& summary,
                       "calls", function_width, "function", "library"));
   const std::string rule(6 + 11 * 2 + 11 * 4 + 2 + function_width + 12, '-');
   absl::StrAppend(&out, rule, "\n");
-  std::vector<const v1::CallRow*> rows;
-  for (const v1::CallRow& row : summary.rows()) rows.push_back(&row);
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const v1::CallRow* a, const v1::CallRow* b) {
-                     return a->total_ns() > b->total_ns();
-                   });
+  std::vector<const v1::CallRow*> rows = ShownRows(summary, view);
+  const std::string cut = CutToTop(rows, view.top);
   for (const v1::CallRow* row : rows) {
     const double percent =
         total_ns ? 100.0 * static_cast<double>(row->total_ns()) / total_ns
@@ -125,11 +154,11 @@ std::string RenderLatencyTable(const v1::CallsSummary& summary,
                         Escaped(row->function()), Escaped(row->library())));
   }
   absl::StrAppend(
-      &out, rule, "\n",
+      &out, cut, rule, "\n",
       absl::StrFormat("%6.2f %11.6f %11s %10s %10s %10s %10d  "
                       "total\n",
                       100.0, total_ns / 1e9, "", "", "", "", calls));
-  absl::StrAppend(&out, CallersAndDrops(summary));
+  absl::StrAppend(&out, CallersAndDrops(summary, rows));
   return out;
 }
 
@@ -161,7 +190,7 @@ std::string RenderCallsList(const v1::CallsSummary& summary,
 }  // namespace
 
 std::string RenderCallsTable(const v1::CallsSummary& summary,
-                             const std::string& scope) {
+                             const std::string& scope, const CallsView& view) {
   if (summary.list_only()) return RenderCallsList(summary, scope);
   size_t function_width = 8;
   uint64_t total = 0;
@@ -170,7 +199,7 @@ std::string RenderCallsTable(const v1::CallsSummary& summary,
     total += row.calls();
   }
   function_width = std::min<size_t>(function_width, 60);
-  if (summary.latency()) return RenderLatencyTable(summary, scope, total);
+  if (summary.latency()) return RenderLatencyTable(summary, scope, total, view);
   std::string out = absl::StrFormat("Calls (%s), %.3f s\n", Escaped(scope),
                                     summary.elapsed_seconds());
   absl::StrAppend(&out,
@@ -178,23 +207,29 @@ std::string RenderCallsTable(const v1::CallsSummary& summary,
                                   function_width, "function", "library"));
   const std::string rule(6 + 1 + 12 + 2 + function_width + 2 + 12, '-');
   absl::StrAppend(&out, rule, "\n");
-  for (const v1::CallRow& row : summary.rows()) {
-    const double percent = total ? 100.0 * row.calls() / total : 0.0;
+  std::vector<const v1::CallRow*> rows = ShownRows(summary, view);
+  const std::string cut = CutToTop(rows, view.top);
+  for (const v1::CallRow* row : rows) {
+    const double percent = total ? 100.0 * row->calls() / total : 0.0;
     absl::StrAppend(
-        &out, absl::StrFormat("%6.2f %12d  %-*s  %s\n", percent, row.calls(),
-                              function_width, FunctionLabel(row),
-                              Escaped(row.library())));
+        &out, absl::StrFormat("%6.2f %12d  %-*s  %s\n", percent, row->calls(),
+                              function_width, FunctionLabel(*row),
+                              Escaped(row->library())));
   }
-  absl::StrAppend(&out, rule, "\n",
+  absl::StrAppend(&out, cut, rule, "\n",
                   absl::StrFormat("%6.2f %12d  total\n", 100.0, total));
-  absl::StrAppend(&out, CallersAndDrops(summary));
+  absl::StrAppend(&out, CallersAndDrops(summary, rows));
   return out;
 }
 
 std::string RenderCallsJson(const v1::CallsSummary& summary,
-                            const std::string& scope, bool final) {
+                            const std::string& scope, bool final,
+                            const CallsView& view) {
+  std::vector<const v1::CallRow*> shown = ShownRows(summary, view);
+  CutToTop(shown, view.top);
   std::vector<std::string> rows;
-  for (const v1::CallRow& row : summary.rows()) {
+  for (const v1::CallRow* shown_row : shown) {
+    const v1::CallRow& row = *shown_row;
     rows.push_back(absl::StrCat(
         "{\"function\":", JsonString(row.function()),
         ",\"library\":", JsonString(row.library()), ",\"calls\":", row.calls(),

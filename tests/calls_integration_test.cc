@@ -401,6 +401,34 @@ TEST_F(CallsTest, StrippedProgramUsesItsDebugFile) {
       << gone.err;
 }
 
+// --top cuts the table (totals stay every row's), --sort orders it.
+TEST_F(CallsTest, TopAndSortChooseTheRowsShown) {
+  RunResult top = RunTracectl({"calls", "--top", "1", "-e", "libc:getenv", "-e",
+                               "libm:frexp", "--", Helper(), "100"});
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_EQ(CountMatching(top.out, "^ 75\\.00 +300  frexp +libm\\.so\\.6$"), 1)
+      << top.out;
+  EXPECT_EQ(CountMatching(top.out, "getenv"), 0) << top.out;
+  EXPECT_EQ(
+      CountMatching(top.out, "^\\(1 more function not shown: --top 1\\)$"), 1)
+      << top.out;
+  EXPECT_EQ(CountMatching(top.out, "^100\\.00 +400  total$"), 1) << top.out;
+
+  RunResult json =
+      RunTracectl({"calls", "--json", "--sort", "name", "--top", "1", "-e",
+                   "libm:frexp", "-e", "libc:getenv", "--", Helper(), "10"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(CallsOf(json.out, "frexp"), 30) << json.out;
+  EXPECT_EQ(CallsOf(json.out, "getenv"), -1) << json.out;
+
+  for (const char* key : {"time", "errors", "bogus"}) {
+    RunResult bad = RunTracectl(
+        {"calls", "--sort", key, "-e", "libc:getenv", "--", Helper(), "1"});
+    EXPECT_EQ(bad.exit_code, 2) << key << ": " << bad.err;
+    EXPECT_EQ(Lines(bad.err).size(), 1u) << bad.err;
+  }
+}
+
 TEST_F(CallsTest, KilledClientLeavesNoUprobeBehind) {
   auto target = Process::Start({Helper(), "1", "pause"}, {.stdin_pipe = true});
   ASSERT_TRUE(target->WaitForOutput("ready"));
