@@ -76,6 +76,9 @@ int RunCalls(const GlobalOptions& given, CallsOptions options) {
   request->set_latency(options.latency);
   request->set_by_caller(options.by_caller);
   request->set_list_only(options.list);
+  // -f: for calls, children are counted only when asked (the breakpoints
+  // then trap in every process running the probed code).
+  request->set_children(options.target.follow);
   if (options.top < 0) return UsageError("--top must be 0 (every row) or more");
   absl::StatusOr<SortKey> sort =
       ParseSortKey(options.sort.value_or(options.latency ? "time" : "calls"));
@@ -176,8 +179,10 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
       "LIB is a shared object by name prefix (libc, libm), a path, or exe. "
       "With --pid, names resolve against what the process maps; otherwise "
       "in the standard library directories. With one target process the "
-      "breakpoints are placed in that process only (its forked children are "
-      "not counted yet); system-wide, --comm and --uid sessions trap in "
+      "breakpoints are placed in that process only, and its forked children "
+      "are not counted; -f counts them, placing the breakpoints in every "
+      "process and counting the target's family; system-wide, --comm and --uid "
+      "sessions trap in "
       "every process that runs the probed code, and count only the selected "
       "ones. IFUNC symbols (libc's strlen) count the implementation this CPU "
       "selects, for libraries tracectld has loaded itself (libc, libm), and "

@@ -40,6 +40,9 @@ struct CallCountSettings {
   // Also count each probe's calls per calling file (from the return
   // address at entry).
   bool by_caller = false;
+  // With a single target process: place the probes in every process (its
+  // children included, the task filter choosing), not in its own only.
+  bool children = false;
 };
 
 // Counts system calls from creation until Finish (or destruction).

@@ -93,7 +93,11 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   }
   // A uprobe with a pid is a breakpoint in that process only: the rest of
   // the host does not trap.
-  const pid_t pid = filter.tgids.size() == 1 ? filter.tgids[0] : -1;
+  // A child inherits the breakpoints at fork, but the kernel then removes
+  // them from it as not the pid's: counting children takes probes placed
+  // everywhere (settings.children).
+  const pid_t pid =
+      filter.tgids.size() == 1 && !settings.children ? filter.tgids[0] : -1;
   for (size_t i = 0; i < session->probes_.size(); ++i) {
     const CallProbe& probe = session->probes_[i];
     bpf_link* link = nullptr;

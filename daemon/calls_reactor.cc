@@ -81,6 +81,7 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
   CallCountSettings settings;
   settings.latency = request.latency();
   settings.by_caller = request.by_caller();
+  settings.children = request.children();
   ASSIGN_OR_RETURN(
       std::unique_ptr<CallCounter> counter,
       services_.backend->CountCalls(filter, resolved->probes, settings));
@@ -117,8 +118,13 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
                     usdt == 1 ? " USDT probe" : " USDT probes");
   }
   if (filter.tgids.size() == 1 && filter.follow_children) {
-    // The uprobes are the target's own (bpf_call_counter.h).
-    resolved->notes.push_back("forked children not counted");
+    // The uprobes are the target's own (bpf_call_counter.cc), unless the
+    // caller asked for its children.
+    resolved->notes.push_back(
+        request.children()
+            ? "forked children counted: every process running the probed "
+              "code traps"
+            : "forked children not counted (-f counts them)");
   }
   if (!resolved->notes.empty()) {
     absl::StrAppend(&scope, "; ", absl::StrJoin(resolved->notes, "; "));

@@ -429,6 +429,43 @@ TEST_F(CallsTest, TopAndSortChooseTheRowsShown) {
   }
 }
 
+// A child inherits its parent's breakpoints at fork, and the kernel takes
+// them out of it as not the target's: without -f the children of a shell
+// count nothing; with -f (probes everywhere, the task filter choosing) every
+// call of the family counts, and nothing of a process outside it.
+TEST_F(CallsTest, ForkedChildrenCountWithFollow) {
+  const std::string script = Helper() + " 100; " + Helper() + " 200; true";
+  RunResult own = RunTracectl(
+      {"calls", "--json", "-e", "libm:frexp", "--", "/bin/sh", "-c", script});
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_EQ(CallsOf(own.out, "frexp"), 0) << own.out;
+  EXPECT_NE(own.out.find("forked children not counted (-f counts them)"),
+            std::string::npos)
+      << own.out;
+
+  // An outsider makes its 3000 calls while the family's session traps
+  // everywhere.
+  auto outsider =
+      Process::Start({Helper(), "1000", "pause"}, {.stdin_pipe = true});
+  ASSERT_TRUE(outsider->WaitForOutput("ready"));
+  const int links = CountBpfLinks();
+  auto family =
+      Process::Start(Tracectl({"calls", "--json", "-f", "-e", "libm:frexp",
+                               "--", "/bin/sh", "-c", script + "; sleep 1"}));
+  for (int i = 0; i < 500 && CountBpfLinks() < links + 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(CountBpfLinks(), links + 1) << "the session did not start";
+  outsider->WriteStdin("\n");
+  ASSERT_TRUE(outsider->WaitForOutput("done"));
+  RunResult r = family->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CallsOf(r.out, "frexp"), 900) << r.out;
+  EXPECT_NE(r.out.find("forked children counted"), std::string::npos) << r.out;
+  outsider->WriteStdin("\n");
+  outsider->Wait();
+}
+
 TEST_F(CallsTest, KilledClientLeavesNoUprobeBehind) {
   auto target = Process::Start({Helper(), "1", "pause"}, {.stdin_pipe = true});
   ASSERT_TRUE(target->WaitForOutput("ready"));
