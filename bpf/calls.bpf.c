@@ -176,6 +176,21 @@ static __always_inline void count_caller(struct pt_regs *ctx,
 	record_caller_name(&lookup.key, lookup.file);
 }
 
+/* The row of a call of a selected task, or NULL (a cookie without a row is
+ * counted as a drop). */
+static __always_inline struct call_stats *selected_row(struct task_struct *task,
+							__u32 row)
+{
+	struct call_stats *st;
+
+	if (!task_selected(task, bpf_get_current_pid_tgid() >> 32))
+		return NULL;
+	st = bpf_map_lookup_elem(&stats, &row);
+	if (!st)
+		count_drop(CALLS_DROP_BAD_COOKIE);
+	return st;
+}
+
 SEC("uprobe")
 int count_call(struct pt_regs *ctx)
 {
@@ -185,13 +200,9 @@ int count_call(struct pt_regs *ctx)
 	struct call_stats *st;
 	__u32 depth;
 
-	if (!task_selected(task, bpf_get_current_pid_tgid() >> 32))
+	st = selected_row(task, row);
+	if (!st)
 		return 0;
-	st = bpf_map_lookup_elem(&stats, &row);
-	if (!st) {
-		count_drop(CALLS_DROP_BAD_COOKIE);
-		return 0;
-	}
 	st->calls++;
 	if (by_caller)
 		count_caller(ctx, task, row);
@@ -319,13 +330,9 @@ int count_usdt(struct pt_regs *ctx)
 	__u32 row = cookie & USDT_COOKIE_ROW_MASK;
 	struct call_stats *st;
 
-	if (!task_selected(task, bpf_get_current_pid_tgid() >> 32))
+	st = selected_row(task, row);
+	if (!st)
 		return 0;
-	st = bpf_map_lookup_elem(&stats, &row);
-	if (!st) {
-		count_drop(CALLS_DROP_BAD_COOKIE);
-		return 0;
-	}
 	st->calls++;
 	if (cookie & USDT_COOKIE_PYTHON_FUNCTION)
 		count_python_function(ctx, row);

@@ -52,6 +52,43 @@ std::string CallerName(const caller_key& key, int names_fd) {
   return name;
 }
 
+// A row naming `probe`, with its calls.
+v1::CallRow* AddProbeRow(v1::CallsSummary& summary, const CallProbe& probe,
+                         uint64_t calls) {
+  v1::CallRow* r = summary.add_rows();
+  r->set_function(probe.function);
+  r->set_library(probe.library);
+  r->set_calls(calls);
+  r->set_usdt(probe.usdt);
+  r->set_path(probe.file->path());
+  r->set_offset(probe.offset);
+  return r;
+}
+
+// Calls `visit(key, count)` for each key of the per-CPU hash `fd` of u64
+// counts, summed over CPUs. Rows are only ever added to these maps, so the
+// walk sees every key that was there when it began; it stops after
+// `max_keys` (the map's size).
+template <typename Key, typename Visit>
+absl::Status ForEachPerCpuCount(int fd, int max_keys, Visit visit) {
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return LibbpfError("counting CPUs", ncpus);
+  std::vector<uint64_t> per_cpu(ncpus);
+  Key key{};
+  Key next{};
+  const Key* previous = nullptr;
+  for (int seen = 0; seen < max_keys; ++seen) {
+    if (bpf_map_get_next_key(fd, previous, &next) != 0) break;
+    key = next;
+    previous = &key;
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
+    uint64_t count = 0;
+    for (uint64_t c : per_cpu) count += c;
+    visit(key, count);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
@@ -220,11 +257,7 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
       continue;
     }
     row_index[row] = summary.rows_size();
-    v1::CallRow* r = summary.add_rows();
-    r->set_function(probe.function);
-    r->set_library(probe.library);
-    r->set_calls(sum.calls);
-    r->set_usdt(probe.usdt);
+    v1::CallRow* r = AddProbeRow(summary, probe, sum.calls);
     if (latency_) {
       r->set_timed(sum.timed);
       r->set_total_ns(sum.total_ns);
@@ -235,8 +268,6 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
       while (!hist.empty() && hist.back() == 0) hist.pop_back();
       for (uint64_t count : hist) r->add_histogram(count);
     }
-    r->set_path(probe.file->path());
-    r->set_offset(probe.offset);
   }
   if (!python_calls.empty()) {
     RETURN_IF_ERROR(AddPythonFunctions(summary, python_calls));
@@ -258,79 +289,38 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
 absl::Status BpfCallCounter::AddPythonFunctions(
     v1::CallsSummary& summary,
     const std::map<uint32_t, uint64_t>& probe_calls) {
-  const int ncpus = libbpf_num_possible_cpus();
-  if (ncpus <= 0) return LibbpfError("counting CPUs", ncpus);
-  const int fd = bpf_map__fd(skel_->maps.py_functions);
-  std::vector<uint64_t> per_cpu(ncpus);
   std::map<uint32_t, int> rows_of_probe;
-  py_function_key key{};
-  py_function_key next{};
-  const py_function_key* previous = nullptr;
-  // As AddCallers: rows are only added, the walk is bounded by the map.
-  for (int seen = 0; seen < MAX_PY_FUNCTION_ROWS; ++seen) {
-    if (bpf_map_get_next_key(fd, previous, &next) != 0) break;
-    key = next;
-    previous = &key;
-    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) continue;
-    if (!probe_calls.count(key.row)) continue;
-    uint64_t calls = 0;
-    for (uint64_t count : per_cpu) calls += count;
-    const CallProbe& probe = probes_[key.row];
-    v1::CallRow* r = summary.add_rows();
-    r->set_function(probe.function);
-    r->set_library(probe.library);
-    r->set_calls(calls);
-    r->set_path(probe.file->path());
-    r->set_offset(probe.offset);
-    r->set_usdt(true);
-    r->set_python_function(KeyString(key.function, sizeof(key.function)));
-    r->set_python_file(KeyString(key.file, sizeof(key.file)));
-    r->set_name_cut(key.cut != 0);
-    ++rows_of_probe[key.row];
-  }
+  RETURN_IF_ERROR(ForEachPerCpuCount<py_function_key>(
+      bpf_map__fd(skel_->maps.py_functions), MAX_PY_FUNCTION_ROWS,
+      [&](const py_function_key& key, uint64_t calls) {
+        if (!probe_calls.count(key.row)) return;
+        v1::CallRow* r = AddProbeRow(summary, probes_[key.row], calls);
+        r->set_python_function(KeyString(key.function, sizeof(key.function)));
+        r->set_python_file(KeyString(key.file, sizeof(key.file)));
+        r->set_name_cut(key.cut != 0);
+        ++rows_of_probe[key.row];
+      }));
   // A probe that counted no Python function still shows, with its calls.
   for (const auto& [row, calls] : probe_calls) {
-    if (rows_of_probe.count(row)) continue;
-    const CallProbe& probe = probes_[row];
-    v1::CallRow* r = summary.add_rows();
-    r->set_function(probe.function);
-    r->set_library(probe.library);
-    r->set_calls(calls);
-    r->set_path(probe.file->path());
-    r->set_offset(probe.offset);
-    r->set_usdt(true);
+    if (!rows_of_probe.count(row)) AddProbeRow(summary, probes_[row], calls);
   }
   return absl::OkStatus();
 }
 
 absl::Status BpfCallCounter::AddCallers(v1::CallsSummary& summary,
                                         const std::vector<int>& row_index) {
-  const int ncpus = libbpf_num_possible_cpus();
-  if (ncpus <= 0) return LibbpfError("counting CPUs", ncpus);
-  const int calls_fd = bpf_map__fd(skel_->maps.caller_calls);
   const int names_fd = bpf_map__fd(skel_->maps.caller_names);
-  std::vector<uint64_t> per_cpu(ncpus);
-  caller_key key{};
-  caller_key next{};
-  const caller_key* previous = nullptr;
-  // A per-CPU hash never loses a key while it is walked (rows are only
-  // added), so the walk sees every row that existed when it began; the
-  // map holds at most MAX_CALLER_ROWS keys.
-  for (int seen = 0; seen < MAX_CALLER_ROWS; ++seen) {
-    if (bpf_map_get_next_key(calls_fd, previous, &next) != 0) break;
-    key = next;
-    previous = &key;
-    if (bpf_map_lookup_elem(calls_fd, &key, per_cpu.data()) != 0) continue;
-    uint64_t calls = 0;
-    for (uint64_t count : per_cpu) calls += count;
-    const uint32_t row = key.row & ~CALLER_FROM_EXE;
-    if (row >= row_index.size() || row_index[row] < 0) continue;
-    v1::CallerCount* caller =
-        summary.mutable_rows(row_index[row])->add_callers();
-    caller->set_module(CallerName(key, names_fd));
-    caller->set_calls(calls);
-    caller->set_executable((key.row & CALLER_FROM_EXE) != 0);
-  }
+  RETURN_IF_ERROR(ForEachPerCpuCount<caller_key>(
+      bpf_map__fd(skel_->maps.caller_calls), MAX_CALLER_ROWS,
+      [&](const caller_key& key, uint64_t calls) {
+        const uint32_t row = key.row & ~CALLER_FROM_EXE;
+        if (row >= row_index.size() || row_index[row] < 0) return;
+        v1::CallerCount* caller =
+            summary.mutable_rows(row_index[row])->add_callers();
+        caller->set_module(CallerName(key, names_fd));
+        caller->set_calls(calls);
+        caller->set_executable((key.row & CALLER_FROM_EXE) != 0);
+      }));
   for (v1::CallRow& row : *summary.mutable_rows()) {
     std::stable_sort(row.mutable_callers()->begin(),
                      row.mutable_callers()->end(),
