@@ -105,6 +105,12 @@ int RunCalls(const GlobalOptions& given, CallsOptions options) {
     // The daemon resolves libraries for the program about to run, not for
     // the held process (still tracectl).
     absl::StatusOr<std::string> path = FindExecutable(given.command[0]);
+    if (!path.ok() && options.list) {
+      // What running it would have said (the launcher's 127).
+      fprintf(stderr, "tracectl: %s\n",
+              std::string(path.status().message()).c_str());
+      return 127;
+    }
     if (path.ok()) {
       char resolved[4096];
       request->set_program(realpath(path->c_str(), resolved) != nullptr
@@ -152,6 +158,12 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
       "--pid, [--] CMD [ARGS...], or system-wide");
   auto o = std::make_shared<CallsOptions>();
   AddTargetOptions(cmd, &o->target);
+  // For calls, -f is not implied by a command: it places the probes in
+  // every process (see the footer).
+  cmd->get_option("-f")->description(
+      "also count the calls of the processes the target (--pid or a "
+      "command) forks: the breakpoints are then placed in every process "
+      "that runs the probed code, and the target's family is counted");
   cmd->add_option("-e,--probe", o->probes,
                   "LIB:FUNCTION_GLOB, e.g. libc:getenv, 'libm:frexp*', "
                   "exe:main, /path/lib.so:f; or usdt:LIB:[PROVIDER:]NAME, "
@@ -178,7 +190,9 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
   cmd->footer(
       "LIB is a shared object by name prefix (libc, libm), a path, or exe. "
       "With --pid, names resolve against what the process maps; otherwise "
-      "in the standard library directories. With one target process the "
+      "as the dynamic linker finds them (ld.so.cache, then the standard "
+      "library directories). C++ names match demangled too; a stripped "
+      "file's functions come from its debug file. With one target process the "
       "breakpoints are placed in that process only, and its forked children "
       "are not counted; -f counts them, placing the breakpoints in every "
       "process and counting the target's family; system-wide, --comm and --uid "

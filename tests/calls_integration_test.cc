@@ -301,6 +301,12 @@ TEST_F(CallsTest, ListShowsWhatProbesMatchWithoutAttaching) {
   RunResult bad =
       RunTracectl({"calls", "--list", "--latency", "-e", "libc:getenv"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  RunResult missing = RunTracectl(
+      {"calls", "--list", "-e", "libc:getenv", "--", "/no/such/program"});
+  EXPECT_EQ(missing.exit_code, 127) << missing.err;
+  EXPECT_NE(missing.err.find("command not found: /no/such/program"),
+            std::string::npos)
+      << missing.err;
 }
 
 // A library the dynamic linker finds through its cache (a directory of
