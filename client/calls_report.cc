@@ -36,7 +36,8 @@ std::string UsdtJson(const v1::CallRow& row) {
   return out;
 }
 
-// The rows `view` selects, in its order; ties by function, then library.
+// The rows `view` selects, in its order (by name: function, Python function,
+// library); ties keep the daemon's order.
 std::vector<const v1::CallRow*> ShownRows(const v1::CallsSummary& summary,
                                           const CallsView& view) {
   std::vector<const v1::CallRow*> rows;
@@ -49,8 +50,8 @@ std::vector<const v1::CallRow*> ShownRows(const v1::CallsSummary& summary,
       return a->total_ns() > b->total_ns();
     }
     if (view.sort != SortKey::kName) return false;  // stable: daemon's order
-    return std::tie(a->function(), a->library()) <
-           std::tie(b->function(), b->library());
+    return std::tie(a->function(), a->python_function(), a->library()) <
+           std::tie(b->function(), b->python_function(), b->library());
   });
   return rows;
 }

@@ -143,9 +143,19 @@ absl::Status CallsReactor::List(const ProbeContext& context,
       !context.program.empty() ? absl::StrCat("resolved for ", context.program)
       : context.pid > 0 ? absl::StrCat("resolved in process ", context.pid)
                         : std::string("resolved as the dynamic linker would");
-  absl::StrAppend(&scope, "; ", resolved.probes.size(),
-                  resolved.probes.size() == 1 ? " function" : " functions",
-                  ", not attached");
+  const size_t usdt =
+      std::count_if(resolved.probes.begin(), resolved.probes.end(),
+                    [](const CallProbe& probe) { return probe.usdt; });
+  const size_t functions = resolved.probes.size() - usdt;
+  if (functions > 0 || usdt == 0) {
+    absl::StrAppend(&scope, "; ", functions,
+                    functions == 1 ? " function" : " functions");
+  }
+  if (usdt > 0) {
+    absl::StrAppend(&scope, "; ", usdt,
+                    usdt == 1 ? " USDT probe" : " USDT probes");
+  }
+  absl::StrAppend(&scope, ", not attached");
   if (!resolved.notes.empty()) {
     absl::StrAppend(&scope, "; ", absl::StrJoin(resolved.notes, "; "));
   }

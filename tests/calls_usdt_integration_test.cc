@@ -166,6 +166,18 @@ TEST_F(CallsUsdtTest, ProviderPathAndPlainProbe) {
   EXPECT_EQ(counts[1] - counts[0], 10);
 }
 
+// --list names USDT probes too, resolved for the program, without running it.
+TEST_F(CallsUsdtTest, ListNamesTheProbesWithoutRunning) {
+  RunResult r = RunTracectl({"calls", "--list", "-e", "usdt:python:gc__*", "--",
+                             kPython, "-c", "raise SystemExit(3)"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.out, "^python3\\.11:python:gc__(start|done) +0x"),
+            2)
+      << r.out;
+  EXPECT_NE(r.out.find("2 USDT probes, not attached"), std::string::npos)
+      << r.out;
+}
+
 TEST_F(CallsUsdtTest, UnprivilegedCallerCountsItsOwnPython) {
   const std::string script = TickScript(321);
   RunResult r =
