@@ -2,7 +2,6 @@
 // uprobes, like ltrace -c.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>

@@ -30,6 +30,7 @@
 #include "common/elf_names.h"
 #include "common/escape.h"
 #include "daemon/ld_cache.h"
+#include "daemon/python/elf_symbols.h"
 #include "daemon/status_macros.h"
 #include "daemon/usdt_notes.h"
 
@@ -113,6 +114,29 @@ absl::StatusOr<std::vector<std::string>> MappedFiles(pid_t pid,
   return found;
 }
 
+// The regular ELF files (executable ones, with `executable`) among `paths`,
+// in their order, each file (inode) once.
+std::vector<std::string> DistinctElfFiles(const std::vector<std::string>& paths,
+                                          bool executable) {
+  std::vector<std::string> found;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  for (const std::string& path : paths) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        (executable && (st.st_mode & 0111) == 0)) {
+      continue;
+    }
+    char magic[4];
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    const bool elf =
+        fd >= 0 && pread(fd, magic, 4, 0) == 4 && memcmp(magic, ELFMAG, 4) == 0;
+    if (fd >= 0) close(fd);
+    if (!elf || !seen.insert({st.st_dev, st.st_ino}).second) continue;
+    found.push_back(path);
+  }
+  return found;
+}
+
 // ELF shared objects named `prefix` that the dynamic linker would find:
 // those of its cache (ld.so.cache), then of the standard directories, each
 // file (inode) once.
@@ -137,20 +161,32 @@ std::vector<std::string> LinkerFiles(const std::string& prefix) {
       paths.push_back(absl::StrCat(dir, "/", name));
     }
   }
-  std::vector<std::string> found;
-  std::set<std::pair<dev_t, ino_t>> seen;
-  for (const std::string& path : paths) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    char magic[4];
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    const bool elf =
-        fd >= 0 && pread(fd, magic, 4, 0) == 4 && memcmp(magic, ELFMAG, 4) == 0;
-    if (fd >= 0) close(fd);
-    if (!elf || !seen.insert({st.st_dev, st.st_ino}).second) continue;
-    found.push_back(path);
+  return DistinctElfFiles(paths, /*executable=*/false);
+}
+
+// The executable `/proc/PID/exe` links to.
+absl::StatusOr<std::string> ProcessExe(pid_t pid) {
+  char target[4096];
+  const std::string link = absl::StrCat("/proc/", pid, "/exe");
+  const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+  if (n < 0) return OpenError(errno, link);
+  return std::string(target, n);
+}
+
+// The one file of `candidates` (found for `lib`), or why not.
+absl::StatusOr<std::string> OneLibrary(
+    const std::string& lib, const std::vector<std::string>& candidates) {
+  if (candidates.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "unknown library ", lib, ": no such shared object in ld.so.cache or ",
+        absl::StrJoin(StandardLibraryDirs(), ", ")));
   }
-  return found;
+  if (candidates.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "library ", lib, " is ambiguous: ", absl::StrJoin(candidates, ", "),
+        "; name one by path"));
+  }
+  return candidates[0];
 }
 
 // The one file `lib` names for this context.
@@ -158,13 +194,7 @@ absl::StatusOr<std::string> ResolveLibrary(const std::string& lib,
                                            const ProbeContext& context) {
   if (lib == "exe") {
     if (!context.program.empty()) return context.program;
-    if (context.pid > 0) {
-      char target[4096];
-      const std::string link = absl::StrCat("/proc/", context.pid, "/exe");
-      const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
-      if (n < 0) return OpenError(errno, link);
-      return std::string(target, n);
-    }
+    if (context.pid > 0) return ProcessExe(context.pid);
     return absl::InvalidArgumentError(
         "`exe` needs a program: --pid PID or -- CMD");
   }
@@ -178,17 +208,7 @@ absl::StatusOr<std::string> ResolveLibrary(const std::string& lib,
   }
   if (candidates.empty() && lib.find('/') != std::string::npos) return lib;
   if (candidates.empty()) candidates = LinkerFiles(lib);
-  if (candidates.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "unknown library ", lib, ": no such shared object in ld.so.cache or ",
-        absl::StrJoin(StandardLibraryDirs(), ", ")));
-  }
-  if (candidates.size() > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "library ", lib, " is ambiguous: ", absl::StrJoin(candidates, ", "),
-        "; name one by path"));
-  }
-  return candidates[0];
+  return OneLibrary(lib, candidates);
 }
 
 struct FunctionSymbol {
@@ -296,21 +316,12 @@ std::string BuildId(Elf* elf) {
 
 // The file name in `elf`'s .gnu_debuglink, or empty.
 std::string DebugLink(Elf* elf) {
-  size_t names = 0;
-  if (elf_getshdrstrndx(elf, &names) != 0) return "";
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr) continue;
-    const char* name = elf_strptr(elf, names, shdr.sh_name);
-    if (name == nullptr || strcmp(name, ".gnu_debuglink") != 0) continue;
-    Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr || data->d_buf == nullptr) return "";
-    const char* text = static_cast<const char*>(data->d_buf);
-    return std::string(text,
-                       strnlen(text, std::min<size_t>(data->d_size, 255)));
-  }
-  return "";
+  GElf_Shdr shdr;
+  Elf_Scn* scn = FindSection(elf, ".gnu_debuglink", SHT_NULL, &shdr);
+  Elf_Data* data = scn == nullptr ? nullptr : elf_getdata(scn, nullptr);
+  if (data == nullptr || data->d_buf == nullptr) return "";
+  const char* text = static_cast<const char*>(data->d_buf);
+  return std::string(text, strnlen(text, std::min<size_t>(data->d_size, 255)));
 }
 
 // The defined functions of .symtab and .dynsym, with file offsets; for a
@@ -438,8 +449,7 @@ absl::StatusOr<uint64_t> IfuncImplementationOffset(const struct stat& file,
 // ELF executables in the standard program directories whose name starts
 // with `prefix` ("python" names python3.11), each file (inode) once.
 std::vector<std::string> StandardPrograms(const std::string& prefix) {
-  std::vector<std::string> found;
-  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<std::string> paths;
   for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"}) {
     DIR* d = opendir(dir);
     if (d == nullptr) continue;
@@ -454,23 +464,10 @@ std::vector<std::string> StandardPrograms(const std::string& prefix) {
       // The file itself, not a link to it (python3 -> python3.11).
       char real[PATH_MAX];
       const std::string link = absl::StrCat(dir, "/", name);
-      if (realpath(link.c_str(), real) == nullptr) continue;
-      const std::string path = real;
-      struct stat st;
-      if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-          (st.st_mode & 0111) == 0) {
-        continue;
-      }
-      char magic[4];
-      const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      const bool elf = fd >= 0 && pread(fd, magic, 4, 0) == 4 &&
-                       memcmp(magic, ELFMAG, 4) == 0;
-      if (fd >= 0) close(fd);
-      if (!elf || !seen.insert({st.st_dev, st.st_ino}).second) continue;
-      found.push_back(path);
+      if (realpath(link.c_str(), real) != nullptr) paths.push_back(real);
     }
   }
-  return found;
+  return DistinctElfFiles(paths, /*executable=*/true);
 }
 
 // The file whose USDT probes `lib` names: as for functions ("exe", a path,
@@ -490,15 +487,15 @@ absl::StatusOr<std::string> ResolveUsdtFile(const std::string& lib,
     return ResolveLibrary(lib, context);
   }
   if (context.pid > 0) {
-    char target[4096];
-    const std::string link = absl::StrCat("/proc/", context.pid, "/exe");
-    const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
-    if (n < 0) return OpenError(errno, link);
-    const std::string exe(target, n);
+    ASSIGN_OR_RETURN(const std::string exe, ProcessExe(context.pid));
     if (absl::StartsWith(Basename(exe), lib)) return exe;
     return ResolveLibrary(lib, context);
   }
-  if (!LinkerFiles(lib).empty()) return ResolveLibrary(lib, context);
+  // System-wide: what ResolveLibrary would find, found once.
+  if (std::vector<std::string> libraries = LinkerFiles(lib);
+      !libraries.empty()) {
+    return OneLibrary(lib, libraries);
+  }
   const std::vector<std::string> programs = StandardPrograms(lib);
   if (programs.size() == 1) return programs[0];
   if (programs.empty()) {

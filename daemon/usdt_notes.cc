@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "daemon/python/elf_symbols.h"
 
 namespace tracectl {
 namespace {
@@ -116,21 +117,9 @@ absl::StatusOr<std::vector<UsdtNote>> ReadUsdtNotes(int fd,
     return absl::FailedPreconditionError(
         absl::StrCat(path, " is not a 64-bit little-endian ELF file"));
   }
-  bool found = false;
   GElf_Shdr notes_shdr;
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_NOTE) {
-      continue;
-    }
-    const char* name = elf_strptr(elf, shstrndx, shdr.sh_name);
-    if (name != nullptr && strcmp(name, ".note.stapsdt") == 0) {
-      notes_shdr = shdr;
-      found = true;
-      break;
-    }
-  }
+  const bool found =
+      FindSection(elf, ".note.stapsdt", SHT_NOTE, &notes_shdr) != nullptr;
   elf_end(elf);
   if (!found) return std::vector<UsdtNote>();
   if (notes_shdr.sh_size > kMaxUsdtNoteSectionBytes) {

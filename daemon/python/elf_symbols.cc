@@ -1,8 +1,26 @@
 #include "daemon/python/elf_symbols.h"
 
+#include <string.h>
+
 #include <algorithm>
 
 namespace tracectl {
+
+Elf_Scn* FindSection(Elf* elf, const char* name, GElf_Word type,
+                     GElf_Shdr* shdr) {
+  size_t names = 0;
+  if (elf_getshdrstrndx(elf, &names) != 0) return nullptr;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    if (gelf_getshdr(scn, shdr) == nullptr ||
+        (type != SHT_NULL && shdr->sh_type != type)) {
+      continue;
+    }
+    const char* scn_name = elf_strptr(elf, names, shdr->sh_name);
+    if (scn_name != nullptr && strcmp(scn_name, name) == 0) return scn;
+  }
+  return nullptr;
+}
 
 void ForEachDynamicSymbol(
     Elf* elf, const std::function<void(const GElf_Sym&, const char*)>& visit) {

@@ -20,6 +20,11 @@ inline constexpr size_t kMaxDynamicSymbols = 1 << 20;
 void ForEachDynamicSymbol(
     Elf* elf, const std::function<void(const GElf_Sym&, const char*)>& visit);
 
+// The first section of `elf` named `name` (of type `type`, unless it is
+// SHT_NULL), its header in `*shdr`; nullptr if there is none.
+Elf_Scn* FindSection(Elf* elf, const char* name, GElf_Word type,
+                     GElf_Shdr* shdr);
+
 }  // namespace tracectl
 
 #endif  // TRACECTL_DAEMON_PYTHON_ELF_SYMBOLS_H_
