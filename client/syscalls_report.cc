@@ -51,6 +51,14 @@ std::string WhoCells(const v1::SyscallRow& row, const ReportOptions& options) {
              : "";
 }
 
+// The header and rule of the per-process cells, else nothing.
+std::string WhoHeader(const ReportOptions& options) {
+  return options.per_process ? "    PID COMM            " : "";
+}
+std::string WhoRule(const ReportOptions& options) {
+  return options.per_process ? "------- --------------- " : "";
+}
+
 void AppendDrops(const v1::SyscallsSummary& summary, std::string* out) {
   for (const v1::DropCounter& drop : summary.drops()) {
     if (drop.count() > 0) {
@@ -111,9 +119,8 @@ std::string CountsTable(const v1::SyscallsSummary& summary,
     calls += row.calls();
     errors += row.errors();
   }
-  const std::string who = options.per_process ? "    PID COMM            " : "";
-  const std::string who_rule =
-      options.per_process ? "------- --------------- " : "";
+  const std::string who = WhoHeader(options);
+  const std::string who_rule = WhoRule(options);
   std::string out =
       absl::StrFormat("%6s %10s %9s %s%-16s %s\n", "% calls", "calls", "errors",
                       who, "syscall", "errors by errno");
@@ -158,9 +165,8 @@ std::string RenderSyscallsTable(const v1::SyscallsSummary& summary,
           : "times are CPU time in the calls (-w: wall time)");
   if (summary.count_only())
     return absl::StrCat(out, CountsTable(summary, options));
-  const std::string who = options.per_process ? "    PID COMM            " : "";
-  const std::string who_rule =
-      options.per_process ? "------- --------------- " : "";
+  const std::string who = WhoHeader(options);
+  const std::string who_rule = WhoRule(options);
   absl::StrAppend(
       &out, absl::StrFormat(
                 "%6s %10s %11s %11s %11s %11s %10s %9s %s%-16s %s\n", "% time",
