@@ -101,9 +101,7 @@ TEST_F(CallsTest, PidSessionCountsOnlyItsTarget) {
   auto session = Process::Start(
       Tracectl({"calls", "--json", "--pid", std::to_string(target->pid()), "-e",
                 "libc:getenv", "-e", "libm:frexp"}));
-  for (int i = 0; i < 500 && CountBpfLinks() < links + 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  WaitForBpfLinks(links + 2);
   ASSERT_GE(CountBpfLinks(), links + 2) << "the session did not start";
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   RunResult neighbour = RunProgram({Helper(), "900"});
@@ -131,9 +129,7 @@ TEST_F(CallsTest, IfuncCountsTheImplementationThisCpuSelects) {
   auto session = Process::Start(
       Tracectl({"calls", "--json", "--pid", std::to_string(target->pid()), "-e",
                 "libc:strlen"}));
-  for (int i = 0; i < 500 && CountBpfLinks() < links + 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  WaitForBpfLinks(links + 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   target->WriteStdin("\n");
   ASSERT_TRUE(target->WaitForOutput("done"));
@@ -458,9 +454,7 @@ TEST_F(CallsTest, ForkedChildrenCountWithFollow) {
   auto family =
       Process::Start(Tracectl({"calls", "--json", "-f", "-e", "libm:frexp",
                                "--", "/bin/sh", "-c", script + "; sleep 1"}));
-  for (int i = 0; i < 500 && CountBpfLinks() < links + 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  WaitForBpfLinks(links + 1);
   ASSERT_GE(CountBpfLinks(), links + 1) << "the session did not start";
   outsider->WriteStdin("\n");
   ASSERT_TRUE(outsider->WaitForOutput("done"));

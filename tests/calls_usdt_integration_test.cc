@@ -198,9 +198,7 @@ TEST_F(CallsUsdtTest, PidSessionCountsARunningPython) {
   auto session = Process::Start(
       Tracectl({"calls", "--json", "--pid", std::to_string(target->pid()), "-e",
                 "usdt:python:function__return"}));
-  for (int i = 0; i < 500 && CountBpfLinks() < links + 1; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  WaitForBpfLinks(links + 1);
   ASSERT_GE(CountBpfLinks(), links + 1) << "the session did not start";
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   target->WriteStdin("\n");

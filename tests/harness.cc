@@ -228,6 +228,15 @@ int CountBpfLinks() {
   return count;
 }
 
+int WaitForBpfLinks(int at_least) {
+  int count = CountBpfLinks();
+  for (int i = 0; i < 500 && count < at_least; ++i) {
+    SleepMs(10);
+    count = CountBpfLinks();
+  }
+  return count;
+}
+
 int SettledBpfProgramCount() {
   int count = CountBpfPrograms();
   for (int stable = 0, waited = 0; stable < 500 && waited < 5000;

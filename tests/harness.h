@@ -119,6 +119,9 @@ int CountMatching(const std::string& text, const std::string& pattern);
 int CountBpfPrograms();
 // Every BPF link (attached program) in the kernel right now.
 int CountBpfLinks();
+// Waits up to 5 s until at least `at_least` BPF links exist (a session has
+// attached); returns how many there are then.
+int WaitForBpfLinks(int at_least);
 // The count once it has not changed for half a second (at most 5 s), so
 // that sessions ending from earlier tests are not counted.
 int SettledBpfProgramCount();

@@ -433,10 +433,7 @@ TEST(DaemonTest, SigtermEndsSessionsWithSummaryAndDetachesPrograms) {
             before + kSyscallsPrograms);
   // Attached, not only loaded: a session still loading when SIGTERM comes
   // may miss the daemon's 500 ms for ending sessions on a slow machine.
-  for (int i = 0; i < 500 && CountBpfLinks() < links_before + kSyscallsPrograms;
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  WaitForBpfLinks(links_before + kSyscallsPrograms);
   ASSERT_GE(CountBpfLinks(), links_before + kSyscallsPrograms);
   const auto sigterm = std::chrono::steady_clock::now();
   daemon.process().Signal(SIGTERM);
