@@ -15,6 +15,7 @@
 #include "client/report_output.h"
 #include "client/session_runner.h"
 #include "client/target_options.h"
+#include "common/escape.h"
 #include "common/probe_spec.h"
 
 namespace tracectl {
@@ -130,7 +131,10 @@ int RunCalls(const GlobalOptions& given, CallsOptions options) {
         scope = started.started().scope();
       },
       [&](const v1::CallsServerMessage& message) {
-        if (message.has_snapshot()) {
+        if (message.has_progress()) {
+          fprintf(stderr, "tracectl: %s\n",
+                  EscapedText(message.progress(), 1024).c_str());
+        } else if (message.has_snapshot()) {
           PrintSummary(message.snapshot(), scope, options, **output,
                        /*final=*/false);
         } else if (message.has_final()) {
@@ -199,7 +203,8 @@ void AddCallsCommand(CLI::App& app, const GlobalOptions& global,
       "every process that runs the probed code, and count only the selected "
       "ones. IFUNC symbols (libc's strlen) count the implementation this CPU "
       "selects, for libraries tracectld has loaded itself (libc, libm), and "
-      "are refused otherwise. At most 1000 functions per session. "
+      "are refused otherwise. At most 1000 functions per session; from 20 on, "
+      "what is attached and how long it took goes to stderr. "
       "usdt:LIB:[PROVIDER:]NAME counts USDT (SDT) probes; LIB may also name "
       "the program by prefix (usdt:python:... for -- python3.11 x.py); "
       "PROVIDER and NAME are globs. CPython's python:function__return is "

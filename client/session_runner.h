@@ -45,7 +45,7 @@ class SessionDriver {
   std::unique_ptr<class SignalThread> signals_;
 };
 
-// `open` is the stub's method, `on_message` sees every message after
+// `open` is the stub's method, `on_message` sees every message but
 // `started` and returns true for the final one; `on_end` prints the final
 // summary once the stream ended well. Returns the process exit code.
 template <typename ClientMessage, typename ServerMessage>
@@ -62,7 +62,13 @@ int RunSession(
   auto stream = ((*stub).*open)(driver.context());
   stream->Write(start);
   ServerMessage message;
-  if (!stream->Read(&message) || !message.has_started() ||
+  bool read = stream->Read(&message);
+  // What comes before `started` (attach progress) goes to on_message; a
+  // final summary there is no session.
+  while (read && !message.has_started() && !on_message(message)) {
+    read = stream->Read(&message);
+  }
+  if (!read || !message.has_started() ||
       !driver.Started([s = stream.get()] { s->WritesDone(); })) {
     stream->WritesDone();
     driver.Ended();

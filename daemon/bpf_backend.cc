@@ -49,17 +49,21 @@ absl::StatusOr<uint64_t> EffectiveCapabilities() {
 
 class BpfBackend final : public Backend {
  public:
+  explicit BpfBackend(const BpfBackendOptions& options)
+      : uprobe_multi_(options.uprobe_multi && KernelHasUprobeMulti()) {}
   std::string name() const override { return "bpf"; }
   std::vector<std::string> features() const override {
-    return {"syscalls",
-            "trace",
-            "tp_btf",
-            "task_storage",
-            "per_cpu_aggregation",
-            "ringbuf",
-            "profile",
-            "dwarf_unwind",
-            "calls"};
+    std::vector<std::string> features = {"syscalls",
+                                         "trace",
+                                         "tp_btf",
+                                         "task_storage",
+                                         "per_cpu_aggregation",
+                                         "ringbuf",
+                                         "profile",
+                                         "dwarf_unwind",
+                                         "calls"};
+    if (uprobe_multi_) features.push_back("uprobe_multi");
+    return features;
   }
   absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
       const KernelFilter& filter,
@@ -71,7 +75,8 @@ class BpfBackend final : public Backend {
   absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
       const KernelFilter& filter, std::vector<CallProbe> probes,
       const CallCountSettings& settings) override {
-    auto counter = BpfCallCounter::Start(filter, std::move(probes), settings);
+    auto counter = BpfCallCounter::Start(filter, std::move(probes), settings,
+                                         uprobe_multi_);
     if (!counter.ok()) return counter.status();
     return std::unique_ptr<CallCounter>(std::move(*counter));
   }
@@ -88,11 +93,15 @@ class BpfBackend final : public Backend {
     if (!sampler.ok()) return sampler.status();
     return std::unique_ptr<CpuSampler>(std::move(*sampler));
   }
+
+ private:
+  const bool uprobe_multi_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>> OpenBpfBackend() {
+absl::StatusOr<std::unique_ptr<Backend>> OpenBpfBackend(
+    const BpfBackendOptions& options) {
   auto caps = EffectiveCapabilities();
   if (!caps.ok()) return caps.status();
   auto has = [&](int cap) { return (*caps >> cap) & 1; };
@@ -113,7 +122,7 @@ absl::StatusOr<std::unique_ptr<Backend>> OpenBpfBackend() {
                      "): CO-RE programs need CONFIG_DEBUG_INFO_BTF=y"));
   }
   libbpf_set_print(LibbpfLog);
-  return std::unique_ptr<Backend>(new BpfBackend());
+  return std::unique_ptr<Backend>(new BpfBackend(options));
 }
 
 }  // namespace tracectl

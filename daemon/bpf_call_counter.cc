@@ -4,6 +4,8 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -31,6 +33,48 @@ constexpr const char* kDropReasons[CALLS_DROP_REASON_COUNT] = {
     "Python calls not counted by function: function map full",
     "Python calls whose function or file could not be read",
 };
+
+// The kernel's uprobe_multi link (Linux 6.6), newer than Debian 12's libbpf
+// 1.1 and uapi headers: its attach type, its return flag, and the fields
+// of union bpf_attr's link_create it reads (include/uapi/linux/bpf.h).
+constexpr uint32_t kTraceUprobeMulti = 48;  // BPF_TRACE_UPROBE_MULTI
+constexpr uint32_t kUprobeMultiReturn = 1;  // BPF_F_UPROBE_MULTI_RETURN
+struct UprobeMultiAttr {
+  uint32_t prog_fd;
+  uint32_t target_fd;
+  uint32_t attach_type;
+  uint32_t flags;
+  uint64_t path;
+  uint64_t offsets;
+  uint64_t ref_ctr_offsets;
+  uint64_t cookies;
+  uint32_t cnt;
+  uint32_t multi_flags;
+  uint32_t pid;
+  uint32_t pad;
+};
+
+// One link placing `prog_fd` at every offset of `path` (in process `pid`
+// only, unless -1), each with its cookie. Returns the link's fd, or
+// -errno. One system call for all; closing the link takes every probe out
+// with one wait for the handlers still running, where a perf-event uprobe
+// waits once per probe (about 90 ms each on 6.18).
+int AttachUprobeMulti(int prog_fd, const char* path,
+                      const std::vector<uint64_t>& offsets,
+                      const std::vector<uint64_t>& cookies, bool is_return,
+                      pid_t pid) {
+  UprobeMultiAttr attr{};
+  attr.prog_fd = prog_fd;
+  attr.attach_type = kTraceUprobeMulti;
+  attr.path = reinterpret_cast<uintptr_t>(path);
+  attr.offsets = reinterpret_cast<uintptr_t>(offsets.data());
+  attr.cookies = reinterpret_cast<uintptr_t>(cookies.data());
+  attr.cnt = offsets.size();
+  attr.multi_flags = is_return ? kUprobeMultiReturn : 0;
+  attr.pid = pid > 0 ? pid : 0;
+  const long fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+  return fd < 0 ? -errno : static_cast<int>(fd);
+}
 
 // A NUL-terminated field of a BPF key, at most its size.
 std::string KeyString(const char* bytes, size_t size) {
@@ -91,9 +135,34 @@ absl::Status ForEachPerCpuCount(int fd, int max_keys, Visit visit) {
 
 }  // namespace
 
+// A program of that attach
+// type is loaded, and a link asked for on "/" (no regular file) fails with
+// EBADF where the link type exists, EINVAL where it does not.
+bool KernelHasUprobeMulti() {
+  static const bool has = [] {
+    const bpf_insn insns[] = {
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+        {.code = BPF_JMP | BPF_EXIT},
+    };
+    LIBBPF_OPTS(bpf_prog_load_opts, opts,
+                .expected_attach_type =
+                    static_cast<bpf_attach_type>(kTraceUprobeMulti));
+    const int prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "probe_multi", "GPL",
+                                   insns, 2, &opts);
+    if (prog < 0) return false;
+    const std::vector<uint64_t> offsets = {0};
+    const std::vector<uint64_t> cookies = {0};
+    const int link = AttachUprobeMulti(prog, "/", offsets, cookies, false, -1);
+    if (link >= 0) close(link);
+    close(prog);
+    return link == -EBADF;
+  }();
+  return has;
+}
+
 absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
     const KernelFilter& filter, std::vector<CallProbe> probes,
-    const CallCountSettings& settings) {
+    const CallCountSettings& settings, bool uprobe_multi) {
   if (probes.empty() || probes.size() > MAX_CALL_PROBES) {
     return absl::InvalidArgumentError(absl::StrCat(
         "between 1 and ", MAX_CALL_PROBES, " probes, not ", probes.size()));
@@ -120,6 +189,12 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   if (!python) bpf_map__set_max_entries(skel->maps.py_functions, 1);
   bpf_program__set_autoload(skel->progs.count_usdt, usdt);
   bpf_program__set_autoload(skel->progs.time_call, latency);
+  const bool multi = uprobe_multi && KernelHasUprobeMulti();
+  if (multi) {
+    const auto type = static_cast<bpf_attach_type>(kTraceUprobeMulti);
+    bpf_program__set_expected_attach_type(skel->progs.count_call, type);
+    bpf_program__set_expected_attach_type(skel->progs.time_call, type);
+  }
   if (int err = calls_bpf::load(skel); err != 0) {
     return LibbpfError("loading BPF programs", err);
   }
@@ -135,60 +210,21 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   // everywhere (settings.children).
   const pid_t pid =
       filter.tgids.size() == 1 && !settings.children ? filter.tgids[0] : -1;
+  session->unattached_.assign(session->probes_.size(), false);
+  // With uprobe_multi, the functions of one file share a link.
+  std::map<std::string, std::vector<size_t>> rows_of_file;
   for (size_t i = 0; i < session->probes_.size(); ++i) {
     const CallProbe& probe = session->probes_[i];
-    bpf_link* link = nullptr;
-    if (probe.usdt) {
-      // libbpf reads the notes again (through the same open file), puts a
-      // uprobe on every site, with the semaphore's offset when it has one
-      // (the kernel then raises it in each process it traps), and fills
-      // the argument specs the BPF side reads.
-      LIBBPF_OPTS(
-          bpf_usdt_opts, usdt_opts,
-          .usdt_cookie =
-              i | (probe.python_function ? USDT_COOKIE_PYTHON_FUNCTION : 0));
-      link = bpf_program__attach_usdt(
-          skel->progs.count_usdt, pid, probe.file->AttachPath().c_str(),
-          probe.provider.c_str(), probe.name.c_str(), &usdt_opts);
-    } else {
-      LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = i);
-      link = bpf_program__attach_uprobe_opts(skel->progs.count_call, pid,
-                                             probe.file->AttachPath().c_str(),
-                                             probe.offset, &opts);
-    }
-    if (link == nullptr && probe.from_glob) {
-      // Seen on 6.18 for some IFUNC implementations next to each other
-      // (libc's strchr and strchrnul): ENOENT from the kernel.
-      session->unattached_.resize(session->probes_.size());
-      session->unattached_[i] = true;
-      session->skipped_.push_back(absl::StrCat(
-          probe.library, ":", probe.function, " (", strerror(errno), ")"));
+    if (multi && !probe.usdt) {
+      rows_of_file[probe.file->AttachPath()].push_back(i);
       continue;
     }
-    if (link == nullptr) {
-      const int err = -errno;
-      const std::string what =
-          probe.usdt ? absl::StrCat("attaching USDT probe ", probe.function,
-                                    " of ", probe.library)
-                     : absl::StrCat("attaching a uprobe to ", probe.library,
-                                    ":", probe.function);
-      return LibbpfError(what.c_str(), err);
-    }
-    session->links_.push_back(link);
-    if (!latency || probe.usdt) continue;
-    LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = i, .retprobe = true);
-    bpf_link* ret = bpf_program__attach_uprobe_opts(
-        skel->progs.time_call, pid, probe.file->AttachPath().c_str(),
-        probe.offset, &ret_opts);
-    if (ret == nullptr) {
-      const int err = -errno;
-      const std::string what = absl::StrCat("attaching a return probe to ",
-                                            probe.library, ":", probe.function);
-      return LibbpfError(what.c_str(), err);
-    }
-    session->return_links_.push_back(ret);
+    RETURN_IF_ERROR(session->AttachOne(i, pid));
   }
-  if (session->links_.empty()) {
+  for (const auto& [path, rows] : rows_of_file) {
+    RETURN_IF_ERROR(session->AttachMulti(path, rows, pid));
+  }
+  if (session->links_.empty() && session->multi_links_.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "no probe could be attached: ", session->skipped_.front()));
   }
@@ -197,11 +233,120 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   return session;
 }
 
+void BpfCallCounter::Skip(size_t row, int err) {
+  const CallProbe& probe = probes_[row];
+  unattached_[row] = true;
+  skipped_.push_back(absl::StrCat(probe.library, ":", probe.function, " (",
+                                  strerror(err), ")"));
+}
+
+absl::Status BpfCallCounter::AttachOne(size_t row, pid_t pid) {
+  const CallProbe& probe = probes_[row];
+  bpf_link* link = nullptr;
+  if (probe.usdt) {
+    // libbpf reads the notes again (through the same open file), puts a
+    // uprobe on every site, with the semaphore's offset when it has one
+    // (the kernel then raises it in each process it traps), and fills
+    // the argument specs the BPF side reads.
+    LIBBPF_OPTS(
+        bpf_usdt_opts, usdt_opts,
+        .usdt_cookie =
+            row | (probe.python_function ? USDT_COOKIE_PYTHON_FUNCTION : 0));
+    link = bpf_program__attach_usdt(
+        skel_->progs.count_usdt, pid, probe.file->AttachPath().c_str(),
+        probe.provider.c_str(), probe.name.c_str(), &usdt_opts);
+  } else {
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = row);
+    link = bpf_program__attach_uprobe_opts(skel_->progs.count_call, pid,
+                                           probe.file->AttachPath().c_str(),
+                                           probe.offset, &opts);
+  }
+  if (link == nullptr && probe.from_glob) {
+    // Seen on 6.18 for some IFUNC implementations next to each other
+    // (libc's strchr and strchrnul): ENOENT from the kernel.
+    Skip(row, errno);
+    return absl::OkStatus();
+  }
+  if (link == nullptr) {
+    const int err = -errno;
+    const std::string what =
+        probe.usdt ? absl::StrCat("attaching USDT probe ", probe.function,
+                                  " of ", probe.library)
+                   : absl::StrCat("attaching a uprobe to ", probe.library, ":",
+                                  probe.function);
+    return LibbpfError(what.c_str(), err);
+  }
+  links_.push_back(link);
+  if (!latency_ || probe.usdt) return absl::OkStatus();
+  LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = row, .retprobe = true);
+  bpf_link* ret = bpf_program__attach_uprobe_opts(
+      skel_->progs.time_call, pid, probe.file->AttachPath().c_str(),
+      probe.offset, &ret_opts);
+  if (ret == nullptr) {
+    const int err = -errno;
+    const std::string what = absl::StrCat("attaching a return probe to ",
+                                          probe.library, ":", probe.function);
+    return LibbpfError(what.c_str(), err);
+  }
+  return_links_.push_back(ret);
+  return absl::OkStatus();
+}
+
+absl::Status BpfCallCounter::AttachMulti(const std::string& path,
+                                         const std::vector<size_t>& rows,
+                                         pid_t pid) {
+  std::vector<uint64_t> offsets;
+  std::vector<uint64_t> cookies;
+  for (size_t row : rows) {
+    offsets.push_back(probes_[row].offset);
+    cookies.push_back(row);
+  }
+  const int link =
+      AttachUprobeMulti(bpf_program__fd(skel_->progs.count_call), path.c_str(),
+                        offsets, cookies, /*is_return=*/false, pid);
+  if (link < 0 && rows.size() > 1) {
+    // One function the kernel refuses fails the whole link: halves, until
+    // the refused ones are found (skipped when a glob matched them, named
+    // in the error otherwise).
+    const auto middle = rows.begin() + rows.size() / 2;
+    RETURN_IF_ERROR(AttachMulti(path, {rows.begin(), middle}, pid));
+    return AttachMulti(path, {middle, rows.end()}, pid);
+  }
+  if (link < 0) {
+    const CallProbe& probe = probes_[rows[0]];
+    if (probe.from_glob) {
+      Skip(rows[0], -link);
+      return absl::OkStatus();
+    }
+    const std::string what = absl::StrCat("attaching a uprobe to ",
+                                          probe.library, ":", probe.function);
+    return LibbpfError(what.c_str(), link);
+  }
+  multi_links_.push_back(link);
+  if (!latency_) return absl::OkStatus();
+  const int ret =
+      AttachUprobeMulti(bpf_program__fd(skel_->progs.time_call), path.c_str(),
+                        offsets, cookies, /*is_return=*/true, pid);
+  if (ret < 0) {
+    const CallProbe& probe = probes_[rows[0]];
+    const std::string what =
+        absl::StrCat("attaching return probes to ", rows.size(),
+                     " functions of ", probe.library);
+    return LibbpfError(what.c_str(), ret);
+  }
+  multi_return_links_.push_back(ret);
+  return absl::OkStatus();
+}
+
 void BpfCallCounter::Detach() {
   for (bpf_link* link : return_links_) bpf_link__destroy(link);
   return_links_.clear();
+  for (int fd : multi_return_links_) close(fd);
+  multi_return_links_.clear();
   for (bpf_link* link : links_) bpf_link__destroy(link);
   links_.clear();
+  for (int fd : multi_links_) close(fd);
+  multi_links_.clear();
 }
 
 BpfCallCounter::~BpfCallCounter() {
@@ -238,7 +383,7 @@ absl::StatusOr<v1::CallsSummary> BpfCallCounter::Summary() {
   std::map<uint32_t, uint64_t> python_calls;
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
   for (uint32_t row = 0; row < probes_.size(); ++row) {
-    if (row < unattached_.size() && unattached_[row]) continue;
+    if (unattached_[row]) continue;
     if (bpf_map_lookup_elem(fd, &row, values.data()) != 0) {
       return LibbpfError("reading call counts", -errno);
     }

@@ -1,8 +1,11 @@
-// The BPF backend's call counter: one uprobe per probed function, all
-// running one program that counts into the row the probe's cookie names;
-// USDT probes attached with libbpf's USDT support, running another.
+// The BPF backend's call counter: a uprobe per probed function (one
+// uprobe_multi link per file where the kernel has them), all running one
+// program that counts into the row the probe's cookie names; USDT probes
+// attached with libbpf's USDT support, running another.
 #ifndef TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
 #define TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <map>
@@ -22,14 +25,18 @@ struct bpf_link;
 
 namespace tracectl {
 
+// Whether this kernel has uprobe_multi links (Linux 6.6): probed once.
+bool KernelHasUprobeMulti();
+
 class BpfCallCounter final : public CallCounter {
  public:
   // Loads the program with `filter` in place and attaches every probe:
   // in the target process only when the filter names exactly one,
-  // everywhere (then filtered in BPF) otherwise.
+  // everywhere (then filtered in BPF) otherwise. `uprobe_multi` allows
+  // uprobe_multi links where the kernel has them.
   static absl::StatusOr<std::unique_ptr<BpfCallCounter>> Start(
       const KernelFilter& filter, std::vector<CallProbe> probes,
-      const CallCountSettings& settings);
+      const CallCountSettings& settings, bool uprobe_multi);
   ~BpfCallCounter() override;
   BpfCallCounter(const BpfCallCounter&) = delete;
   BpfCallCounter& operator=(const BpfCallCounter&) = delete;
@@ -47,6 +54,15 @@ class BpfCallCounter final : public CallCounter {
         latency_(settings.latency),
         by_caller_(settings.by_caller),
         started_(absl::Now()) {}
+  // Attaches probe `row` with a link of its own (a USDT probe, or a uprobe
+  // on a kernel without uprobe_multi).
+  absl::Status AttachOne(size_t row, pid_t pid);
+  // Attaches the functions `rows` of the file at `path` with one
+  // uprobe_multi link (and one for their returns).
+  absl::Status AttachMulti(const std::string& path,
+                           const std::vector<size_t>& rows, pid_t pid);
+  // Leaves `row` out: the kernel refused its probe with `err`.
+  void Skip(size_t row, int err);
   void Detach();
   absl::StatusOr<v1::CallsSummary> Summary();
   // Adds a row per Python function of each CPython function probe (row to
@@ -65,6 +81,9 @@ class BpfCallCounter final : public CallCounter {
   // Return probes first: detached before the entry probes.
   std::vector<bpf_link*> return_links_;
   std::vector<bpf_link*> links_;
+  // uprobe_multi links (fds), returns first as above.
+  std::vector<int> multi_return_links_;
+  std::vector<int> multi_links_;
   // Rows (cookies) whose probe is not attached: left out of summaries.
   std::vector<bool> unattached_;
   std::vector<std::string> skipped_;

@@ -1,7 +1,10 @@
 #include "daemon/calls_reactor.h"
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
+#include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -19,6 +22,8 @@ namespace tracectl {
 namespace {
 
 constexpr int kMaxSpecs = 256;
+// From this many probes on, attaching is reported as it goes.
+constexpr size_t kProgressProbes = 20;
 // --list shows more than a session may attach, within a bound.
 constexpr size_t kMaxListed = 20000;
 
@@ -82,9 +87,35 @@ absl::Status CallsReactor::Serve(const v1::CallsRequest& request) {
   settings.latency = request.latency();
   settings.by_caller = request.by_caller();
   settings.children = request.children();
+  // Many probes: what is being attached, and how long it took, on the
+  // client's stderr before the session starts.
+  const bool progress = resolved->probes.size() >= kProgressProbes;
+  const absl::Time attach_start = absl::Now();
+  if (progress) {
+    std::set<std::string> files;
+    for (const CallProbe& probe : resolved->probes) {
+      files.insert(probe.library);
+    }
+    v1::CallsServerMessage message;
+    message.set_progress(absl::StrCat(
+        "attaching ", resolved->probes.size(), " probes in ", files.size(),
+        files.size() == 1 ? " file" : " files", " (",
+        absl::StrJoin(
+            files.begin(),
+            std::next(files.begin(), std::min<size_t>(files.size(), 4)), ", "),
+        files.size() > 4 ? ", ..." : "", ")"));
+    Send(std::move(message));
+  }
   ASSIGN_OR_RETURN(
       std::unique_ptr<CallCounter> counter,
       services_.backend->CountCalls(filter, resolved->probes, settings));
+  if (progress) {
+    v1::CallsServerMessage message;
+    message.set_progress(absl::StrCat(
+        "attached in ", absl::ToInt64Milliseconds(absl::Now() - attach_start),
+        " ms"));
+    Send(std::move(message));
+  }
 
   if (const std::vector<std::string> skipped = counter->Skipped();
       !skipped.empty()) {

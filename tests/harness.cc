@@ -131,12 +131,25 @@ bool Process::Running() {
   return !reaped_;
 }
 
-bool Process::WaitForOutput(const std::string& text, int timeout_ms) {
+namespace {
+
+bool WaitForText(const std::string& path, const std::string& text,
+                 int timeout_ms) {
   for (int waited = 0; waited <= timeout_ms; waited += 10) {
-    if (ReadFile(out_path_).find(text) != std::string::npos) return true;
+    if (ReadFile(path).find(text) != std::string::npos) return true;
     SleepMs(10);
   }
   return false;
+}
+
+}  // namespace
+
+bool Process::WaitForOutput(const std::string& text, int timeout_ms) {
+  return WaitForText(out_path_, text, timeout_ms);
+}
+
+bool Process::WaitForError(const std::string& text, int timeout_ms) {
+  return WaitForText(err_path_, text, timeout_ms);
 }
 
 RunResult Process::Wait(int timeout_ms) {

@@ -42,6 +42,8 @@ class Process {
   bool Running();
   // Waits up to timeout_ms for `text` in its standard output.
   bool WaitForOutput(const std::string& text, int timeout_ms = 10000);
+  // The same, in its standard error.
+  bool WaitForError(const std::string& text, int timeout_ms = 10000);
   // Waits for exit (or kills it after timeout_ms) and collects its output.
   RunResult Wait(int timeout_ms = 60000);
 
