@@ -4,14 +4,18 @@
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "daemon/authorizer.h"
 #include "daemon/bpf_backend.h"
 #include "daemon/peer_listener.h"
@@ -35,6 +39,26 @@ std::optional<gid_t> LookUpGroup(const std::string& name) {
   return found->gr_gid;
 }
 
+// The listening sockets systemd passes (socket activation, sd_listen_fds(3)),
+// read from the environment directly: fds 3 to 3+LISTEN_FDS-1 when
+// LISTEN_PID is this process. The variables are removed, so that nothing
+// the daemon starts takes them for its own.
+std::vector<int> InheritedSockets() {
+  const char* pid = getenv("LISTEN_PID");
+  const char* count = getenv("LISTEN_FDS");
+  std::vector<int> fds;
+  int listen_pid = 0, listen_fds = 0;
+  if (pid != nullptr && count != nullptr &&
+      absl::SimpleAtoi(pid, &listen_pid) && listen_pid == getpid() &&
+      absl::SimpleAtoi(count, &listen_fds)) {
+    for (int i = 0; i < listen_fds && i < 64; ++i) fds.push_back(3 + i);
+  }
+  unsetenv("LISTEN_PID");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_FDNAMES");
+  return fds;
+}
+
 // Every connection is an fd: the soft limit goes up to the hard one, so that
 // the connection limits, not EMFILE, decide.
 void RaiseFileLimit(int connections) {
@@ -53,9 +77,10 @@ void RaiseFileLimit(int connections) {
 int Run(const std::string& socket_path, const std::string& admin_group,
         int max_sessions_per_user, int max_sessions, int idle_timeout_ms,
         const tracectl::ConnectionLimits& limits, double start_timeout_seconds,
-        uint64_t buffer_budget) {
+        uint64_t buffer_budget,
+        const tracectl::BpfBackendOptions& backend_options) {
   RaiseFileLimit(limits.total);
-  auto backend = tracectl::OpenBpfBackend();
+  auto backend = tracectl::OpenBpfBackend(backend_options);
   if (!backend.ok()) {
     fprintf(stderr, "tracectld: %s\n",
             std::string(backend.status().message()).c_str());
@@ -80,10 +105,21 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   signal(SIGPIPE, SIG_IGN);
 
   tracectl::Authorizer authorizer(admin_gid);
-  auto listener = tracectl::PeerListener::Listen(
-      socket_path, limits, [&authorizer](const tracectl::Caller& caller) {
-        return authorizer.IsAdmin(caller);
-      });
+  auto privileged = [&authorizer](const tracectl::Caller& caller) {
+    return authorizer.IsAdmin(caller);
+  };
+  const std::vector<int> inherited = InheritedSockets();
+  if (inherited.size() > 1) {
+    fprintf(stderr,
+            "tracectld: systemd passed %zu sockets; the socket unit must "
+            "have one ListenStream= path\n",
+            inherited.size());
+    return 1;
+  }
+  auto listener =
+      inherited.empty()
+          ? tracectl::PeerListener::Listen(socket_path, limits, privileged)
+          : tracectl::PeerListener::Adopt(inherited[0], limits, privileged);
   if (!listener.ok()) {
     fprintf(stderr, "tracectld: %s\n",
             std::string(listener.status().message()).c_str());
@@ -112,8 +148,10 @@ int Run(const std::string& socket_path, const std::string& admin_group,
     return 1;
   }
   (*listener)->Start(server.get());
-  fprintf(stderr, "tracectld %s: listening on %s (backend %s)\n",
-          TRACECTL_VERSION, socket_path.c_str(), (*backend)->name().c_str());
+  fprintf(stderr, "tracectld %s: listening on %s%s (backend %s)\n",
+          TRACECTL_VERSION, (*listener)->path().c_str(),
+          inherited.empty() ? "" : " (socket from systemd)",
+          (*backend)->name().c_str());
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -137,7 +175,9 @@ int main(int argc, char** argv) {
   std::string admin_group = "tracectl";
   int max_sessions_per_user = 8;
   int max_sessions = 64;
-  app.add_option("--socket", socket_path, "Unix socket to listen on")
+  app.add_option("--socket", socket_path,
+                 "Unix socket to listen on, unless systemd passes one "
+                 "(socket activation: LISTEN_FDS)")
       ->capture_default_str();
   app.add_option("--admin-group", admin_group,
                  "members may trace every process (empty: root only)")
@@ -178,6 +218,11 @@ int main(int argc, char** argv) {
                  "seconds a session call may wait for its start message")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
+  tracectl::BpfBackendOptions backend_options;
+  bool no_uprobe_multi = false;
+  app.add_flag("--no-uprobe-multi", no_uprobe_multi,
+               "attach each uprobe of `calls` with a perf event of its own, "
+               "as kernels before 6.6 must (slower to attach and detach)");
   app.set_version_flag("--version", TRACECTL_VERSION);
   try {
     app.parse(argc, argv);
@@ -189,7 +234,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "tracectld: %s (see --help)\n", e.what());
     return 2;
   }
+  backend_options.uprobe_multi = !no_uprobe_multi;
   return Run(socket_path, admin_group, max_sessions_per_user, max_sessions,
              static_cast<int>(idle_timeout * 1000), limits, start_timeout,
-             buffer_budget);
+             buffer_budget, backend_options);
 }

@@ -1,6 +1,7 @@
 #include "daemon/peer_listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grpcpp/server_posix.h>
 #include <poll.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -112,15 +114,46 @@ absl::StatusOr<std::unique_ptr<PeerListener>> PeerListener::Listen(
     close(fd);
     return s;
   }
-  return std::unique_ptr<PeerListener>(
-      new PeerListener(path, fd, wake, limits, std::move(privileged)));
+  return std::unique_ptr<PeerListener>(new PeerListener(
+      path, /*owns_path=*/true, fd, wake, limits, std::move(privileged)));
+}
+
+absl::StatusOr<std::unique_ptr<PeerListener>> PeerListener::Adopt(
+    int fd, const ConnectionLimits& limits,
+    std::function<bool(const Caller&)> privileged) {
+  int domain = 0, type = 0, listening = 0;
+  socklen_t len = sizeof(int);
+  const bool unix_stream =
+      getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+      domain == AF_UNIX &&
+      getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+      type == SOCK_STREAM &&
+      getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+      listening;
+  sockaddr_un addr{};
+  socklen_t addr_len = sizeof(addr);
+  if (!unix_stream ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0 ||
+      addr_len <= offsetof(sockaddr_un, sun_path) || addr.sun_path[0] == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "inherited fd ", fd,
+        " is not a listening Unix stream socket with a path (ListenStream= "
+        "in the socket unit must be a path)"));
+  }
+  const std::string path(addr.sun_path,
+                         strnlen(addr.sun_path, sizeof(addr.sun_path)));
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return Errno("fcntl");
+  int wake = eventfd(0, EFD_CLOEXEC);
+  if (wake < 0) return Errno("eventfd");
+  return std::unique_ptr<PeerListener>(new PeerListener(
+      path, /*owns_path=*/false, fd, wake, limits, std::move(privileged)));
 }
 
 PeerListener::~PeerListener() {
   Stop();
   close(listen_fd_);
   close(wake_fd_);
-  unlink(path_.c_str());
+  if (owns_path_) unlink(path_.c_str());
 }
 
 void PeerListener::Start(grpc::Server* server) {

@@ -40,6 +40,11 @@ class PeerListener {
   static absl::StatusOr<std::unique_ptr<PeerListener>> Listen(
       const std::string& path, const ConnectionLimits& limits = {},
       std::function<bool(const Caller&)> privileged = nullptr);
+  // Accepts on `fd`, a listening Unix stream socket made by someone else
+  // (systemd's socket activation), which is left in place at the end.
+  static absl::StatusOr<std::unique_ptr<PeerListener>> Adopt(
+      int fd, const ConnectionLimits& limits = {},
+      std::function<bool(const Caller&)> privileged = nullptr);
   ~PeerListener();
 
   // Accepts connections for `server` on a thread of its own until Stop.
@@ -52,10 +57,11 @@ class PeerListener {
   const std::string& path() const { return path_; }
 
  private:
-  PeerListener(std::string path, int listen_fd, int wake_fd,
+  PeerListener(std::string path, bool owns_path, int listen_fd, int wake_fd,
                const ConnectionLimits& limits,
                std::function<bool(const Caller&)> privileged)
       : path_(std::move(path)),
+        owns_path_(owns_path),
         listen_fd_(listen_fd),
         wake_fd_(wake_fd),
         limits_(limits),
@@ -76,6 +82,7 @@ class PeerListener {
   };
 
   const std::string path_;
+  const bool owns_path_;  // made here: removed at the end
   const int listen_fd_;
   const int wake_fd_;  // eventfd that ends the accept loop
   const ConnectionLimits limits_;
