@@ -200,6 +200,10 @@ Sandbox::Sandbox() {
 
 Sandbox::~Sandbox() { fs::remove_all(dir_); }
 
+bool Int80Works(const Sandbox& sandbox) {
+  return RunProgram({sandbox.helper(), "--int80", "1"}).exit_code == 0;
+}
+
 Daemon::Daemon(const Sandbox& sandbox,
                const std::vector<std::string>& extra_flags) {
   std::vector<std::string> argv = {sandbox.tracectld(), "--socket",

@@ -76,6 +76,11 @@ class Sandbox {
   std::string dir_;
 };
 
+// Whether a 64-bit program may make 32-bit system calls (int 0x80) here:
+// some hypervisors give a guest none (seen in a PVM guest on 6.18 with
+// CONFIG_IA32_EMULATION=y: the helper dies of SIGSEGV untraced).
+bool Int80Works(const Sandbox& sandbox);
+
 // A tracectld serving a socket of its own.
 class Daemon {
  public:

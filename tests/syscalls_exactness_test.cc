@@ -174,6 +174,7 @@ TEST_F(SyscallsExactnessTest, CountOnlyGivesTheSameExactCountsWithoutTimes) {
     CheckRowsAreConsistent(r.out);
 
     // The ABI is still known at exit.
+    if (!Int80Works(*sandbox_)) continue;  // not on every hypervisor
     std::vector<std::string> int80 = {"syscalls", "--count-only", "--json"};
     if (*split != '\0') int80.push_back(split);
     int80.insert(int80.end(), {"--", sandbox_->helper(), "--int80", "77"});
