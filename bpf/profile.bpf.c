@@ -112,7 +112,15 @@ int sample(struct bpf_perf_event_data *ctx)
 	space.mm = s->mm_id;
 	space.tgid = tgid;
 	if (!bpf_map_lookup_elem(&seen_mms, &space)) {
-		bpf_map_update_elem(&seen_mms, &space, &one, BPF_ANY);
+		/*
+		 * The daemon reads a new process's maps when it sees this
+		 * sample. A sample inside execve already has the new mm but
+		 * not yet the new program's mappings: wake the daemon again
+		 * at the first sample in user space, while the process (it
+		 * may live 0.1 s) can still be read.
+		 */
+		if (!(s->flags & SAMPLE_IN_KERNEL))
+			bpf_map_update_elem(&seen_mms, &space, &one, BPF_ANY);
 		flags = BPF_RB_FORCE_WAKEUP;
 	} else if (bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >=
 		   wakeup_bytes) {

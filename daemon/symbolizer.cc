@@ -516,6 +516,7 @@ bool ProcessImage::Report() {
   static const Dwfl_Callbacks callbacks = {&FindElf, &FindDebuginfo, nullptr,
                                            &debuginfo_path};
   last_report_ = absl::Now();
+  ++reports_;
   // Gone, or a zombie: the copy taken while it lived, if there is a new
   // one; else keep what we had.
   const bool live = ReadMaps();
@@ -548,7 +549,11 @@ bool ProcessImage::Report() {
 }
 
 bool ProcessImage::MaybeReport() {
-  if (absl::Now() - last_report_ < kReportInterval) return false;
+  // The second read is never held back: the first may have come from a
+  // sample inside execve, before the new program was mapped.
+  if (reports_ >= 2 && absl::Now() - last_report_ < kReportInterval) {
+    return false;
+  }
   return Report();  // fails, and keeps the image, if the process is gone
 }
 

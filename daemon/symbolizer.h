@@ -160,8 +160,8 @@ class ProcessImage {
   const SourceLines source_lines_;
   SymbolizerCounters* const counters_;
   SymbolizerCounters own_counters_;  // when the caller keeps none
-  std::string exe_path_;  // what /proc/PID/exe pointed to
-  std::string maps_;      // /proc/PID/maps as last read
+  std::string exe_path_;             // what /proc/PID/exe pointed to
+  std::string maps_;                 // /proc/PID/maps as last read
   // maps_ was copied after the modules were reported.
   bool maps_newer_ = false;
   struct DwflDeleter {
@@ -170,6 +170,7 @@ class ProcessImage {
   std::unique_ptr<::Dwfl, DwflDeleter> dwfl_;
   bool attached_ = false;
   absl::Time last_report_ = absl::InfinitePast();
+  int reports_ = 0;
   SymbolTable jit_;  // from /tmp/perf-PID.map
   absl::Time last_jit_load_ = absl::InfinitePast();
   // The map as last read: read again only when it changed.
