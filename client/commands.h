@@ -12,6 +12,12 @@ namespace tracectl {
 
 struct GlobalOptions {
   std::string socket_path;
+  // A remote daemon (HOST:PORT) instead of the socket, with the PEM files
+  // of mutual TLS (read before connecting), or plain TCP when `insecure`.
+  std::string host;
+  std::string tls_cert, tls_key, tls_ca;
+  std::string cert_pem, key_pem, ca_pem;
+  bool insecure = false;
   // Everything after a literal `--`, and whether there was one.
   bool has_command = false;
   std::vector<std::string> command;

@@ -19,6 +19,19 @@ int main(int argc, char** argv) {
   app.add_option("--socket", global.socket_path,
                  "tracectld's socket (default $TRACECTL_SOCKET or "
                  "/run/tracectl/tracectld.sock)");
+  app.add_option("--host", global.host,
+                 "a remote tracectld, HOST:PORT (default $TRACECTL_HOST), "
+                 "reached with mutual TLS");
+  app.add_option("--tls-cert", global.tls_cert,
+                 "your client certificate for --host (default "
+                 "~/.config/tracectl/client.crt)");
+  app.add_option("--tls-key", global.tls_key,
+                 "its private key (default ~/.config/tracectl/client.key)");
+  app.add_option("--tls-ca", global.tls_ca,
+                 "the CA of the daemon's certificate (default "
+                 "~/.config/tracectl/ca.crt)");
+  app.add_flag("--insecure", global.insecure,
+               "plain TCP to --host (a daemon run with --insecure-loopback)");
   app.set_version_flag("--version", TRACECTL_VERSION);
   int exit_code = 0;
   tracectl::AddInfoCommand(app, global, &exit_code);
@@ -46,6 +59,13 @@ int main(int argc, char** argv) {
   global.has_command = split->has_command;
   global.command = split->command;
   const int parsed_argc = split->own_argc;
+  // Before any subcommand runs: the remote host's options and files.
+  app.parse_complete_callback([&global] {
+    if (const std::string error = tracectl::PrepareRemote(global);
+        !error.empty()) {
+      throw CLI::RuntimeError(tracectl::UsageError(error));
+    }
+  });
   try {
     app.parse(parsed_argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -54,6 +74,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // already said
   } catch (const CLI::ParseError& e) {
     return tracectl::UsageError(std::string(e.what()) +
                                 " (see tracectl --help)");

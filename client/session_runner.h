@@ -58,7 +58,7 @@ int RunSession(
     const std::function<void()>& on_end) {
   SessionDriver driver(global);
   if (int code = driver.PrepareCommand(target); code != 0) return code;
-  auto stub = Connect(global.socket_path);
+  auto stub = Connect(global);
   auto stream = ((*stub).*open)(driver.context());
   stream->Write(start);
   ServerMessage message;
@@ -72,7 +72,7 @@ int RunSession(
       !driver.Started([s = stream.get()] { s->WritesDone(); })) {
     stream->WritesDone();
     driver.Ended();
-    return driver.Finish(ReportRpcError(stream->Finish(), global.socket_path));
+    return driver.Finish(ReportRpcError(stream->Finish(), global));
   }
   on_started(message);
   bool got_final = false;
@@ -87,7 +87,7 @@ int RunSession(
                           "the daemon ended the session without a summary");
   }
   if (!status.ok()) {
-    code = ReportRpcError(status, global.socket_path);
+    code = ReportRpcError(status, global);
   } else {
     on_end();
   }

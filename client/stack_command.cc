@@ -235,12 +235,12 @@ int RunStack(const GlobalOptions& global, const StackOptions& options) {
   request.set_mode(options.native        ? v1::StackRequest::MODE_NATIVE
                    : options.python_only ? v1::StackRequest::MODE_PYTHON_ONLY
                                          : v1::StackRequest::MODE_MERGED);
-  auto stub = Connect(global.socket_path);
+  auto stub = Connect(global);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kStackTimeout);
   v1::StackResponse response;
   grpc::Status status = stub->Stack(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(status, global.socket_path);
+  if (!status.ok()) return ReportRpcError(status, global);
 
   FILE* out = (*output)->stream();
   fputs((options.json ? RenderJson(response)

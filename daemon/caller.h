@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
 
 namespace tracectl {
@@ -14,6 +15,9 @@ struct Caller {
   pid_t pid = 0;
   // Supplementary groups at connect time (SO_PEERGROUPS).
   std::vector<gid_t> groups;
+  // A remote caller: the identity of its client certificate (its scope is
+  // the one the identities file gives it; pid is 0). Empty for a local one.
+  std::string remote_identity;
 };
 
 }  // namespace tracectl

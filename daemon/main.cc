@@ -1,30 +1,129 @@
 // tracectld: the privileged tracing daemon.
+#include <errno.h>
 #include <grp.h>
+#include <grpc/support/log.h>
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "daemon/authorizer.h"
 #include "daemon/bpf_backend.h"
+#include "daemon/callers.h"
 #include "daemon/peer_listener.h"
+#include "daemon/remote_identities.h"
 #include "daemon/session_limiter.h"
 #include "daemon/tracer_service.h"
 
 namespace {
 
 constexpr int kMaxRequestBytes = 64 * 1024;
+// A TCP peer has this long to finish its TLS handshake.
+constexpr int kHandshakeTimeoutMs = 5000;
+// gRPC's own log lines (a failed TLS handshake is one): at most this many
+// per window, so that a peer cannot fill the journal.
+constexpr int kGrpcLogLines = 20;
+constexpr int64_t kGrpcLogWindowNs = 60'000'000'000;
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void RateLimitedGrpcLog(gpr_log_func_args* args) {
+  static std::atomic<int64_t> window_start{0};
+  static std::atomic<int> lines{0};
+  static std::atomic<int> suppressed{0};
+  const int64_t now = MonotonicNs();
+  int64_t start = window_start.load();
+  if (now - start > kGrpcLogWindowNs &&
+      window_start.compare_exchange_strong(start, now)) {
+    if (const int n = suppressed.exchange(0); n > 0) {
+      fprintf(stderr, "tracectld: %d gRPC log lines suppressed\n", n);
+    }
+    lines = 0;
+  }
+  if (lines.fetch_add(1) >= kGrpcLogLines) {
+    ++suppressed;
+    return;
+  }
+  fprintf(stderr, "tracectld: grpc: %s\n", args->message);
+}
+
+// TCP listening: mutual TLS, or plain on a loopback address if asked.
+struct RemoteOptions {
+  std::vector<std::string> tcp;  // HOST:PORT each
+  std::string cert, key, client_ca, identities;
+  unsigned reload_seconds = 10;  // the certificate files are read again
+  bool insecure_loopback = false;
+};
+
+bool IsLoopback(const std::string& host_port) {
+  return absl::StartsWith(host_port, "127.") ||
+         absl::StartsWith(host_port, "localhost:") ||
+         absl::StartsWith(host_port, "[::1]:");
+}
+
+// Checks the --listen and TLS options; "" when they are fine.
+std::string CheckRemoteOptions(const RemoteOptions& remote) {
+  if (remote.tcp.empty()) {
+    if (!remote.cert.empty() || !remote.key.empty() ||
+        !remote.client_ca.empty() || !remote.identities.empty()) {
+      return "--tls-cert, --tls-key, --tls-client-ca and --remote-identities "
+             "go with --listen tcp:HOST:PORT";
+    }
+    return "";
+  }
+  const bool tls =
+      !remote.cert.empty() || !remote.key.empty() || !remote.client_ca.empty();
+  if (tls || !remote.insecure_loopback) {
+    if (remote.cert.empty() || remote.key.empty() || remote.client_ca.empty()) {
+      return "--listen tcp: needs --tls-cert, --tls-key and --tls-client-ca "
+             "(mutual TLS: every client shows a certificate of that CA), or "
+             "--insecure-loopback for plain TCP on a loopback address";
+    }
+    if (remote.identities.empty()) {
+      return "--listen tcp: needs --remote-identities FILE (which client "
+             "certificate identity gets which scope)";
+    }
+    for (const std::string& file :
+         {remote.cert, remote.key, remote.client_ca}) {
+      if (access(file.c_str(), R_OK) != 0) {
+        return absl::StrCat("cannot read ", file, ": ", strerror(errno));
+      }
+    }
+    return "";
+  }
+  for (const std::string& address : remote.tcp) {
+    if (!IsLoopback(address)) {
+      return absl::StrCat("--insecure-loopback: ", address,
+                          " is not a loopback address (127.0.0.0/8, "
+                          "localhost, [::1]); other addresses need mutual TLS");
+    }
+  }
+  return "";
+}
+
 constexpr size_t kTransportMemoryBytes = 128 << 20;
 
 std::optional<gid_t> LookUpGroup(const std::string& name) {
@@ -78,8 +177,10 @@ int Run(const std::string& socket_path, const std::string& admin_group,
         int max_sessions_per_user, int max_sessions, int idle_timeout_ms,
         const tracectl::ConnectionLimits& limits, double start_timeout_seconds,
         uint64_t buffer_budget,
-        const tracectl::BpfBackendOptions& backend_options) {
+        const tracectl::BpfBackendOptions& backend_options,
+        const RemoteOptions& remote) {
   RaiseFileLimit(limits.total);
+  gpr_set_log_function(RateLimitedGrpcLog);
   auto backend = tracectl::OpenBpfBackend(backend_options);
   if (!backend.ok()) {
     fprintf(stderr, "tracectld: %s\n",
@@ -125,13 +226,48 @@ int Run(const std::string& socket_path, const std::string& admin_group,
             std::string(listener.status().message()).c_str());
     return 1;
   }
+  std::optional<tracectl::RemoteIdentities> identities;
+  if (!remote.identities.empty()) {
+    auto loaded = tracectl::RemoteIdentities::Load(remote.identities);
+    if (!loaded.ok()) {
+      fprintf(stderr, "tracectld: %s\n",
+              std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    identities = *std::move(loaded);
+  }
+  const tracectl::Callers callers(listener->get(),
+                                  identities ? &*identities : nullptr,
+                                  remote.insecure_loopback);
   tracectl::SessionLimiter limiter(max_sessions_per_user, max_sessions,
                                    buffer_budget);
-  tracectl::TracerService service(listener->get(), &authorizer, &limiter,
+  tracectl::TracerService service(&callers, &authorizer, &limiter,
                                   backend->get(),
                                   absl::Seconds(start_timeout_seconds));
   grpc::ServerBuilder builder;
   builder.RegisterService(&service);
+  std::shared_ptr<grpc::ServerCredentials> tcp_credentials;
+  if (remote.cert.empty()) {
+    tcp_credentials = grpc::InsecureServerCredentials();
+  } else {
+    // The files are read again every kCertRefreshSeconds: a rotated
+    // certificate serves new connections without a restart.
+    auto provider =
+        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+            remote.key, remote.cert, remote.client_ca, remote.reload_seconds);
+    grpc::experimental::TlsServerCredentialsOptions tls(provider);
+    tls.watch_root_certs();
+    tls.watch_identity_key_cert_pairs();
+    tls.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tcp_credentials = grpc::experimental::TlsServerCredentials(tls);
+  }
+  std::vector<int> tcp_ports(remote.tcp.size(), 0);
+  for (size_t i = 0; i < remote.tcp.size(); ++i) {
+    builder.AddListeningPort(remote.tcp[i], tcp_credentials, &tcp_ports[i]);
+  }
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             kHandshakeTimeoutMs);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 16);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
@@ -147,11 +283,25 @@ int Run(const std::string& socket_path, const std::string& admin_group,
     fprintf(stderr, "tracectld: cannot start the gRPC server\n");
     return 1;
   }
+  for (size_t i = 0; i < remote.tcp.size(); ++i) {
+    if (tcp_ports[i] == 0) {
+      fprintf(stderr, "tracectld: cannot listen on tcp:%s\n",
+              remote.tcp[i].c_str());
+      return 1;
+    }
+  }
   (*listener)->Start(server.get());
   fprintf(stderr, "tracectld %s: listening on %s%s (backend %s)\n",
           TRACECTL_VERSION, (*listener)->path().c_str(),
           inherited.empty() ? "" : " (socket from systemd)",
           (*backend)->name().c_str());
+  for (size_t i = 0; i < remote.tcp.size(); ++i) {
+    const std::string& address = remote.tcp[i];
+    fprintf(stderr, "tracectld: listening on tcp:%s port %d (%s)\n",
+            address.c_str(), tcp_ports[i],
+            remote.cert.empty() ? "plain TCP, callers get uid 65534's scope"
+                                : "mutual TLS");
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -218,6 +368,28 @@ int main(int argc, char** argv) {
                  "seconds a session call may wait for its start message")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
+  std::vector<std::string> listen;
+  app.add_option("--listen", listen,
+                 "unix:PATH (as --socket) or tcp:HOST:PORT (repeatable; TCP "
+                 "needs --tls-cert, --tls-key, --tls-client-ca and "
+                 "--remote-identities; port 0: any, said on stderr)");
+  RemoteOptions remote;
+  app.add_option("--tls-cert", remote.cert,
+                 "the daemon's certificate (PEM) for TCP");
+  app.add_option("--tls-key", remote.key, "its private key (PEM)");
+  app.add_option("--tls-client-ca", remote.client_ca,
+                 "CA certificates (PEM) a client's certificate must chain to");
+  app.add_option("--tls-reload-interval", remote.reload_seconds,
+                 "seconds between reads of the certificate files (rotation "
+                 "without a restart)")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--remote-identities", remote.identities,
+                 "file of IDENTITY ROLE lines: a client certificate's SAN or "
+                 "CN, and admin or a local user name whose scope it gets");
+  app.add_flag("--insecure-loopback", remote.insecure_loopback,
+               "allow plain TCP on a loopback address (callers get the scope "
+               "of uid 65534)");
   tracectl::BpfBackendOptions backend_options;
   bool no_uprobe_multi = false;
   app.add_flag("--no-uprobe-multi", no_uprobe_multi,
@@ -235,7 +407,30 @@ int main(int argc, char** argv) {
     return 2;
   }
   backend_options.uprobe_multi = !no_uprobe_multi;
+  int unix_listeners = 0;
+  for (const std::string& address : listen) {
+    if (absl::StartsWith(address, "unix:") && address.size() > 5) {
+      socket_path = address.substr(5);
+      ++unix_listeners;
+    } else if (absl::StartsWith(address, "tcp:") &&
+               address.find(':', 4) != std::string::npos) {
+      remote.tcp.push_back(address.substr(4));
+    } else {
+      fprintf(stderr,
+              "tracectld: --listen %s: expected unix:PATH or tcp:HOST:PORT\n",
+              address.c_str());
+      return 2;
+    }
+  }
+  if (unix_listeners > 1) {
+    fprintf(stderr, "tracectld: one --listen unix:PATH at most\n");
+    return 2;
+  }
+  if (const std::string error = CheckRemoteOptions(remote); !error.empty()) {
+    fprintf(stderr, "tracectld: %s\n", error.c_str());
+    return 2;
+  }
   return Run(socket_path, admin_group, max_sessions_per_user, max_sessions,
              static_cast<int>(idle_timeout * 1000), limits, start_timeout,
-             buffer_budget, backend_options);
+             buffer_budget, backend_options, remote);
 }

@@ -30,7 +30,7 @@ grpc::ServerUnaryReactor* TracerService::GetInfo(
     grpc::CallbackServerContext* context, const v1::GetInfoRequest* /*request*/,
     v1::GetInfoResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller = peers_->CallerOf(context->peer());
+  absl::StatusOr<Caller> caller = callers_->Of(*context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -51,6 +51,7 @@ grpc::ServerUnaryReactor* TracerService::GetInfo(
   who->set_pid(caller->pid);
   who->set_user(UserName(caller->uid));
   who->set_admin(authorizer_->IsAdmin(*caller));
+  who->set_remote_identity(caller->remote_identity);
   response->set_scope(authorizer_->ScopeOf(*caller));
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -58,22 +59,22 @@ grpc::ServerUnaryReactor* TracerService::GetInfo(
 
 grpc::ServerBidiReactor<v1::SyscallsClientMessage, v1::SyscallsServerMessage>*
 TracerService::Syscalls(grpc::CallbackServerContext* context) {
-  return new SyscallsReactor(peers_->CallerOf(context->peer()), services_);
+  return new SyscallsReactor(callers_->Of(*context), services_);
 }
 
 grpc::ServerBidiReactor<v1::TraceClientMessage, v1::TraceServerMessage>*
 TracerService::Trace(grpc::CallbackServerContext* context) {
-  return new TraceReactor(peers_->CallerOf(context->peer()), services_);
+  return new TraceReactor(callers_->Of(*context), services_);
 }
 
 grpc::ServerBidiReactor<v1::ProfileClientMessage, v1::ProfileServerMessage>*
 TracerService::Profile(grpc::CallbackServerContext* context) {
-  return new ProfileReactor(peers_->CallerOf(context->peer()), services_);
+  return new ProfileReactor(callers_->Of(*context), services_);
 }
 
 grpc::ServerBidiReactor<v1::CallsClientMessage, v1::CallsServerMessage>*
 TracerService::Calls(grpc::CallbackServerContext* context) {
-  return new CallsReactor(peers_->CallerOf(context->peer()), services_);
+  return new CallsReactor(callers_->Of(*context), services_);
 }
 
 grpc::ServerUnaryReactor* TracerService::Stack(
@@ -83,7 +84,7 @@ grpc::ServerUnaryReactor* TracerService::Stack(
   // Bounded (one process, at most a second of reading): done on this
   // thread.
   absl::StatusOr<v1::StackResponse> stacks =
-      ReadStacks(peers_->CallerOf(context->peer()), services_, *request);
+      ReadStacks(callers_->Of(*context), services_, *request);
   if (stacks.ok()) *response = std::move(*stacks);
   reactor->Finish(stacks.ok() ? grpc::Status::OK
                               : ToGrpcStatus(stacks.status()));

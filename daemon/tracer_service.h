@@ -5,7 +5,7 @@
 
 #include "daemon/authorizer.h"
 #include "daemon/backend.h"
-#include "daemon/peer_listener.h"
+#include "daemon/callers.h"
 #include "daemon/session_limiter.h"
 #include "daemon/session_registry.h"
 #include "daemon/session_services.h"
@@ -18,10 +18,10 @@ class TracerService final : public v1::Tracer::CallbackService {
   // Nothing is owned; everything must outlive the server.
   // A session call whose start message has not come after `start_timeout`
   // ends with DEADLINE_EXCEEDED.
-  TracerService(const PeerListener* peers, const Authorizer* authorizer,
+  TracerService(const Callers* callers, const Authorizer* authorizer,
                 SessionLimiter* limiter, Backend* backend,
                 absl::Duration start_timeout = absl::Seconds(10))
-      : peers_(peers),
+      : callers_(callers),
         authorizer_(authorizer),
         backend_(backend),
         registry_(start_timeout),
@@ -51,7 +51,7 @@ class TracerService final : public v1::Tracer::CallbackService {
                                   v1::StackResponse* response) override;
 
  private:
-  const PeerListener* peers_;
+  const Callers* callers_;
   const Authorizer* authorizer_;
   Backend* backend_;
   SessionRegistry registry_;

@@ -152,6 +152,8 @@ bool Process::WaitForError(const std::string& text, int timeout_ms) {
   return WaitForText(err_path_, text, timeout_ms);
 }
 
+std::string Process::ErrorSoFar() const { return ReadFile(err_path_); }
+
 RunResult Process::Wait(int timeout_ms) {
   RunResult result;
   const auto deadline =

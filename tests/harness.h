@@ -44,6 +44,8 @@ class Process {
   bool WaitForOutput(const std::string& text, int timeout_ms = 10000);
   // The same, in its standard error.
   bool WaitForError(const std::string& text, int timeout_ms = 10000);
+  // What it has written to its standard error so far.
+  std::string ErrorSoFar() const;
   // Waits for exit (or kills it after timeout_ms) and collects its output.
   RunResult Wait(int timeout_ms = 60000);
 

@@ -1,0 +1,278 @@
+// Remote callers: tracectld on TCP with mutual TLS, certificates made here
+// with openssl, each client certificate's identity given a scope by the
+// daemon's identities file; and everything refused that should be.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/harness.h"
+
+namespace tracectl::testing {
+namespace {
+
+// A CA, the daemon's certificate (for 127.0.0.1), and client certificates:
+// ops (SAN DNS:ops.example, mapped to admin), watcher (CN only, mapped to
+// nobody), stranger (in no file), one of another CA, one expired.
+constexpr const char* kMakeCertificates = R"(set -e
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key"; }
+ca() { key "$1"; openssl req -x509 -new -key "$1.key" -out "$1.crt" -subj "/CN=$1" -days 2; }
+cert() {  # NAME CA DAYS [EXTENSIONS]
+  key "$1"
+  openssl req -new -key "$1.key" -out "$1.csr" -subj "/CN=$1"
+  printf '%s\n' "${4:-basicConstraints=CA:FALSE}" > "$1.ext"
+  openssl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" -CAcreateserial \
+    -out "$1.crt" -days "$3" -extfile "$1.ext"
+}
+ca ca; ca otherca
+cert server ca 2 'subjectAltName=IP:127.0.0.1,DNS:localhost'
+cert ops ca 2 'subjectAltName=DNS:ops.example'
+cert watcher ca 2
+cert stranger ca 2
+cert foreign otherca 2
+cert expired ca -1
+chmod 644 *.key
+)";
+
+class RemoteTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sandbox_ = new Sandbox();
+    certs_ = sandbox_->dir() + "/certs";
+    RunResult made = RunProgram({"/bin/sh", "-c",
+                                 "mkdir -p " + certs_ + " && cd " + certs_ +
+                                     " && " + kMakeCertificates});
+    if (made.exit_code != 0) throw std::runtime_error("openssl: " + made.err);
+    std::ofstream(certs_ + "/identities")
+        << "# identity  role\nops.example admin\nwatcher nobody\n";
+    daemon_ = new Daemon(
+        *sandbox_,
+        {"--listen", "tcp:127.0.0.1:0", "--tls-cert", certs_ + "/server.crt",
+         "--tls-key", certs_ + "/server.key", "--tls-client-ca",
+         certs_ + "/ca.crt", "--remote-identities", certs_ + "/identities"});
+    std::smatch port;
+    const std::string log = daemon_->process().ErrorSoFar();
+    if (!std::regex_search(log, port,
+                           std::regex("tcp:127.0.0.1:0 port ([0-9]+)"))) {
+      throw std::runtime_error("no port in the daemon's log: " + log);
+    }
+    host_ = "127.0.0.1:" + port[1].str();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    delete sandbox_;
+  }
+
+  // tracectl --host with the client certificate `client` ("" for none).
+  static RunResult Remote(const std::string& client,
+                          std::vector<std::string> args,
+                          const RunOptions& options = {}) {
+    std::vector<std::string> argv = {sandbox_->tracectl(), "--host", host_,
+                                     "--tls-ca", certs_ + "/ca.crt"};
+    if (!client.empty()) {
+      argv.insert(argv.end(), {"--tls-cert", certs_ + "/" + client + ".crt",
+                               "--tls-key", certs_ + "/" + client + ".key"});
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, options);
+  }
+
+  // Exactly how many getppid calls a remote system-wide session of
+  // `client` on syscall_helper counts while root's helper makes 500 and
+  // uid 65534's makes 100.
+  static uint64_t GetppidSeenBy(const std::string& client) {
+    const int links = CountBpfLinks();
+    auto session = Process::Start(
+        {sandbox_->tracectl(), "--host", host_, "--tls-ca", certs_ + "/ca.crt",
+         "--tls-cert", certs_ + "/" + client + ".crt", "--tls-key",
+         certs_ + "/" + client + ".key", "syscalls", "--json", "--comm",
+         "syscall_helper", "--duration", "3"});
+    EXPECT_GE(WaitForBpfLinks(links + 3), links + 3) << session->Wait().err;
+    EXPECT_EQ(RunProgram({sandbox_->helper(), "500", "0", "0"}).exit_code, 0);
+    EXPECT_EQ(
+        RunProgram({sandbox_->helper(), "100", "0", "0"}, {.as_nobody = true})
+            .exit_code,
+        0);
+    const RunResult r = session->Wait();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return FindRow(ParseSyscallsJson(r.out), "getppid").calls;
+  }
+
+  static Sandbox* sandbox_;
+  static Daemon* daemon_;
+  static std::string certs_;
+  static std::string host_;
+};
+Sandbox* RemoteTest::sandbox_ = nullptr;
+Daemon* RemoteTest::daemon_ = nullptr;
+std::string RemoteTest::certs_;
+std::string RemoteTest::host_;
+
+TEST_F(RemoteTest, AdminIdentitySeesEveryProcess) {
+  RunResult info = Remote("ops", {"info"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("remote identity ops.example, as root (uid 0, gid 0)"
+                          ", administrator"),
+            std::string::npos)
+      << info.out;
+  EXPECT_NE(info.out.find("host:     " + host_ + " (mutual TLS)"),
+            std::string::npos)
+      << info.out;
+  EXPECT_EQ(GetppidSeenBy("ops"), 600u);
+}
+
+// The same scope as a local caller of uid 65534: its own processes only.
+TEST_F(RemoteTest, IdentityMappedToNobodySeesOnlyNobodysProcesses) {
+  RunResult info = Remote("watcher", {"info", "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("\"uid\":65534"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("\"admin\":false,\"remote_identity\":\"watcher\""),
+            std::string::npos)
+      << info.out;
+  EXPECT_EQ(GetppidSeenBy("watcher"), 100u);
+}
+
+TEST_F(RemoteTest, RefusalsAreOneLine) {
+  struct Case {
+    std::string client;
+    std::vector<std::string> args;
+    int code;
+    std::string says;
+  } cases[] = {
+      {"", {"info"}, 1, "cannot reach tracectld at " + host_},
+      {"foreign", {"info"}, 1, "cannot reach tracectld at " + host_},
+      {"expired", {"info"}, 1, "cannot reach tracectld at " + host_},
+      {"stranger",
+       {"info"},
+       1,
+       "remote identity 'stranger' is not in this daemon's identities file"},
+      {"stranger",
+       {"syscalls", "--duration", "1"},
+       1,
+       "remote identity 'stranger' is not in this daemon's identities file"},
+      {"ops",
+       {"syscalls", "--", sandbox_->helper(), "1", "0", "0"},
+       2,
+       "-- CMD runs a command on this host, not on " + host_},
+  };
+  for (const Case& c : cases) {
+    RunResult r = Remote(c.client, c.args);
+    EXPECT_EQ(r.exit_code, c.code) << c.client << ": " << r.err;
+    EXPECT_EQ(Lines(r.err).size(), 1u) << c.client << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos)
+        << c.client << ": " << r.err;
+  }
+}
+
+TEST_F(RemoteTest, DaemonRefusesUnsafeListening) {
+  const std::string ca = certs_ + "/ca.crt";
+  struct Case {
+    std::vector<std::string> flags;
+    std::string says;
+  } cases[] = {
+      {{"--listen", "tcp:127.0.0.1:0"}, "needs --tls-cert, --tls-key"},
+      {{"--listen", "tcp:0.0.0.0:0", "--insecure-loopback"},
+       "0.0.0.0:0 is not a loopback address"},
+      {{"--listen", "tcp:127.0.0.1:0", "--tls-cert", certs_ + "/server.crt",
+        "--tls-key", certs_ + "/server.key", "--tls-client-ca", ca},
+       "needs --remote-identities"},
+      {{"--listen", "udp:1"}, "expected unix:PATH or tcp:HOST:PORT"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {sandbox_->tracectld(), "--socket",
+                                     sandbox_->dir() + "/refused.sock"};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    RunResult r = RunProgram(argv, {.timeout_ms = 10000});
+    EXPECT_EQ(r.exit_code, 2) << c.says << ": " << r.err;
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+  // An identities file naming a user that does not exist.
+  std::ofstream(certs_ + "/bad-identities") << "ops.example admin\n"
+                                            << "eve no-such-user-here\n";
+  RunResult r = RunProgram(
+      {sandbox_->tracectld(), "--socket", sandbox_->dir() + "/refused.sock",
+       "--listen", "tcp:127.0.0.1:0", "--tls-cert", certs_ + "/server.crt",
+       "--tls-key", certs_ + "/server.key", "--tls-client-ca", ca,
+       "--remote-identities", certs_ + "/bad-identities"},
+      {.timeout_ms = 10000});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("line 2: eve: no local user 'no-such-user-here'"),
+            std::string::npos)
+      << r.err;
+}
+
+// A rotated client CA serves new connections without a restart: the files
+// are read again every --tls-reload-interval.
+TEST_F(RemoteTest, RotatedCertificatesTakeEffectWithoutRestart) {
+  Sandbox sandbox;
+  const std::string client_ca = sandbox.dir() + "/client-ca.crt";
+  std::filesystem::copy_file(certs_ + "/ca.crt", client_ca);
+  Daemon daemon(sandbox,
+                {"--listen", "tcp:127.0.0.1:0", "--tls-cert",
+                 certs_ + "/server.crt", "--tls-key", certs_ + "/server.key",
+                 "--tls-client-ca", client_ca, "--remote-identities",
+                 certs_ + "/identities", "--tls-reload-interval", "1"});
+  std::smatch port;
+  const std::string log = daemon.process().ErrorSoFar();
+  ASSERT_TRUE(
+      std::regex_search(log, port, std::regex("tcp:127.0.0.1:0 port ([0-9]+)")))
+      << log;
+  auto info = [&](const std::string& client) {
+    return RunProgram(
+        {sandbox.tracectl(), "--host", "127.0.0.1:" + port[1].str(), "--tls-ca",
+         certs_ + "/ca.crt", "--tls-cert", certs_ + "/" + client + ".crt",
+         "--tls-key", certs_ + "/" + client + ".key", "info", "--json"});
+  };
+  EXPECT_EQ(info("ops").exit_code, 0);
+  EXPECT_EQ(info("foreign").exit_code, 1);
+  // Now clients must come from the other CA (foreign's CN is in no file:
+  // past the handshake, it is refused by name).
+  std::ofstream(client_ca + ".new") << ReadFile(certs_ + "/otherca.crt");
+  std::filesystem::rename(client_ca + ".new", client_ca);
+  RunResult foreign;
+  for (int i = 0; i < 50; ++i) {
+    foreign = info("foreign");
+    if (foreign.err.find("remote identity 'foreign'") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(foreign.err.find("remote identity 'foreign' is not in this "
+                             "daemon's identities file"),
+            std::string::npos)
+      << foreign.err;
+  RunResult ops = info("ops");
+  EXPECT_EQ(ops.exit_code, 1) << ops.out;
+  EXPECT_NE(ops.err.find("cannot reach tracectld"), std::string::npos)
+      << ops.err;
+}
+
+// Plain TCP, said out loud and on loopback only: the caller is nobody.
+TEST_F(RemoteTest, InsecureLoopbackCallersAreNobody) {
+  Sandbox sandbox;
+  Daemon daemon(sandbox,
+                {"--listen", "tcp:127.0.0.1:0", "--insecure-loopback"});
+  std::smatch port;
+  const std::string log = daemon.process().ErrorSoFar();
+  ASSERT_TRUE(
+      std::regex_search(log, port, std::regex("tcp:127.0.0.1:0 port ([0-9]+)")))
+      << log;
+  RunResult r =
+      RunProgram({sandbox.tracectl(), "--host", "127.0.0.1:" + port[1].str(),
+                  "--insecure", "info", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"uid\":65534"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"remote_identity\":\"(plain TCP on loopback)\""),
+            std::string::npos)
+      << r.out;
+}
+
+}  // namespace
+}  // namespace tracectl::testing
