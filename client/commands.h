@@ -15,6 +15,8 @@ struct GlobalOptions {
   // A remote daemon (HOST:PORT) instead of the socket, with the PEM files
   // of mutual TLS (read before connecting), or plain TCP when `insecure`.
   std::string host;
+  // Every --host given (several: the subcommand asks them all at once).
+  std::vector<std::string> hosts;
   std::string tls_cert, tls_key, tls_ca;
   std::string cert_pem, key_pem, ca_pem;
   bool insecure = false;

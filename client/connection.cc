@@ -10,6 +10,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
 namespace tracectl {
 
 std::string DefaultSocketPath() {
@@ -21,6 +25,7 @@ std::string DefaultSocketPath() {
 namespace {
 
 constexpr size_t kMaxPemBytes = 1 << 20;
+constexpr size_t kMaxHosts = 64;
 
 // The whole of a small file, or an error naming it.
 std::string ReadPem(const std::string& path, std::string* pem) {
@@ -54,17 +59,21 @@ std::string PrepareRemote(GlobalOptions& global) {
     }
     return "";
   }
-  if (global.host.find(',') != std::string::npos) {
-    return "--host " + global.host +
-           ": one host at a time (several at once are not done yet)";
+  global.hosts = absl::StrSplit(global.host, ',', absl::SkipEmpty());
+  if (global.hosts.size() > kMaxHosts) {
+    return absl::StrCat("at most ", kMaxHosts, " hosts at once");
   }
-  const size_t colon = global.host.rfind(':');
-  if (colon == std::string::npos || colon == 0 ||
-      colon + 1 == global.host.size()) {
-    return "--host " + global.host + ": expected HOST:PORT";
+  for (const std::string& host : global.hosts) {
+    const size_t colon = host.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == host.size()) {
+      return "--host " + host + ": expected HOST:PORT";
+    }
   }
+  if (global.hosts.empty()) return "--host: expected HOST:PORT";
+  global.host = global.hosts.front();
   if (global.has_command) {
-    return "-- CMD runs a command on this host, not on " + global.host +
+    return "-- CMD runs a command on this host, not on " +
+           absl::StrJoin(global.hosts, ", ") +
            ": name a --pid, --comm or --uid of that host";
   }
   if (global.insecure) return "";
@@ -93,6 +102,16 @@ std::string PrepareRemote(GlobalOptions& global) {
     }
   }
   return "";
+}
+
+std::string CheckSeveralHosts(const GlobalOptions& global,
+                              const std::string& subcommand) {
+  if (global.hosts.size() <= 1 || subcommand == "info" ||
+      subcommand == "syscalls") {
+    return "";
+  }
+  return "several hosts at once: only info and syscalls so far, not " +
+         subcommand + " (name one --host)";
 }
 
 std::unique_ptr<v1::Tracer::Stub> Connect(const GlobalOptions& global) {

@@ -14,8 +14,7 @@ namespace {
 
 constexpr auto kInfoTimeout = std::chrono::seconds(5);
 
-int RunInfo(const GlobalOptions& global, bool json) {
-  if (global.has_command) return UsageError("info takes no command after --");
+int RunInfoOf(const GlobalOptions& global, bool json) {
   auto stub = Connect(global);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kInfoTimeout);
@@ -66,6 +65,21 @@ int RunInfo(const GlobalOptions& global, bool json) {
            global.insecure ? "plain TCP" : "mutual TLS");
   }
   return 0;
+}
+
+// Each host in turn (a blank line between the texts; JSON: a line each).
+int RunInfo(const GlobalOptions& global, bool json) {
+  if (global.has_command) return UsageError("info takes no command after --");
+  if (global.hosts.size() <= 1) return RunInfoOf(global, json);
+  int code = 0;
+  for (size_t i = 0; i < global.hosts.size(); ++i) {
+    if (i > 0 && !json) printf("\n");
+    GlobalOptions one = global;
+    one.host = global.hosts[i];
+    fflush(stdout);
+    if (const int failed = RunInfoOf(one, json); failed != 0) code = failed;
+  }
+  return code;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "client/command_line.h"
 #include "client/commands.h"
 #include "client/connection.h"
@@ -19,7 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--socket", global.socket_path,
                  "tracectld's socket (default $TRACECTL_SOCKET or "
                  "/run/tracectl/tracectld.sock)");
-  app.add_option("--host", global.host,
+  std::vector<std::string> hosts;
+  app.add_option("--host", hosts,
                  "a remote tracectld, HOST:PORT (default $TRACECTL_HOST), "
                  "reached with mutual TLS");
   app.add_option("--tls-cert", global.tls_cert,
@@ -60,11 +62,13 @@ int main(int argc, char** argv) {
   global.command = split->command;
   const int parsed_argc = split->own_argc;
   // Before any subcommand runs: the remote host's options and files.
-  app.parse_complete_callback([&global] {
-    if (const std::string error = tracectl::PrepareRemote(global);
-        !error.empty()) {
-      throw CLI::RuntimeError(tracectl::UsageError(error));
+  app.parse_complete_callback([&global, &hosts, &split] {
+    global.host = absl::StrJoin(hosts, ",");
+    std::string error = tracectl::PrepareRemote(global);
+    if (error.empty()) {
+      error = tracectl::CheckSeveralHosts(global, split->subcommand);
     }
+    if (!error.empty()) throw CLI::RuntimeError(tracectl::UsageError(error));
   });
   try {
     app.parse(parsed_argc, argv);

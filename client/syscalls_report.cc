@@ -227,6 +227,9 @@ std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
         absl::StrFormat(",\"percent_time\":%.4f",
                         Percent(row->total_ns(), total_ns)),
         ",\"histogram_log2_ns\":[", absl::StrJoin(row->histogram(), ","), "]");
+    if (!options.host.empty()) {
+      absl::StrAppend(&fields, ",\"host\":", JsonString(options.host));
+    }
     rows.push_back(absl::StrCat("{", fields, "}"));
   }
   std::vector<std::string> drops;
@@ -234,7 +237,11 @@ std::string RenderSyscallsJson(const v1::SyscallsSummary& summary,
     drops.push_back(absl::StrCat(JsonString(drop.reason()), ":", drop.count()));
   }
   return absl::StrCat(
-      "{\"final\":", final ? "true" : "false",
+      "{",
+      options.host.empty()
+          ? ""
+          : absl::StrCat("\"host\":", JsonString(options.host), ","),
+      "\"final\":", final ? "true" : "false",
       ",\"scope\":", JsonString(options.scope),
       absl::StrFormat(",\"elapsed_seconds\":%.6f", summary.elapsed_seconds()),
       ",\"time\":",

@@ -21,6 +21,8 @@ struct ReportOptions {
   bool per_process = false;
   // What was traced, in words, from the daemon.
   std::string scope;
+  // With several hosts: the one these rows come from (JSON's "host").
+  std::string host;
 };
 
 // The rows in report order, cut to options.top.

@@ -254,6 +254,91 @@ TEST_F(RemoteTest, RotatedCertificatesTakeEffectWithoutRestart) {
       << ops.err;
 }
 
+// Several hosts at once: a second daemon on another port, one client
+// asking both; each host's report says which it is. Both daemons see the
+// same helper here (one machine), so each counts its 500 calls exactly.
+TEST_F(RemoteTest, SeveralHostsAnswerTogether) {
+  Sandbox sandbox;
+  Daemon second(
+      sandbox,
+      {"--listen", "tcp:127.0.0.1:0", "--tls-cert", certs_ + "/server.crt",
+       "--tls-key", certs_ + "/server.key", "--tls-client-ca",
+       certs_ + "/ca.crt", "--remote-identities", certs_ + "/identities"});
+  std::smatch port;
+  const std::string log = second.process().ErrorSoFar();
+  ASSERT_TRUE(
+      std::regex_search(log, port, std::regex("tcp:127.0.0.1:0 port ([0-9]+)")))
+      << log;
+  const std::string other = "127.0.0.1:" + port[1].str();
+  const std::vector<std::string> client = {
+      sandbox_->tracectl(), "--host",           host_ + "," + other,
+      "--tls-ca",           certs_ + "/ca.crt", "--tls-cert",
+      certs_ + "/ops.crt",  "--tls-key",        certs_ + "/ops.key"};
+  auto with = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = client;
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  };
+
+  RunResult info = RunProgram(with({"info", "--json"}));
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const std::vector<std::string> infos = Lines(info.out);
+  ASSERT_EQ(infos.size(), 2u) << info.out;
+  EXPECT_NE(infos[0].find("\"host\":\"" + host_ + "\""), std::string::npos);
+  EXPECT_NE(infos[1].find("\"host\":\"" + other + "\""), std::string::npos);
+
+  const int links = CountBpfLinks();
+  auto session = Process::Start(with(
+      {"syscalls", "--json", "--comm", "syscall_helper", "--duration", "3"}));
+  ASSERT_GE(WaitForBpfLinks(links + 6), links + 6) << session->Wait().err;
+  ASSERT_EQ(RunProgram({sandbox_->helper(), "500", "0", "0"}).exit_code, 0);
+  const RunResult r = session->Wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> reports = Lines(r.out);
+  ASSERT_EQ(reports.size(), 2u) << r.out;
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string host = i == 0 ? host_ : other;
+    EXPECT_EQ(reports[i].rfind("{\"host\":\"" + host + "\",", 0), 0u)
+        << reports[i];
+    EXPECT_EQ(FindRow(ParseSyscallsJson(reports[i]), "getppid").calls, 500u)
+        << reports[i];
+    // Every row names its host too.
+    auto occurrences = [&](const std::string& what) {
+      size_t n = 0;
+      for (size_t at = reports[i].find(what); at != std::string::npos;
+           at = reports[i].find(what, at + 1)) {
+        ++n;
+      }
+      return n;
+    };
+    EXPECT_GE(occurrences("{\"name\":"), 1u);
+    EXPECT_EQ(occurrences("{\"name\":"),
+              occurrences("],\"host\":\"" + host + "\"}"))
+        << reports[i];
+  }
+
+  // A host that cannot be reached is said on stderr; the others answer.
+  RunResult partial = RunProgram(
+      {sandbox_->tracectl(), "--host", host_, "--host", "127.0.0.1:1",
+       "--tls-ca", certs_ + "/ca.crt", "--tls-cert", certs_ + "/ops.crt",
+       "--tls-key", certs_ + "/ops.key", "syscalls", "--duration", "0.5"});
+  EXPECT_EQ(partial.exit_code, 1) << partial.err;
+  EXPECT_NE(partial.out.find("== " + host_ + " =="), std::string::npos)
+      << partial.out;
+  EXPECT_EQ(partial.out.find("127.0.0.1:1 =="), std::string::npos)
+      << partial.out;
+  EXPECT_EQ(Lines(partial.err).size(), 1u) << partial.err;
+  EXPECT_EQ(partial.err.rfind("tracectl: 127.0.0.1:1: ", 0), 0u) << partial.err;
+
+  // What several hosts cannot do yet is said, not half done.
+  RunResult flame = RunProgram(with({"flame", "--duration", "1"}));
+  EXPECT_EQ(flame.exit_code, 2);
+  EXPECT_NE(flame.err.find("several hosts at once: only info and syscalls so "
+                           "far, not flame"),
+            std::string::npos)
+      << flame.err;
+}
+
 // Plain TCP, said out loud and on loopback only: the caller is nobody.
 TEST_F(RemoteTest, InsecureLoopbackCallersAreNobody) {
   Sandbox sandbox;
