@@ -107,10 +107,10 @@ std::string PrepareRemote(GlobalOptions& global) {
 std::string CheckSeveralHosts(const GlobalOptions& global,
                               const std::string& subcommand) {
   if (global.hosts.size() <= 1 || subcommand == "info" ||
-      subcommand == "syscalls") {
+      subcommand == "syscalls" || subcommand == "flame") {
     return "";
   }
-  return "several hosts at once: only info and syscalls so far, not " +
+  return "several hosts at once: only info, syscalls and flame so far, not " +
          subcommand + " (name one --host)";
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -67,19 +68,88 @@ std::string Describe(const v1::ProfileStarted& started,
       data.elapsed_seconds(), data.frequency_hz(), started.event());
 }
 
-absl::StatusOr<std::string> Render(const std::string& format,
-                                   const v1::ProfileStarted& started,
-                                   const v1::ProfileData& data) {
-  const ProfileView view = BuildProfileView(data);
+absl::StatusOr<std::string> RenderView(const std::string& format,
+                                       const ProfileView& view,
+                                       const std::string& description) {
   if (format == "folded") return RenderFolded(view);
   if (format == "pprof") return RenderPprof(view);
   if (format == "speedscope") {
-    return RenderSpeedscope(view, "tracectl flame: " + started.scope());
+    return RenderSpeedscope(view, "tracectl flame: " + description);
   }
   FlameSvgOptions svg;
   svg.title = "tracectl flame";
-  svg.subtitle = Describe(started, data);
+  svg.subtitle = description;
   return RenderFlameSvg(view, svg);
+}
+
+absl::StatusOr<std::string> Render(const std::string& format,
+                                   const v1::ProfileStarted& started,
+                                   const v1::ProfileData& data) {
+  return RenderView(format, BuildProfileView(data), Describe(started, data));
+}
+
+// Writes `rendered` to `output`; 0, or 1 after saying what failed.
+int WriteProfile(const absl::StatusOr<std::string>& rendered,
+                 ReportOutput& output) {
+  if (!rendered.ok()) {
+    fprintf(stderr, "tracectl: %s\n",
+            std::string(rendered.status().message()).c_str());
+    return 1;
+  }
+  if (fwrite(rendered->data(), 1, rendered->size(), output.stream()) !=
+      rendered->size()) {
+    fprintf(stderr, "tracectl: writing the profile failed: %s\n",
+            strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
+// Several hosts at once: each samples until its --duration; one profile of
+// them all, each host a root frame (pprof: a `host` label). A host that
+// fails is said on stderr and the others still count.
+int RunFlameOnHosts(const GlobalOptions& global,
+                    const v1::ProfileClientMessage& start,
+                    const std::string& format, ReportOutput& output) {
+  if (const std::string error = CheckHostsWindow(
+          start.start().window().has_duration_seconds(), false);
+      !error.empty()) {
+    return UsageError(error);
+  }
+  std::vector<std::optional<v1::ProfileData>> profiles(global.hosts.size());
+  const std::vector<grpc::Status> statuses =
+      RunOnHosts<v1::ProfileClientMessage, v1::ProfileServerMessage>(
+          global, start, &v1::Tracer::Stub::Profile,
+          [&](size_t i, const v1::ProfileServerMessage& message) {
+            if (!message.has_final()) return false;
+            profiles[i] = message.final();
+            return true;
+          });
+  int code = 0;
+  std::vector<HostProfile> answered;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    const std::string& host = global.hosts[i];
+    if (!statuses[i].ok()) {
+      fprintf(stderr, "tracectl: %s: %s\n", host.c_str(),
+              statuses[i].error_message().c_str());
+      code = 1;
+      continue;
+    }
+    fprintf(stderr, "tracectl: %s: %llu samples in %.1f s\n", host.c_str(),
+            static_cast<unsigned long long>(profiles[i]->samples()),
+            profiles[i]->elapsed_seconds());
+    PrintDrops(profiles[i]->drops(), stderr);
+    answered.push_back({host, &*profiles[i]});
+  }
+  if (answered.empty()) return code;
+  const ProfileView view = BuildProfileView(answered);
+  const std::string description = absl::StrFormat(
+      "%d hosts; %d samples", answered.size(), view.total_samples);
+  if (int failed = WriteProfile(RenderView(format, view, description), output);
+      failed != 0) {
+    return failed;
+  }
+  return code;
 }
 
 int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
@@ -108,6 +178,10 @@ int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
   absl::StatusOr<std::unique_ptr<ReportOutput>> output = ReportOutput::Open(
       options.output, STDOUT_FILENO, ReportOutput::FileMode::kReplaceAtEnd);
   if (!output.ok()) return UsageError(std::string(output.status().message()));
+  if (global.hosts.size() > 1) {
+    const int code = RunFlameOnHosts(global, start, *format, **output);
+    return ReportClosed((*output)->Close(code == 0), code);
+  }
   const bool progress_in_place = isatty(STDERR_FILENO);
   v1::ProfileStarted started;
   std::optional<v1::ProfileData> final_data;
@@ -153,18 +227,8 @@ int RunFlame(const GlobalOptions& global, const FlameOptions& options) {
             }
             PrintDrops(data.drops(), stderr);
             // Written now, not when a -- CMD that outlives --duration exits.
-            absl::StatusOr<std::string> rendered =
-                Render(*format, started, data);
-            if (!rendered.ok()) {
-              fprintf(stderr, "tracectl: %s\n",
-                      std::string(rendered.status().message()).c_str());
-              write_error = 1;
-            } else if (fwrite(rendered->data(), 1, rendered->size(),
-                              (*output)->stream()) != rendered->size()) {
-              fprintf(stderr, "tracectl: writing the profile failed: %s\n",
-                      strerror(errno));
-              write_error = 1;
-            }
+            write_error =
+                WriteProfile(Render(*format, started, data), **output);
             closed = (*output)->Close(write_error == 0);
           });
   return ReportClosed(closed, code != 0 ? code : write_error);

@@ -208,6 +208,8 @@ Palette PaletteFor(FrameKind kind) {
       return {{60, 110}, {175, 215}, {175, 215}};
     case FrameKind::kProcess:  // steel blue
       return {{110, 145}, {150, 185}, {195, 230}};
+    case FrameKind::kHost:  // slate
+      return {{120, 150}, {130, 160}, {160, 190}};
     case FrameKind::kUnknown:
       break;
   }
@@ -525,7 +527,9 @@ std::string FrameLabel(const ProfileView& view, const Node& node,
   std::string what = "all";
   if (node.frame != kRootFrame) {
     const ViewFrame& f = view.frames[node.frame];
-    std::string where = f.kind == FrameKind::kProcess ? "process" : f.module;
+    std::string where = f.kind == FrameKind::kProcess ? "process"
+                        : f.kind == FrameKind::kHost  ? "host"
+                                                      : f.module;
     if (!f.source.empty()) {
       where = where.empty() ? f.source : absl::StrCat(where, ", ", f.source);
     }

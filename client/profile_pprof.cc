@@ -181,10 +181,15 @@ absl::StatusOr<std::string> RenderPprof(const ProfileView& view) {
     sample->add_value(ClampToInt64(stack.samples));
     sample->add_value(SaturatingProduct(stack.samples, period));
     if (!stack.frames.empty() &&
-        view.frames[stack.frames[0]].kind == FrameKind::kProcess) {
+        view.frames[ProcessFrame(view, stack)].kind == FrameKind::kProcess) {
       pp::Label* comm = sample->add_label();
       comm->set_key(comm_key);
-      comm->set_str(strings.Index(view.frames[stack.frames[0]].name));
+      comm->set_str(strings.Index(view.frames[ProcessFrame(view, stack)].name));
+    }
+    if (!stack.host.empty()) {
+      pp::Label* host = sample->add_label();
+      host->set_key(strings.Index("host"));
+      host->set_str(strings.Index(stack.host));
     }
     pp::Label* pid = sample->add_label();
     pid->set_key(pid_key);

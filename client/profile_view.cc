@@ -94,6 +94,8 @@ std::pair<std::string, int64_t> SplitSource(const std::string& source) {
 
 const char* FrameKindName(FrameKind kind) {
   switch (kind) {
+    case FrameKind::kHost:
+      return "host";
     case FrameKind::kProcess:
       return "process";
     case FrameKind::kKernel:
@@ -113,9 +115,20 @@ const char* FrameKindName(FrameKind kind) {
 }
 
 ProfileView BuildProfileView(const v1::ProfileData& data) {
+  return BuildProfileView(std::vector<HostProfile>{{"", &data}});
+}
+
+uint32_t ProcessFrame(const ProfileView& view, const ViewStack& stack) {
+  if (stack.frames.size() > 1 &&
+      view.frames[stack.frames[0]].kind == FrameKind::kHost) {
+    return stack.frames[1];
+  }
+  return stack.frames.empty() ? 0 : stack.frames[0];
+}
+
+ProfileView BuildProfileView(const std::vector<HostProfile>& profiles) {
   ProfileView view;
-  view.frequency_hz = data.frequency_hz();
-  view.elapsed_seconds = data.elapsed_seconds();
+  if (!profiles.empty()) view.frequency_hz = profiles[0].data->frequency_hz();
   using Key = std::tuple<std::string, std::string, FrameKind>;
   std::map<Key, uint32_t> index;
   auto intern = [&](ViewFrame frame) {
@@ -125,26 +138,41 @@ ProfileView BuildProfileView(const v1::ProfileData& data) {
     if (inserted) view.frames.push_back(std::move(frame));
     return it->second;
   };
-  std::vector<uint32_t> remap(data.frames_size());
-  for (int i = 0; i < data.frames_size(); ++i) {
-    remap[i] = intern(ToViewFrame(data.frames(i)));
-  }
   // Stacks that become equal after merging frames are merged too.
   std::map<std::vector<uint32_t>, size_t> stack_index;
-  for (const v1::Stack& stack : data.stacks()) {
-    ViewFrame process;
-    process.name = stack.comm().empty() ? "[unknown]" : Printable(stack.comm());
-    process.kind = FrameKind::kProcess;
-    std::vector<uint32_t> frames = {intern(std::move(process))};
-    for (uint32_t f : stack.frames()) {
-      if (f < remap.size()) frames.push_back(remap[f]);
+  for (const HostProfile& profile : profiles) {
+    const v1::ProfileData& data = *profile.data;
+    view.elapsed_seconds =
+        std::max(view.elapsed_seconds, data.elapsed_seconds());
+    std::vector<uint32_t> remap(data.frames_size());
+    for (int i = 0; i < data.frames_size(); ++i) {
+      remap[i] = intern(ToViewFrame(data.frames(i)));
     }
-    auto [it, inserted] = stack_index.emplace(frames, view.stacks.size());
-    if (inserted) {
-      view.stacks.push_back({std::move(frames), 0, stack.pid()});
+    std::vector<uint32_t> root;
+    if (!profile.host.empty()) {
+      ViewFrame host;
+      host.name = Printable(profile.host);
+      host.kind = FrameKind::kHost;
+      root.push_back(intern(std::move(host)));
     }
-    view.stacks[it->second].samples += stack.samples();
-    view.total_samples += stack.samples();
+    for (const v1::Stack& stack : data.stacks()) {
+      ViewFrame process;
+      process.name =
+          stack.comm().empty() ? "[unknown]" : Printable(stack.comm());
+      process.kind = FrameKind::kProcess;
+      std::vector<uint32_t> frames = root;
+      frames.push_back(intern(std::move(process)));
+      for (uint32_t f : stack.frames()) {
+        if (f < remap.size()) frames.push_back(remap[f]);
+      }
+      auto [it, inserted] = stack_index.emplace(frames, view.stacks.size());
+      if (inserted) {
+        view.stacks.push_back(
+            {std::move(frames), 0, stack.pid(), profile.host});
+      }
+      view.stacks[it->second].samples += stack.samples();
+      view.total_samples += stack.samples();
+    }
   }
   return view;
 }

@@ -14,8 +14,10 @@
 namespace tracectl {
 
 // How a frame is coloured and grouped: the daemon's module kinds plus the
-// process node every stack starts at.
+// process node every stack starts at, and above it the host's when several
+// hosts answered.
 enum class FrameKind {
+  kHost,
   kProcess,
   kKernel,
   kExecutable,
@@ -25,8 +27,8 @@ enum class FrameKind {
   kUnknown
 };
 
-// "kernel", "executable", "library", "jit", "python", "unknown" or
-// "process".
+// "kernel", "executable", "library", "jit", "python", "unknown",
+// "process" or "host".
 const char* FrameKindName(FrameKind kind);
 
 struct ViewFrame {
@@ -64,11 +66,17 @@ inline const std::string& FunctionName(const ViewFrame& frame) {
 std::pair<std::string, int64_t> SplitSource(const std::string& source);
 
 struct ViewStack {
-  // Indices into ProfileView::frames, root first: frames[0] is the process.
+  // Indices into ProfileView::frames, root first: frames[0] is the process,
+  // or the host (then frames[1] is the process) when several answered.
   std::vector<uint32_t> frames;
   uint64_t samples = 0;
   int32_t pid = 0;
+  std::string host;  // with several hosts
 };
+
+// The process frame of `stack`: its first frame, or its second below a
+// host frame.
+uint32_t ProcessFrame(const struct ProfileView& view, const ViewStack& stack);
 
 struct ProfileView {
   std::vector<ViewFrame> frames;  // Unique by (name, module, kind).
@@ -83,6 +91,14 @@ struct ProfileView {
 // stack's comm is put at the root of each stack. Empty stacks keep just the
 // process frame.
 ProfileView BuildProfileView(const v1::ProfileData& data);
+
+// Several hosts' profiles in one view, each stack under a frame naming its
+// host (kHost). The rate is the first's; the time the longest.
+struct HostProfile {
+  std::string host;
+  const v1::ProfileData* data = nullptr;
+};
+ProfileView BuildProfileView(const std::vector<HostProfile>& profiles);
 
 // FlameGraph's folded format: one line per distinct stack, root first,
 // frames joined by ';', a space and the sample count. ';' and newlines

@@ -172,4 +172,13 @@ int SessionDriver::Finish(int session_code) {
                                                         : launcher->ExitCode();
 }
 
+std::string CheckHostsWindow(bool has_duration, bool has_interval) {
+  if (has_interval) return "--interval with several hosts is not done yet";
+  if (!has_duration) {
+    return "several hosts at once need --duration (Ctrl-C does not end "
+           "them with a summary yet)";
+  }
+  return "";
+}
+
 }  // namespace tracectl

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "client/commands.h"
 #include "client/connection.h"
@@ -93,6 +95,49 @@ int RunSession(
   }
   return driver.Finish(code);
 }
+
+// One session on each of several hosts at once (global.hosts), each
+// ending at its --duration: `on_message(i, message)` sees host i's messages
+// (from its threads: one at a time per host) and returns true for the
+// final one. Returns each host's status.
+template <typename ClientMessage, typename ServerMessage>
+std::vector<grpc::Status> RunOnHosts(
+    const GlobalOptions& global, const ClientMessage& start,
+    std::unique_ptr<grpc::ClientReaderWriter<ClientMessage, ServerMessage>> (
+        v1::Tracer::Stub::*open)(grpc::ClientContext*),
+    const std::function<bool(size_t, const ServerMessage&)>& on_message) {
+  std::vector<grpc::Status> statuses(global.hosts.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < global.hosts.size(); ++i) {
+    threads.emplace_back([&, i] {
+      GlobalOptions one = global;
+      one.host = global.hosts[i];
+      grpc::ClientContext context;
+      auto stub = Connect(one);
+      auto stream = ((*stub).*open)(&context);
+      stream->Write(start);
+      ServerMessage message;
+      bool got_final = false;
+      while (stream->Read(&message)) {
+        if (on_message(i, message) && !got_final) {
+          got_final = true;
+          stream->WritesDone();
+        }
+      }
+      statuses[i] = stream->Finish();
+      if (statuses[i].ok() && !got_final) {
+        statuses[i] = grpc::Status(grpc::StatusCode::INTERNAL,
+                                   "the session ended without a summary");
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return statuses;
+}
+
+// What several hosts at once cannot do yet: "" when `has_duration` and no
+// interval, else the usage error to print.
+std::string CheckHostsWindow(bool has_duration, bool has_interval);
 
 }  // namespace tracectl
 

@@ -7,7 +7,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/commands.h"
@@ -64,59 +63,37 @@ int RunSyscallsOnHosts(const GlobalOptions& global,
                        const v1::SyscallsClientMessage& start,
                        ReportOptions report, const SyscallsOptions& options,
                        ReportOutput& output) {
-  if (options.interval) {
-    return UsageError("--interval with several hosts is not done yet");
+  if (const std::string error =
+          CheckHostsWindow(start.start().window().has_duration_seconds(),
+                           options.interval.has_value());
+      !error.empty()) {
+    return UsageError(error);
   }
-  if (!start.start().window().has_duration_seconds()) {
-    return UsageError(
-        "several hosts at once need --duration (Ctrl-C does not end them "
-        "with a summary yet)");
-  }
-  struct Answer {
-    grpc::Status status;
-    std::string scope;
-    std::optional<v1::SyscallsSummary> summary;
-  };
-  std::vector<Answer> answers(global.hosts.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < global.hosts.size(); ++i) {
-    threads.emplace_back([&, i] {
-      GlobalOptions one = global;
-      one.host = global.hosts[i];
-      Answer& answer = answers[i];
-      grpc::ClientContext context;
-      auto stream = Connect(one)->Syscalls(&context);
-      stream->Write(start);
-      v1::SyscallsServerMessage message;
-      while (stream->Read(&message)) {
-        if (message.has_started()) answer.scope = message.started().scope();
-        if (message.has_final()) {
-          answer.summary = message.final();
-          stream->WritesDone();
-        }
-      }
-      answer.status = stream->Finish();
-      if (answer.status.ok() && !answer.summary) {
-        answer.status = grpc::Status(grpc::StatusCode::INTERNAL,
-                                     "the session ended without a summary");
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
+  std::vector<std::string> scopes(global.hosts.size());
+  std::vector<std::optional<v1::SyscallsSummary>> summaries(
+      global.hosts.size());
+  const std::vector<grpc::Status> statuses =
+      RunOnHosts<v1::SyscallsClientMessage, v1::SyscallsServerMessage>(
+          global, start, &v1::Tracer::Stub::Syscalls,
+          [&](size_t i, const v1::SyscallsServerMessage& message) {
+            if (message.has_started()) scopes[i] = message.started().scope();
+            if (!message.has_final()) return false;
+            summaries[i] = message.final();
+            return true;
+          });
   int code = 0;
-  for (size_t i = 0; i < answers.size(); ++i) {
+  for (size_t i = 0; i < statuses.size(); ++i) {
     const std::string& host = global.hosts[i];
-    if (!answers[i].status.ok()) {
+    if (!statuses[i].ok()) {
       fprintf(stderr, "tracectl: %s: %s\n", host.c_str(),
-              answers[i].status.error_message().c_str());
+              statuses[i].error_message().c_str());
       code = 1;
       continue;
     }
-    report.scope = answers[i].scope;
+    report.scope = scopes[i];
     report.host = host;
     if (!options.json) fprintf(output.stream(), "== %s ==\n", host.c_str());
-    PrintSnapshot(*answers[i].summary, report, options, output,
-                  /*final=*/true);
+    PrintSnapshot(*summaries[i], report, options, output, /*final=*/true);
   }
   return code;
 }

@@ -661,5 +661,26 @@ TEST(PythonFramesInFormatsTest, SpeedscopeCarriesFileAndLine) {
       << json;
 }
 
+TEST(PprofTest, SeveralHostsGetAHostLabel) {
+  const v1::ProfileData data = PythonProfile();
+  const pp::Profile p = RenderAndParse(
+      BuildProfileView({{"h1:7443", &data}, {"h2:7443", &data}}));
+  ASSERT_GT(p.sample_size(), 0);
+  std::set<std::string> hosts;
+  for (const pp::Sample& sample : p.sample()) {
+    size_t with_host = 0;
+    for (const std::string& label : SampleLabels(p, sample)) {
+      if (absl::StartsWith(label, "host=")) {
+        hosts.insert(label);
+        ++with_host;
+      }
+      // The process is still the comm label, not the host.
+      EXPECT_NE(label, "comm=h1:7443");
+    }
+    EXPECT_EQ(with_host, 1u);
+  }
+  EXPECT_EQ(hosts, (std::set<std::string>{"host=h1:7443", "host=h2:7443"}));
+}
+
 }  // namespace
 }  // namespace tracectl

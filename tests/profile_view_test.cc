@@ -73,6 +73,32 @@ TEST(ProfileViewTest, FoldedLinesRootFirstAndParsable) {
             "other;a:b 2\n");
 }
 
+TEST(ProfileViewTest, SeveralHostsEachUnderItsOwnRoot) {
+  const v1::ProfileData a = Sample();
+  v1::ProfileData b;
+  *b.add_frames() = MakeFrame("main", "app", v1::MODULE_EXECUTABLE);
+  AddStack(&b, {0}, 7, "app", 99);
+  b.set_samples(7);
+  b.set_elapsed_seconds(2.5);
+  const ProfileView view = BuildProfileView({{"a:1", &a}, {"b:2", &b}});
+  EXPECT_EQ(view.total_samples, 112u);
+  EXPECT_EQ(view.elapsed_seconds, 2.5);
+  EXPECT_EQ(RenderFolded(view),
+            "a:1;app;main;work;hot_a 75\n"
+            "a:1;app;main;work;hot_b 25\n"
+            "a:1;other;main;[libx.so+0x1a2b] 3\n"
+            "a:1;other;a:b 2\n"
+            "b:2;app;main 7\n");
+  const ViewStack& last = view.stacks.back();
+  EXPECT_EQ(last.host, "b:2");
+  EXPECT_EQ(view.frames[last.frames[0]].kind, FrameKind::kHost);
+  EXPECT_EQ(view.frames[ProcessFrame(view, last)].kind, FrameKind::kProcess);
+  // The same frames and processes of two hosts stay apart.
+  EXPECT_EQ(view.frames[ProcessFrame(view, last)].name, "app");
+  EXPECT_EQ(ProcessFrame(view, last), ProcessFrame(view, view.stacks[0]));
+  EXPECT_NE(last.frames[0], view.stacks[0].frames[0]);
+}
+
 TEST(TopReportTest, SelfAndTotalPerFunctionAndProcess) {
   const ProfileView view = BuildProfileView(Sample());
   const std::vector<HotFunction> rows = HotFunctions(view, 0);

@@ -330,13 +330,30 @@ TEST_F(RemoteTest, SeveralHostsAnswerTogether) {
   EXPECT_EQ(Lines(partial.err).size(), 1u) << partial.err;
   EXPECT_EQ(partial.err.rfind("tracectl: 127.0.0.1:1: ", 0), 0u) << partial.err;
 
+  // flame: one profile, each host a root frame above its processes.
+  auto busy = Process::Start({sandbox_->hot_helper(), "3"});
+  RunResult flame = RunProgram(with({"flame", "--format", "folded", "--comm",
+                                     "hot_helper", "--duration", "1.5"}));
+  busy->Wait();
+  ASSERT_EQ(flame.exit_code, 0) << flame.err;
+  for (const std::string& host : {host_, other}) {
+    EXPECT_GE(
+        CountMatching(flame.out,
+                      "^" + std::regex_replace(host, std::regex("\\."), "\\.") +
+                          ";hot_helper;.*;main;work;hot_a "),
+        1)
+        << host << "\n"
+        << flame.out;
+  }
+  EXPECT_EQ(CountMatching(flame.out, "^hot_helper;"), 0) << flame.out;
+
   // What several hosts cannot do yet is said, not half done.
-  RunResult flame = RunProgram(with({"flame", "--duration", "1"}));
-  EXPECT_EQ(flame.exit_code, 2);
-  EXPECT_NE(flame.err.find("several hosts at once: only info and syscalls so "
-                           "far, not flame"),
+  RunResult trace = RunProgram(with({"trace", "--duration", "1"}));
+  EXPECT_EQ(trace.exit_code, 2);
+  EXPECT_NE(trace.err.find("several hosts at once: only info, syscalls and "
+                           "flame so far, not trace"),
             std::string::npos)
-      << flame.err;
+      << trace.err;
 }
 
 // Plain TCP, said out loud and on loopback only: the caller is nobody.
