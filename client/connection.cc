@@ -106,12 +106,9 @@ std::string PrepareRemote(GlobalOptions& global) {
 
 std::string CheckSeveralHosts(const GlobalOptions& global,
                               const std::string& subcommand) {
-  if (global.hosts.size() <= 1 || subcommand == "info" ||
-      subcommand == "syscalls" || subcommand == "flame") {
-    return "";
-  }
-  return "several hosts at once: only info, syscalls and flame so far, not " +
-         subcommand + " (name one --host)";
+  if (global.hosts.size() <= 1 || subcommand != "top") return "";
+  return "several hosts at once: every subcommand but top so far (name one "
+         "--host)";
 }
 
 std::unique_ptr<v1::Tracer::Stub> Connect(const GlobalOptions& global) {

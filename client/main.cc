@@ -9,6 +9,7 @@
 #include "client/command_line.h"
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/fan_out.h"
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // errors come back as EPIPE instead
@@ -62,13 +63,17 @@ int main(int argc, char** argv) {
   global.command = split->command;
   const int parsed_argc = split->own_argc;
   // Before any subcommand runs: the remote host's options and files.
-  app.parse_complete_callback([&global, &hosts, &split] {
+  app.parse_complete_callback([&global, &hosts, &split, argc, argv] {
     global.host = absl::StrJoin(hosts, ",");
     std::string error = tracectl::PrepareRemote(global);
     if (error.empty()) {
       error = tracectl::CheckSeveralHosts(global, split->subcommand);
     }
     if (!error.empty()) throw CLI::RuntimeError(tracectl::UsageError(error));
+    // Line output on several hosts: tracectl once per host.
+    if (global.hosts.size() > 1 && tracectl::FansOut(split->subcommand)) {
+      throw CLI::RuntimeError(tracectl::FanOut(argc, argv, global.hosts));
+    }
   });
   try {
     app.parse(parsed_argc, argv);

@@ -347,13 +347,42 @@ TEST_F(RemoteTest, SeveralHostsAnswerTogether) {
   }
   EXPECT_EQ(CountMatching(flame.out, "^hot_helper;"), 0) << flame.out;
 
+  // trace: each host's lines as they come, each marked with its host.
+  const int before = CountBpfLinks();
+  auto traced = Process::Start(with({"trace", "-e", "trace=getppid", "--comm",
+                                     "syscall_helper", "--duration", "3"}));
+  ASSERT_GE(WaitForBpfLinks(before + 4), before + 4) << traced->Wait().err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(RunProgram({sandbox_->helper(), "7", "0", "0"}).exit_code, 0);
+  const RunResult t = traced->Wait();
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  for (const std::string& host : {host_, other}) {
+    const std::string escaped =
+        std::regex_replace(host, std::regex("\\."), "\\.");
+    EXPECT_EQ(CountMatching(t.err, "^" + escaped + " getppid\\(\\) += [0-9]+$"),
+              7)
+        << t.err;
+  }
+  // JSON lines get "host" as their first member.
+  RunResult libs = RunProgram(
+      with({"libs", "--json", "--comm", "nosuchcomm", "--duration", "0.5"}));
+  ASSERT_EQ(libs.exit_code, 0) << libs.err;
+  EXPECT_EQ(CountMatching(libs.out, "^\\{\"host\":\"127\\.0\\.0\\.1:[0-9]+\","),
+            2)
+      << libs.out;
+
   // What several hosts cannot do yet is said, not half done.
-  RunResult trace = RunProgram(with({"trace", "--duration", "1"}));
-  EXPECT_EQ(trace.exit_code, 2);
-  EXPECT_NE(trace.err.find("several hosts at once: only info, syscalls and "
-                           "flame so far, not trace"),
+  RunResult top = RunProgram(with({"top", "--duration", "1"}));
+  EXPECT_EQ(top.exit_code, 2);
+  EXPECT_NE(top.err.find("several hosts at once: every subcommand but top"),
             std::string::npos)
-      << trace.err;
+      << top.err;
+  RunResult to_file = RunProgram(
+      with({"trace", "-o", sandbox.dir() + "/t.txt", "--duration", "1"}));
+  EXPECT_EQ(to_file.exit_code, 2) << to_file.err;
+  EXPECT_NE(to_file.err.find("-o with several hosts is not done yet"),
+            std::string::npos)
+      << to_file.err;
 }
 
 // Plain TCP, said out loud and on loopback only: the caller is nobody.
