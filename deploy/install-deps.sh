@@ -13,8 +13,9 @@ PACKAGES=(
   python3 python3-numpy strace util-linux linux-perf bpftrace bc ltrace
   # flame graph checks: a real browser, a real pprof reader, MiniDebugInfo
   chromium chromium-driver python3-selenium golang-go elfutils xz-utils
-  # the units' checks: systemd-analyze verify, systemd-socket-activate
-  systemd
+  # the units' checks: systemd-analyze verify, systemd-socket-activate;
+  # remote hosts in network namespaces; certificates
+  systemd iproute2 openssl
 )
 
 missing=()

@@ -2,6 +2,8 @@
 // with openssl, each client certificate's identity given a scope by the
 // daemon's identities file; and everything refused that should be.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -32,6 +34,7 @@ cert() {  # NAME CA DAYS [EXTENSIONS]
 }
 ca ca; ca otherca
 cert server ca 2 'subjectAltName=IP:127.0.0.1,DNS:localhost'
+cert netserver ca 2 'subjectAltName=IP:10.77.1.1,IP:10.77.2.1'
 cert ops ca 2 'subjectAltName=DNS:ops.example'
 cert watcher ca 2
 cert stranger ca 2
@@ -403,6 +406,121 @@ TEST_F(RemoteTest, InsecureLoopbackCallersAreNobody) {
   EXPECT_NE(r.out.find("\"remote_identity\":\"(plain TCP on loopback)\""),
             std::string::npos)
       << r.out;
+}
+
+// Two hosts, each a tracectld in a network namespace of its own, reached
+// over veth pairs from a third namespace where the client runs: the
+// daemons share this machine's kernel, but every byte between client and
+// daemon crosses a network interface, with mutual TLS.
+class NetnsTest : public RemoteTest {
+ protected:
+  void SetUp() override {
+    if (access("/usr/sbin/ip", X_OK) != 0 && access("/sbin/ip", X_OK) != 0) {
+      GTEST_SKIP() << "no ip (iproute2)";
+    }
+    const std::string tag = std::to_string(getpid());
+    for (const char* side : {"a", "b", "c"}) {
+      names_.push_back(std::string("tracectl-") + side + "-" + tag);
+    }
+    std::string script = "set -e\n";
+    for (const std::string& ns : names_) {
+      script += "ip netns add " + ns + "\nip -n " + ns + " link set lo up\n";
+    }
+    // a <-> c on 10.77.1.0/24, b <-> c on 10.77.2.0/24.
+    for (int i = 0; i < 2; ++i) {
+      const std::string n = std::to_string(i + 1);
+      const std::string host = names_[i], client = names_[2];
+      script += "ip link add tcv" + n + "h" + tag.substr(0, 6) + " netns " +
+                host + " type veth peer name tcv" + n + "c" + tag.substr(0, 6) +
+                " netns " + client + "\n";
+      script += "ip -n " + host + " addr add 10.77." + n + ".1/24 dev tcv" + n +
+                "h" + tag.substr(0, 6) + "\n";
+      script += "ip -n " + host + " link set tcv" + n + "h" + tag.substr(0, 6) +
+                " up\n";
+      script += "ip -n " + client + " addr add 10.77." + n + ".2/24 dev tcv" +
+                n + "c" + tag.substr(0, 6) + "\n";
+      script += "ip -n " + client + " link set tcv" + n + "c" +
+                tag.substr(0, 6) + " up\n";
+    }
+    RunResult made = RunProgram({"/bin/sh", "-c", script});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+  }
+  void TearDown() override {
+    daemons_.clear();
+    for (const std::string& ns : names_) RunProgram({"ip", "netns", "del", ns});
+  }
+  // A daemon in namespace `ns` listening on ADDRESS:7443.
+  void StartDaemon(const std::string& ns, const std::string& address) {
+    auto daemon = Process::Start(
+        {"ip", "netns", "exec", ns, sandbox_->tracectld(), "--socket",
+         sandbox_->dir() + "/" + ns + ".sock", "--listen",
+         "tcp:" + address + ":7443", "--tls-cert", certs_ + "/netserver.crt",
+         "--tls-key", certs_ + "/netserver.key", "--tls-client-ca",
+         certs_ + "/ca.crt", "--remote-identities", certs_ + "/identities"});
+    ASSERT_TRUE(daemon->WaitForError(" port 7443 (mutual TLS)"))
+        << daemon->ErrorSoFar();
+    daemons_.push_back(std::move(daemon));
+  }
+  RunResult Client(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"ip",
+                                     "netns",
+                                     "exec",
+                                     names_[2],
+                                     sandbox_->tracectl(),
+                                     "--host",
+                                     "10.77.1.1:7443,10.77.2.1:7443",
+                                     "--tls-ca",
+                                     certs_ + "/ca.crt",
+                                     "--tls-cert",
+                                     certs_ + "/ops.crt",
+                                     "--tls-key",
+                                     certs_ + "/ops.key"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv);
+  }
+
+  std::vector<std::string> names_;
+  std::vector<std::unique_ptr<Process>> daemons_;
+};
+
+TEST_F(NetnsTest, TwoHostsAnswerOverTheNetwork) {
+  StartDaemon(names_[0], "10.77.1.1");
+  StartDaemon(names_[1], "10.77.2.1");
+  RunResult r = Client({"syscalls", "--duration", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> reports = Lines(r.out);
+  ASSERT_EQ(reports.size(), 2u) << r.out;
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string host = "10.77." + std::to_string(i + 1) + ".1:7443";
+    EXPECT_EQ(reports[i].rfind("{\"host\":\"" + host + "\",", 0), 0u)
+        << reports[i];
+    EXPECT_FALSE(ParseSyscallsJson(reports[i]).empty()) << reports[i];
+    EXPECT_NE(reports[i].find("],\"host\":\"" + host + "\"}"),
+              std::string::npos)
+        << reports[i];
+  }
+
+  auto busy = Process::Start({sandbox_->hot_helper(), "2.5"});
+  RunResult flame = Client({"flame", "--format", "folded", "--comm",
+                            "hot_helper", "--duration", "1.5"});
+  busy->Wait();
+  ASSERT_EQ(flame.exit_code, 0) << flame.err;
+  for (const char* host : {"10\\.77\\.1\\.1:7443", "10\\.77\\.2\\.1:7443"}) {
+    EXPECT_GE(CountMatching(flame.out, std::string("^") + host +
+                                           ";hot_helper;.*;main;work;hot_"),
+              1)
+        << host << "\n"
+        << flame.out;
+  }
+
+  // A daemon that is not there is one line; the other still answers.
+  daemons_[1]->Signal(SIGTERM);
+  daemons_[1]->Wait();
+  RunResult half = Client({"syscalls", "--duration", "0.5", "--json"});
+  EXPECT_EQ(half.exit_code, 1) << half.err;
+  EXPECT_EQ(Lines(half.out).size(), 1u) << half.out;
+  EXPECT_EQ(Lines(half.err).size(), 1u) << half.err;
+  EXPECT_EQ(half.err.rfind("tracectl: 10.77.2.1:7443: ", 0), 0u) << half.err;
 }
 
 }  // namespace
