@@ -347,7 +347,14 @@ TEST_F(SyscallsTest, KilledClientLeavesNoProgramsBehind) {
 
 TEST_F(SyscallsTest, CtrlCPrintsTheSummary) {
   auto session = StartSession({"syscalls", "--pid", std::to_string(getpid())});
-  for (int i = 0; i < 50; ++i) getppid();
+  // For half a second: the links exist a moment before the session has
+  // started (and calls made before its start are not its own).
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (std::chrono::steady_clock::now() < until) {
+    getppid();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   session->Signal(SIGINT);
   RunResult r = session->Wait();
   ASSERT_EQ(r.exit_code, 0) << r.err;
