@@ -129,9 +129,7 @@ int RunFlameOnHosts(const GlobalOptions& global,
   std::vector<HostProfile> answered;
   for (size_t i = 0; i < statuses.size(); ++i) {
     const std::string& host = global.hosts[i];
-    if (!statuses[i].ok()) {
-      fprintf(stderr, "tracectl: %s: %s\n", host.c_str(),
-              statuses[i].error_message().c_str());
+    if (SayHostFailed(host, statuses[i])) {
       code = 1;
       continue;
     }

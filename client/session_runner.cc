@@ -181,4 +181,11 @@ std::string CheckHostsWindow(bool has_duration, bool has_interval) {
   return "";
 }
 
+bool SayHostFailed(const std::string& host, const grpc::Status& status) {
+  if (status.ok()) return false;
+  fprintf(stderr, "tracectl: %s: %s\n", host.c_str(),
+          status.error_message().c_str());
+  return true;
+}
+
 }  // namespace tracectl

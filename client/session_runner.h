@@ -135,6 +135,10 @@ std::vector<grpc::Status> RunOnHosts(
   return statuses;
 }
 
+// Says on stderr that `host` failed with `status` ("tracectl: HOST: ...");
+// false, and nothing said, when it did not.
+bool SayHostFailed(const std::string& host, const grpc::Status& status);
+
 // What several hosts at once cannot do yet: "" when `has_duration` and no
 // interval, else the usage error to print.
 std::string CheckHostsWindow(bool has_duration, bool has_interval);

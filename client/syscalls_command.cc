@@ -84,9 +84,7 @@ int RunSyscallsOnHosts(const GlobalOptions& global,
   int code = 0;
   for (size_t i = 0; i < statuses.size(); ++i) {
     const std::string& host = global.hosts[i];
-    if (!statuses[i].ok()) {
-      fprintf(stderr, "tracectl: %s: %s\n", host.c_str(),
-              statuses[i].error_message().c_str());
+    if (SayHostFailed(host, statuses[i])) {
       code = 1;
       continue;
     }
