@@ -4,15 +4,14 @@
 #include <grpcpp/security/credentials.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/small_file.h"
 
 namespace tracectl {
 
@@ -27,14 +26,11 @@ namespace {
 constexpr size_t kMaxPemBytes = 1 << 20;
 constexpr size_t kMaxHosts = 64;
 
-// The whole of a small file, or an error naming it.
+// The whole of a PEM file into `pem`; "" or what went wrong.
 std::string ReadPem(const std::string& path, std::string* pem) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot read " + path + ": " + strerror(errno);
-  pem->assign(kMaxPemBytes + 1, '\0');
-  in.read(pem->data(), pem->size());
-  pem->resize(in.gcount());
-  if (pem->size() > kMaxPemBytes) return path + " is over 1 MiB";
+  absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxPemBytes);
+  if (!text.ok()) return std::string(text.status().message());
+  *pem = *std::move(text);
   return "";
 }
 

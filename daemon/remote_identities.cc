@@ -3,14 +3,10 @@
 #include <grp.h>
 #include <pwd.h>
 
-#include <fstream>
-#include <iterator>
-#include <sstream>
-
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/escape.h"
+#include "common/small_file.h"
 
 namespace tracectl {
 namespace {
@@ -43,19 +39,12 @@ absl::StatusOr<Caller> LocalUser(const std::string& name) {
 
 absl::StatusOr<RemoteIdentities> RemoteIdentities::Load(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxFileBytes);
+  if (!text.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot read the identities file ", path));
+        absl::StrCat("the identities file: ", text.status().message()));
   }
-  std::string text(kMaxFileBytes + 1, '\0');
-  in.read(text.data(), text.size());
-  text.resize(in.gcount());
-  if (text.size() > kMaxFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the identities file ", path, " is over ", kMaxFileBytes, " bytes"));
-  }
-  absl::StatusOr<RemoteIdentities> parsed = Parse(text);
+  absl::StatusOr<RemoteIdentities> parsed = Parse(*text);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", parsed.status().message()));
