@@ -178,7 +178,8 @@ int Run(const std::string& socket_path, const std::string& admin_group,
         const tracectl::ConnectionLimits& limits, double start_timeout_seconds,
         uint64_t buffer_budget,
         const tracectl::BpfBackendOptions& backend_options,
-        const RemoteOptions& remote) {
+        const RemoteOptions& remote,
+        const tracectl::RemoteIdentities* identities) {
   RaiseFileLimit(limits.total);
   gpr_set_log_function(RateLimitedGrpcLog);
   auto backend = tracectl::OpenBpfBackend(backend_options);
@@ -226,18 +227,7 @@ int Run(const std::string& socket_path, const std::string& admin_group,
             std::string(listener.status().message()).c_str());
     return 1;
   }
-  std::optional<tracectl::RemoteIdentities> identities;
-  if (!remote.identities.empty()) {
-    auto loaded = tracectl::RemoteIdentities::Load(remote.identities);
-    if (!loaded.ok()) {
-      fprintf(stderr, "tracectld: %s\n",
-              std::string(loaded.status().message()).c_str());
-      return 2;
-    }
-    identities = *std::move(loaded);
-  }
-  const tracectl::Callers callers(listener->get(),
-                                  identities ? &*identities : nullptr,
+  const tracectl::Callers callers(listener->get(), identities,
                                   remote.insecure_loopback);
   tracectl::SessionLimiter limiter(max_sessions_per_user, max_sessions,
                                    buffer_budget);
@@ -250,7 +240,7 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   if (remote.cert.empty()) {
     tcp_credentials = grpc::InsecureServerCredentials();
   } else {
-    // The files are read again every kCertRefreshSeconds: a rotated
+    // The files are read again every remote.reload_seconds: a rotated
     // certificate serves new connections without a restart.
     auto provider =
         std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
@@ -430,7 +420,19 @@ int main(int argc, char** argv) {
     fprintf(stderr, "tracectld: %s\n", error.c_str());
     return 2;
   }
+  // Read and checked before anything is opened or bound.
+  std::optional<tracectl::RemoteIdentities> identities;
+  if (!remote.identities.empty()) {
+    auto loaded = tracectl::RemoteIdentities::Load(remote.identities);
+    if (!loaded.ok()) {
+      fprintf(stderr, "tracectld: %s\n",
+              std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    identities = *std::move(loaded);
+  }
   return Run(socket_path, admin_group, max_sessions_per_user, max_sessions,
              static_cast<int>(idle_timeout * 1000), limits, start_timeout,
-             buffer_budget, backend_options, remote);
+             buffer_budget, backend_options, remote,
+             identities ? &*identities : nullptr);
 }
