@@ -180,11 +180,13 @@ absl::StatusOr<std::string> RenderPprof(const ProfileView& view) {
     }
     sample->add_value(ClampToInt64(stack.samples));
     sample->add_value(SaturatingProduct(stack.samples, period));
-    if (!stack.frames.empty() &&
-        view.frames[ProcessFrame(view, stack)].kind == FrameKind::kProcess) {
+    const ViewFrame* process = stack.frames.empty()
+                                   ? nullptr
+                                   : &view.frames[ProcessFrame(view, stack)];
+    if (process != nullptr && process->kind == FrameKind::kProcess) {
       pp::Label* comm = sample->add_label();
       comm->set_key(comm_key);
-      comm->set_str(strings.Index(view.frames[ProcessFrame(view, stack)].name));
+      comm->set_str(strings.Index(process->name));
     }
     if (!stack.host.empty()) {
       pp::Label* host = sample->add_label();

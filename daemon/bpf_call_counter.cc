@@ -135,9 +135,9 @@ absl::Status ForEachPerCpuCount(int fd, int max_keys, Visit visit) {
 
 }  // namespace
 
-// A program of that attach
-// type is loaded, and a link asked for on "/" (no regular file) fails with
-// EBADF where the link type exists, EINVAL where it does not.
+// Probed by loading a program of that attach type and asking for a link on
+// "/" (no regular file): EBADF where the link type exists, EINVAL where it
+// does not.
 bool KernelHasUprobeMulti() {
   static const bool has = [] {
     const bpf_insn insns[] = {
@@ -189,7 +189,7 @@ absl::StatusOr<std::unique_ptr<BpfCallCounter>> BpfCallCounter::Start(
   if (!python) bpf_map__set_max_entries(skel->maps.py_functions, 1);
   bpf_program__set_autoload(skel->progs.count_usdt, usdt);
   bpf_program__set_autoload(skel->progs.time_call, latency);
-  const bool multi = uprobe_multi && KernelHasUprobeMulti();
+  const bool multi = uprobe_multi;
   if (multi) {
     const auto type = static_cast<bpf_attach_type>(kTraceUprobeMulti);
     bpf_program__set_expected_attach_type(skel->progs.count_call, type);

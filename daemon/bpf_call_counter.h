@@ -32,8 +32,8 @@ class BpfCallCounter final : public CallCounter {
  public:
   // Loads the program with `filter` in place and attaches every probe:
   // in the target process only when the filter names exactly one,
-  // everywhere (then filtered in BPF) otherwise. `uprobe_multi` allows
-  // uprobe_multi links where the kernel has them.
+  // everywhere (then filtered in BPF) otherwise. `uprobe_multi`: with
+  // uprobe_multi links, which the kernel must have (KernelHasUprobeMulti).
   static absl::StatusOr<std::unique_ptr<BpfCallCounter>> Start(
       const KernelFilter& filter, std::vector<CallProbe> probes,
       const CallCountSettings& settings, bool uprobe_multi);
