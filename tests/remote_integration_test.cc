@@ -43,8 +43,36 @@ cert expired ca -1
 chmod 644 *.key
 )";
 
+// "127.0.0.1:PORT" of a daemon started with --listen tcp:127.0.0.1:0, from
+// its log; "" (and a failure) when the log names no port.
+std::string TcpHostOf(Daemon& daemon) {
+  std::smatch port;
+  const std::string log = daemon.process().ErrorSoFar();
+  if (!std::regex_search(log, port,
+                         std::regex("tcp:127.0.0.1:0 port ([0-9]+)"))) {
+    ADD_FAILURE() << "no port in the daemon's log: " << log;
+    return "";
+  }
+  return "127.0.0.1:" + port[1].str();
+}
+
 class RemoteTest : public ::testing::Test {
  protected:
+  // tracectld's flags for mutual TLS on 127.0.0.1 (any port), clients of
+  // `client_ca`, the suite's identities.
+  static std::vector<std::string> TlsDaemonFlags(const std::string& client_ca) {
+    return {"--listen",
+            "tcp:127.0.0.1:0",
+            "--tls-cert",
+            certs_ + "/server.crt",
+            "--tls-key",
+            certs_ + "/server.key",
+            "--tls-client-ca",
+            client_ca,
+            "--remote-identities",
+            certs_ + "/identities"};
+  }
+
   static void SetUpTestSuite() {
     sandbox_ = new Sandbox();
     certs_ = sandbox_->dir() + "/certs";
@@ -54,18 +82,9 @@ class RemoteTest : public ::testing::Test {
     if (made.exit_code != 0) throw std::runtime_error("openssl: " + made.err);
     std::ofstream(certs_ + "/identities")
         << "# identity  role\nops.example admin\nwatcher nobody\n";
-    daemon_ = new Daemon(
-        *sandbox_,
-        {"--listen", "tcp:127.0.0.1:0", "--tls-cert", certs_ + "/server.crt",
-         "--tls-key", certs_ + "/server.key", "--tls-client-ca",
-         certs_ + "/ca.crt", "--remote-identities", certs_ + "/identities"});
-    std::smatch port;
-    const std::string log = daemon_->process().ErrorSoFar();
-    if (!std::regex_search(log, port,
-                           std::regex("tcp:127.0.0.1:0 port ([0-9]+)"))) {
-      throw std::runtime_error("no port in the daemon's log: " + log);
-    }
-    host_ = "127.0.0.1:" + port[1].str();
+    daemon_ = new Daemon(*sandbox_, TlsDaemonFlags(certs_ + "/ca.crt"));
+    host_ = TcpHostOf(*daemon_);
+    if (host_.empty()) throw std::runtime_error("the daemon names no port");
   }
   static void TearDownTestSuite() {
     delete daemon_;
@@ -217,21 +236,16 @@ TEST_F(RemoteTest, RotatedCertificatesTakeEffectWithoutRestart) {
   Sandbox sandbox;
   const std::string client_ca = sandbox.dir() + "/client-ca.crt";
   std::filesystem::copy_file(certs_ + "/ca.crt", client_ca);
-  Daemon daemon(sandbox,
-                {"--listen", "tcp:127.0.0.1:0", "--tls-cert",
-                 certs_ + "/server.crt", "--tls-key", certs_ + "/server.key",
-                 "--tls-client-ca", client_ca, "--remote-identities",
-                 certs_ + "/identities", "--tls-reload-interval", "1"});
-  std::smatch port;
-  const std::string log = daemon.process().ErrorSoFar();
-  ASSERT_TRUE(
-      std::regex_search(log, port, std::regex("tcp:127.0.0.1:0 port ([0-9]+)")))
-      << log;
+  std::vector<std::string> flags = TlsDaemonFlags(client_ca);
+  flags.insert(flags.end(), {"--tls-reload-interval", "1"});
+  Daemon daemon(sandbox, flags);
+  const std::string host = TcpHostOf(daemon);
+  ASSERT_FALSE(host.empty());
   auto info = [&](const std::string& client) {
-    return RunProgram(
-        {sandbox.tracectl(), "--host", "127.0.0.1:" + port[1].str(), "--tls-ca",
-         certs_ + "/ca.crt", "--tls-cert", certs_ + "/" + client + ".crt",
-         "--tls-key", certs_ + "/" + client + ".key", "info", "--json"});
+    return RunProgram({sandbox.tracectl(), "--host", host, "--tls-ca",
+                       certs_ + "/ca.crt", "--tls-cert",
+                       certs_ + "/" + client + ".crt", "--tls-key",
+                       certs_ + "/" + client + ".key", "info", "--json"});
   };
   EXPECT_EQ(info("ops").exit_code, 0);
   EXPECT_EQ(info("foreign").exit_code, 1);
@@ -262,17 +276,9 @@ TEST_F(RemoteTest, RotatedCertificatesTakeEffectWithoutRestart) {
 // same helper here (one machine), so each counts its 500 calls exactly.
 TEST_F(RemoteTest, SeveralHostsAnswerTogether) {
   Sandbox sandbox;
-  Daemon second(
-      sandbox,
-      {"--listen", "tcp:127.0.0.1:0", "--tls-cert", certs_ + "/server.crt",
-       "--tls-key", certs_ + "/server.key", "--tls-client-ca",
-       certs_ + "/ca.crt", "--remote-identities", certs_ + "/identities"});
-  std::smatch port;
-  const std::string log = second.process().ErrorSoFar();
-  ASSERT_TRUE(
-      std::regex_search(log, port, std::regex("tcp:127.0.0.1:0 port ([0-9]+)")))
-      << log;
-  const std::string other = "127.0.0.1:" + port[1].str();
+  Daemon second(sandbox, TlsDaemonFlags(certs_ + "/ca.crt"));
+  const std::string other = TcpHostOf(second);
+  ASSERT_FALSE(other.empty());
   const std::vector<std::string> client = {
       sandbox_->tracectl(), "--host",           host_ + "," + other,
       "--tls-ca",           certs_ + "/ca.crt", "--tls-cert",
@@ -393,14 +399,10 @@ TEST_F(RemoteTest, InsecureLoopbackCallersAreNobody) {
   Sandbox sandbox;
   Daemon daemon(sandbox,
                 {"--listen", "tcp:127.0.0.1:0", "--insecure-loopback"});
-  std::smatch port;
-  const std::string log = daemon.process().ErrorSoFar();
-  ASSERT_TRUE(
-      std::regex_search(log, port, std::regex("tcp:127.0.0.1:0 port ([0-9]+)")))
-      << log;
-  RunResult r =
-      RunProgram({sandbox.tracectl(), "--host", "127.0.0.1:" + port[1].str(),
-                  "--insecure", "info", "--json"});
+  const std::string host = TcpHostOf(daemon);
+  ASSERT_FALSE(host.empty());
+  RunResult r = RunProgram(
+      {sandbox.tracectl(), "--host", host, "--insecure", "info", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"uid\":65534"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"remote_identity\":\"(plain TCP on loopback)\""),
