@@ -100,13 +100,6 @@ std::string PrepareRemote(GlobalOptions& global) {
   return "";
 }
 
-std::string CheckSeveralHosts(const GlobalOptions& global,
-                              const std::string& subcommand) {
-  if (global.hosts.size() <= 1 || subcommand != "top") return "";
-  return "several hosts at once: every subcommand but top so far (name one "
-         "--host)";
-}
-
 std::unique_ptr<v1::Tracer::Stub> Connect(const GlobalOptions& global) {
   // Whole profiles come as one message: no cap on what is received.
   grpc::ChannelArguments args;

@@ -20,11 +20,6 @@ std::string DefaultSocketPath();
 // (at most 1 MiB each). "" when fine, else what is wrong.
 std::string PrepareRemote(GlobalOptions& global);
 
-// Several --host: "" when `subcommand` asks them all at once, else the
-// one-line refusal to print.
-std::string CheckSeveralHosts(const GlobalOptions& global,
-                              const std::string& subcommand);
-
 // The daemon of --host, else of the socket.
 std::unique_ptr<v1::Tracer::Stub> Connect(const GlobalOptions& global);
 

@@ -105,17 +105,12 @@ int WriteProfile(const absl::StatusOr<std::string>& rendered,
   return 0;
 }
 
-// Several hosts at once: each samples until its --duration; one profile of
-// them all, each host a root frame (pprof: a `host` label). A host that
-// fails is said on stderr and the others still count.
+// Several hosts at once: each samples until its --duration or Ctrl-C; one
+// profile of them all, each host a root frame (pprof: a `host` label). A
+// host that fails is said on stderr and the others still count.
 int RunFlameOnHosts(const GlobalOptions& global,
                     const v1::ProfileClientMessage& start,
                     const std::string& format, ReportOutput& output) {
-  if (const std::string error = CheckHostsWindow(
-          start.start().window().has_duration_seconds(), false);
-      !error.empty()) {
-    return UsageError(error);
-  }
   std::vector<std::optional<v1::ProfileData>> profiles(global.hosts.size());
   const std::vector<grpc::Status> statuses =
       RunOnHosts<v1::ProfileClientMessage, v1::ProfileServerMessage>(

@@ -65,10 +65,7 @@ int main(int argc, char** argv) {
   // Before any subcommand runs: the remote host's options and files.
   app.parse_complete_callback([&global, &hosts, &split, argc, argv] {
     global.host = absl::StrJoin(hosts, ",");
-    std::string error = tracectl::PrepareRemote(global);
-    if (error.empty()) {
-      error = tracectl::CheckSeveralHosts(global, split->subcommand);
-    }
+    const std::string error = tracectl::PrepareRemote(global);
     if (!error.empty()) throw CLI::RuntimeError(tracectl::UsageError(error));
     // Line output on several hosts: tracectl once per host.
     if (global.hosts.size() > 1 && tracectl::FansOut(split->subcommand)) {

@@ -172,13 +172,51 @@ int SessionDriver::Finish(int session_code) {
                                                         : launcher->ExitCode();
 }
 
-std::string CheckHostsWindow(bool has_duration, bool has_interval) {
-  if (has_interval) return "--interval with several hosts is not done yet";
-  if (!has_duration) {
-    return "several hosts at once need --duration (Ctrl-C does not end "
-           "them with a summary yet)";
+HostsStopper::HostsStopper()
+    : thread_(std::make_unique<SignalThread>(
+          [this](const siginfo_t&, int count) { OnSignal(count); })) {}
+
+HostsStopper::~HostsStopper() {
+  thread_.reset();  // no signal touches a stream from now on
+}
+
+void HostsStopper::Opened(size_t host, std::function<void()> half_close,
+                          grpc::ClientContext* context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Open& open = open_[host];
+  open.half_close = std::move(half_close);
+  open.context = context;
+  if (signals_ > 1) context->TryCancel();
+  if (signals_ > 0) {
+    open.half_close();
+    open.half_closed = true;
   }
-  return "";
+}
+
+void HostsStopper::HalfClose(size_t host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = open_.find(host);
+  if (it == open_.end() || it->second.half_closed) return;
+  it->second.half_close();
+  it->second.half_closed = true;
+}
+
+void HostsStopper::Closed(size_t host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  open_.erase(host);
+}
+
+void HostsStopper::OnSignal(int count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  signals_ = count;
+  for (auto& [host, open] : open_) {
+    if (count > 1) {
+      open.context->TryCancel();
+    } else if (!open.half_closed) {
+      open.half_close();
+      open.half_closed = true;
+    }
+  }
 }
 
 bool SayHostFailed(const std::string& host, const grpc::Status& status) {

@@ -8,7 +8,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,10 +98,43 @@ int RunSession(
   return driver.Finish(code);
 }
 
+// Ctrl-C and friends for sessions on several hosts: the first signal
+// half-closes every host's stream (each answers with its summary, as one
+// host does), the next cancels them all. Streams are touched under its lock
+// only, from the host threads and the signal thread alike.
+class HostsStopper {
+ public:
+  HostsStopper();
+  ~HostsStopper();
+  HostsStopper(const HostsStopper&) = delete;
+  HostsStopper& operator=(const HostsStopper&) = delete;
+
+  // A host's stream is open; after a signal it is half-closed at once.
+  void Opened(size_t host, std::function<void()> half_close,
+              grpc::ClientContext* context);
+  // Half-closes the host's stream once, whoever asks first.
+  void HalfClose(size_t host);
+  // The stream is done: nothing touches it from now on.
+  void Closed(size_t host);
+
+ private:
+  struct Open {
+    std::function<void()> half_close;
+    grpc::ClientContext* context = nullptr;
+    bool half_closed = false;
+  };
+  void OnSignal(int count);
+
+  std::mutex mu_;
+  std::map<size_t, Open> open_;
+  int signals_ = 0;
+  std::unique_ptr<class SignalThread> thread_;
+};
+
 // One session on each of several hosts at once (global.hosts), each
-// ending at its --duration: `on_message(i, message)` sees host i's messages
-// (from its threads: one at a time per host) and returns true for the
-// final one. Returns each host's status.
+// ending at its --duration or at Ctrl-C: `on_message(i, message)` sees host
+// i's messages (from its threads: one at a time per host) and returns true
+// for the final one. Returns each host's status.
 template <typename ClientMessage, typename ServerMessage>
 std::vector<grpc::Status> RunOnHosts(
     const GlobalOptions& global, const ClientMessage& start,
@@ -107,6 +142,7 @@ std::vector<grpc::Status> RunOnHosts(
         v1::Tracer::Stub::*open)(grpc::ClientContext*),
     const std::function<bool(size_t, const ServerMessage&)>& on_message) {
   std::vector<grpc::Status> statuses(global.hosts.size());
+  HostsStopper stopper;
   std::vector<std::thread> threads;
   for (size_t i = 0; i < global.hosts.size(); ++i) {
     threads.emplace_back([&, i] {
@@ -116,14 +152,17 @@ std::vector<grpc::Status> RunOnHosts(
       auto stub = Connect(one);
       auto stream = ((*stub).*open)(&context);
       stream->Write(start);
+      stopper.Opened(
+          i, [s = stream.get()] { s->WritesDone(); }, &context);
       ServerMessage message;
       bool got_final = false;
       while (stream->Read(&message)) {
         if (on_message(i, message) && !got_final) {
           got_final = true;
-          stream->WritesDone();
+          stopper.HalfClose(i);
         }
       }
+      stopper.Closed(i);
       statuses[i] = stream->Finish();
       if (statuses[i].ok() && !got_final) {
         statuses[i] = grpc::Status(grpc::StatusCode::INTERNAL,
@@ -138,10 +177,6 @@ std::vector<grpc::Status> RunOnHosts(
 // Says on stderr that `host` failed with `status` ("tracectl: HOST: ...");
 // false, and nothing said, when it did not.
 bool SayHostFailed(const std::string& host, const grpc::Status& status);
-
-// What several hosts at once cannot do yet: "" when `has_duration` and no
-// interval, else the usage error to print.
-std::string CheckHostsWindow(bool has_duration, bool has_interval);
 
 }  // namespace tracectl
 

@@ -42,21 +42,39 @@ std::string ErrnoSummary(const v1::SyscallRow& row, int limit) {
   return absl::StrJoin(parts, " ");
 }
 
-// "    PID COMM " cells of per-process rows, else nothing.
+// "HOST " cells of several hosts' rows and "    PID COMM " cells of
+// per-process rows, else nothing.
 std::string WhoCells(const v1::SyscallRow& row, const ReportOptions& options) {
+  std::string cells;
+  if (options.host_width > 0) {
+    auto it = options.row_hosts.find(&row);
+    cells = absl::StrFormat("%-*s ", options.host_width,
+                            it == options.row_hosts.end() ? "" : it->second);
+  }
   // Another user's process names itself: no control character of its comm
   // reaches the terminal.
-  return options.per_process
-             ? absl::StrFormat("%7d %-15s ", row.pid(), Escaped(row.comm()))
-             : "";
+  if (options.per_process) {
+    absl::StrAppendFormat(&cells, "%7d %-15s ", row.pid(), Escaped(row.comm()));
+  }
+  return cells;
 }
 
-// The header and rule of the per-process cells, else nothing.
+// The header and rule of those cells, else nothing.
 std::string WhoHeader(const ReportOptions& options) {
-  return options.per_process ? "    PID COMM            " : "";
+  std::string header;
+  if (options.host_width > 0) {
+    header = absl::StrFormat("%-*s ", options.host_width, "HOST");
+  }
+  if (options.per_process) header += "    PID COMM            ";
+  return header;
 }
 std::string WhoRule(const ReportOptions& options) {
-  return options.per_process ? "------- --------------- " : "";
+  std::string rule;
+  if (options.host_width > 0) {
+    rule = std::string(options.host_width, '-') + " ";
+  }
+  if (options.per_process) rule += "------- --------------- ";
+  return rule;
 }
 
 void AppendDrops(const v1::SyscallsSummary& summary, std::string* out) {
@@ -77,6 +95,37 @@ absl::StatusOr<SortKey> ParseSortKey(const std::string& name) {
   if (name == "name") return SortKey::kName;
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown sort key '", name, "': use calls, time, errors or name"));
+}
+
+void MergeHostSummaries(const std::vector<HostSummary>& hosts,
+                        v1::SyscallsSummary* merged, ReportOptions* options) {
+  merged->Clear();
+  options->row_hosts.clear();
+  options->host_width = 4;  // "HOST"
+  for (const HostSummary& host : hosts) {
+    const v1::SyscallsSummary& summary = *host.summary;
+    merged->set_elapsed_seconds(
+        std::max(merged->elapsed_seconds(), summary.elapsed_seconds()));
+    merged->set_wall_time(summary.wall_time());
+    merged->set_count_only(summary.count_only());
+    options->host_width =
+        std::max(options->host_width, static_cast<int>(host.host.size()));
+    for (const v1::SyscallRow& row : summary.syscalls()) {
+      *merged->add_syscalls() = row;
+    }
+    for (const v1::DropCounter& drop : summary.drops()) {
+      v1::DropCounter* copy = merged->add_drops();
+      *copy = drop;
+      copy->set_reason(absl::StrCat(host.host, ": ", drop.reason()));
+    }
+  }
+  // Rows in the order of `hosts`, so each row's host is known by position.
+  int at = 0;
+  for (const HostSummary& host : hosts) {
+    for (int i = 0; i < host.summary->syscalls_size(); ++i) {
+      options->row_hosts[&merged->syscalls(at++)] = host.host;
+    }
+  }
 }
 
 std::vector<const v1::SyscallRow*> SortedRows(

@@ -2,6 +2,7 @@
 #ifndef TRACECTL_CLIENT_SYSCALLS_REPORT_H_
 #define TRACECTL_CLIENT_SYSCALLS_REPORT_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,22 @@ struct ReportOptions {
   std::string scope;
   // With several hosts: the one these rows come from (JSON's "host").
   std::string host;
+  // Several hosts in one table: each row's host (a HOST column), and the
+  // column's width.
+  std::map<const v1::SyscallRow*, std::string> row_hosts;
+  int host_width = 0;
 };
+
+struct HostSummary {
+  std::string host;
+  const v1::SyscallsSummary* summary = nullptr;
+};
+
+// Several hosts' summaries as one, into `merged`: every row kept, each
+// with its host in options->row_hosts; the longest elapsed time; each
+// host's drops, the reason prefixed with the host.
+void MergeHostSummaries(const std::vector<HostSummary>& hosts,
+                        v1::SyscallsSummary* merged, ReportOptions* options);
 
 // The rows in report order, cut to options.top.
 std::vector<const v1::SyscallRow*> SortedRows(

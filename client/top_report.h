@@ -15,6 +15,7 @@ struct HotFunction {
   std::string function;
   std::string module;
   std::string process;  // comm
+  std::string host;     // with several hosts
   // Samples with the function as the leaf, and with it anywhere on the
   // stack (counted once per sample, recursion or not).
   uint64_t self = 0;
@@ -28,12 +29,13 @@ enum class TopSort { kSelf, kTotal };
 // "self" or "total".
 absl::StatusOr<TopSort> ParseTopSort(const std::string& name);
 
-// Rows by (function, module, process), in `sort` order, at most `limit`
+// Rows by (function, module, process, host), in `sort` order, at most `limit`
 // (0: all).
 std::vector<HotFunction> HotFunctions(const ProfileView& view, size_t limit,
                                       TopSort sort = TopSort::kSelf);
 
-// The table, with a header line; percentages of view.total_samples.
+// The table, with a header line; percentages of view.total_samples. A HOST
+// column when the rows come from several hosts.
 std::string RenderTopTable(const ProfileView& view,
                            const std::vector<HotFunction>& rows);
 

@@ -37,8 +37,9 @@ absl::StatusOr<Caller> Callers::Of(
       auth->IsPeerAuthenticated()) {
     return identities_->CallerFor(CertificateNames(*auth));
   }
-  if (insecure_loopback_ && (absl::StartsWith(peer, "ipv4:127.") ||
-                             absl::StartsWith(peer, "ipv6:[::1]"))) {
+  // Plain TCP comes through the TCP front (daemon/tcp_front.h), which
+  // listens on loopback addresses only then: its Unix socket is the peer.
+  if (insecure_loopback_ && absl::StartsWith(peer, "unix:")) {
     Caller nobody;
     nobody.uid = kNobody;
     nobody.gid = kNobody;

@@ -32,6 +32,7 @@
 #include "daemon/peer_listener.h"
 #include "daemon/remote_identities.h"
 #include "daemon/session_limiter.h"
+#include "daemon/tcp_front.h"
 #include "daemon/tracer_service.h"
 
 namespace {
@@ -76,6 +77,7 @@ struct RemoteOptions {
   std::string cert, key, client_ca, identities;
   unsigned reload_seconds = 10;  // the certificate files are read again
   bool insecure_loopback = false;
+  int max_connections = 64;  // TCP connections open at once, per address
 };
 
 bool IsLoopback(const std::string& host_port) {
@@ -252,9 +254,18 @@ int Run(const std::string& socket_path, const std::string& admin_group,
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     tcp_credentials = grpc::experimental::TlsServerCredentials(tls);
   }
-  std::vector<int> tcp_ports(remote.tcp.size(), 0);
-  for (size_t i = 0; i < remote.tcp.size(); ++i) {
-    builder.AddListeningPort(remote.tcp[i], tcp_credentials, &tcp_ports[i]);
+  // TCP is accepted by a front of ours that caps the connections, and
+  // relayed to gRPC's TLS listener on a Unix socket only root reaches.
+  std::vector<std::unique_ptr<tracectl::TcpFront>> fronts;
+  for (const std::string& address : remote.tcp) {
+    auto front = tracectl::TcpFront::Listen(address, remote.max_connections);
+    if (!front.ok()) {
+      fprintf(stderr, "tracectld: %s\n",
+              std::string(front.status().message()).c_str());
+      return 1;
+    }
+    builder.AddListeningPort((*front)->backend_address(), tcp_credentials);
+    fronts.push_back(std::move(*front));
   }
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
                              kHandshakeTimeoutMs);
@@ -273,14 +284,8 @@ int Run(const std::string& socket_path, const std::string& admin_group,
     fprintf(stderr, "tracectld: cannot start the gRPC server\n");
     return 1;
   }
-  for (size_t i = 0; i < remote.tcp.size(); ++i) {
-    if (tcp_ports[i] == 0) {
-      fprintf(stderr, "tracectld: cannot listen on tcp:%s\n",
-              remote.tcp[i].c_str());
-      return 1;
-    }
-  }
   (*listener)->Start(server.get());
+  for (auto& front : fronts) front->Start();
   fprintf(stderr, "tracectld %s: listening on %s%s (backend %s)\n",
           TRACECTL_VERSION, (*listener)->path().c_str(),
           inherited.empty() ? "" : " (socket from systemd)",
@@ -288,7 +293,7 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   for (size_t i = 0; i < remote.tcp.size(); ++i) {
     const std::string& address = remote.tcp[i];
     fprintf(stderr, "tracectld: listening on tcp:%s port %d (%s)\n",
-            address.c_str(), tcp_ports[i],
+            address.c_str(), fronts[i]->port(),
             remote.cert.empty() ? "plain TCP, callers get uid 65534's scope"
                                 : "mutual TLS");
   }
@@ -297,6 +302,7 @@ int Run(const std::string& socket_path, const std::string& admin_group,
   sigwait(&signals, &sig);
   fprintf(stderr, "tracectld: %s, ending every session\n", strsignal(sig));
   (*listener)->Stop();
+  for (auto& front : fronts) front->Stop();
   // Sessions end with their final summary, detaching as they go; whatever
   // is still running after the deadline is cancelled.
   service.StopAllSessions();
@@ -377,6 +383,11 @@ int main(int argc, char** argv) {
   app.add_option("--remote-identities", remote.identities,
                  "file of IDENTITY ROLE lines: a client certificate's SAN or "
                  "CN, and admin or a local user name whose scope it gets");
+  app.add_option("--max-remote-connections", remote.max_connections,
+                 "TCP connections each --listen tcp: address holds open at "
+                 "once; more are closed before their TLS handshake")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   app.add_flag("--insecure-loopback", remote.insecure_loopback,
                "allow plain TCP on a loopback address (callers get the scope "
                "of uid 65534)");

@@ -40,7 +40,7 @@ inline absl::StatusOr<Admission> Admit(const absl::StatusOr<Caller>& caller,
       services.authorizer->Authorize(*caller, target);
   if (!filter.ok()) return filter.status();
   absl::StatusOr<std::unique_ptr<SessionLimiter::Lease>> lease =
-      services.limiter->Acquire(caller->uid);
+      services.limiter->Acquire(caller->uid, caller->remote_identity);
   if (!lease.ok()) return lease.status();
   return Admission{std::move(*filter), std::move(*lease)};
 }

@@ -104,5 +104,22 @@ TEST(SessionLimiterTest, BoundsSessionsPerUidAndGivesSlotsBack) {
   EXPECT_TRUE(limiter.Acquire(1000).ok());
 }
 
+TEST(SessionLimiterTest, RemoteIdentitiesCountApartFromTheirUid) {
+  SessionLimiter limiter(1, 100);
+  auto local = limiter.Acquire(65534);
+  ASSERT_TRUE(local.ok());
+  auto watcher = limiter.Acquire(65534, "watcher");
+  ASSERT_TRUE(watcher.ok());
+  auto other = limiter.Acquire(65534, "another");
+  ASSERT_TRUE(other.ok());
+  const absl::Status refused = limiter.Acquire(65534, "watcher").status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.message().find("remote identity watcher already runs 1"),
+            std::string::npos)
+      << refused.message();
+  EXPECT_EQ(limiter.Acquire(65534).status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
 }  // namespace
 }  // namespace tracectl

@@ -1,8 +1,12 @@
 // Remote callers: tracectld on TCP with mutual TLS, certificates made here
 // with openssl, each client certificate's identity given a scope by the
 // daemon's identities file; and everything refused that should be.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -326,11 +330,42 @@ TEST_F(RemoteTest, SeveralHostsAnswerTogether) {
         << reports[i];
   }
 
+  // Text: one table, a HOST column telling the rows apart; Ctrl-C ends
+  // every host's session with its summary, as it does one host's.
+  const int links_before_table = CountBpfLinks();
+  auto table = Process::Start(with({"syscalls", "--comm", "syscall_helper"}));
+  ASSERT_GE(WaitForBpfLinks(links_before_table + 6), links_before_table + 6)
+      << table->Wait().err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(RunProgram({sandbox_->helper(), "321", "0", "0"}).exit_code, 0);
+  table->Signal(SIGINT);
+  const RunResult merged = table->Wait();
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_NE(merged.out.find(" on 2 hosts over "), std::string::npos)
+      << merged.out;
+  EXPECT_EQ(CountMatching(merged.out, " HOST +syscall "), 1) << merged.out;
+  for (const std::string& host : {host_, other}) {
+    EXPECT_EQ(
+        CountMatching(merged.out,
+                      " 321 +0 " +
+                          std::regex_replace(host, std::regex("\\."), "\\.") +
+                          " +getppid$"),
+        1)
+        << merged.out;
+  }
+  // Both sessions ended, their programs detached.
+  for (int i = 0; i < 40 && CountBpfLinks() > links_before_table; ++i) {
+    usleep(50000);
+  }
+  EXPECT_LE(CountBpfLinks(), links_before_table);
+
   // A host that cannot be reached is said on stderr; the others answer.
-  RunResult partial = RunProgram(
-      {sandbox_->tracectl(), "--host", host_, "--host", "127.0.0.1:1",
-       "--tls-ca", certs_ + "/ca.crt", "--tls-cert", certs_ + "/ops.crt",
-       "--tls-key", certs_ + "/ops.key", "syscalls", "--duration", "0.5"});
+  // --per-host: a table each, after its host's name.
+  RunResult partial =
+      RunProgram({sandbox_->tracectl(), "--host", host_, "--host",
+                  "127.0.0.1:1", "--tls-ca", certs_ + "/ca.crt", "--tls-cert",
+                  certs_ + "/ops.crt", "--tls-key", certs_ + "/ops.key",
+                  "syscalls", "--per-host", "--duration", "0.5"});
   EXPECT_EQ(partial.exit_code, 1) << partial.err;
   EXPECT_NE(partial.out.find("== " + host_ + " =="), std::string::npos)
       << partial.out;
@@ -380,18 +415,88 @@ TEST_F(RemoteTest, SeveralHostsAnswerTogether) {
             2)
       << libs.out;
 
+  // top: each interval one table of both hosts, a HOST column last.
+  auto hot = Process::Start({sandbox_->hot_helper(), "3"});
+  RunResult top = RunProgram(
+      with({"top", "--comm", "hot_helper", "-i", "0.5", "--duration", "1.6"}));
+  hot->Wait();
+  ASSERT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_GE(CountMatching(top.out, "^--- .* 2 hosts: [0-9]+ samples "), 2)
+      << top.out;
+  EXPECT_GE(CountMatching(top.out, " PROCESS +HOST$"), 2) << top.out;
+  for (const std::string& host : {host_, other}) {
+    EXPECT_GE(CountMatching(
+                  top.out,
+                  " hot_a .* hot_helper +" +
+                      std::regex_replace(host, std::regex("\\."), "\\.") + "$"),
+              1)
+        << host << "\n"
+        << top.out;
+  }
+
   // What several hosts cannot do yet is said, not half done.
-  RunResult top = RunProgram(with({"top", "--duration", "1"}));
-  EXPECT_EQ(top.exit_code, 2);
-  EXPECT_NE(top.err.find("several hosts at once: every subcommand but top"),
-            std::string::npos)
-      << top.err;
   RunResult to_file = RunProgram(
       with({"trace", "-o", sandbox.dir() + "/t.txt", "--duration", "1"}));
   EXPECT_EQ(to_file.exit_code, 2) << to_file.err;
   EXPECT_NE(to_file.err.find("-o with several hosts is not done yet"),
             std::string::npos)
       << to_file.err;
+}
+
+// A TCP connection over --max-remote-connections is closed before its
+// TLS handshake; one that ends makes room for the next.
+TEST_F(RemoteTest, ConnectionsOverTheCapAreClosedAtOnce) {
+  Sandbox sandbox;
+  std::vector<std::string> flags = TlsDaemonFlags(certs_ + "/ca.crt");
+  flags.insert(flags.end(), {"--max-remote-connections", "2"});
+  Daemon daemon(sandbox, flags);
+  const std::string host = TcpHostOf(daemon);
+  ASSERT_FALSE(host.empty());
+  const int port = std::stoi(host.substr(host.rfind(':') + 1));
+  auto connect_raw = [port] {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    return fd;
+  };
+  // Whether the daemon closed `fd` within `ms` (a read sees the end).
+  auto closed_within = [](int fd, int ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, ms) != 1) return false;
+    char byte;
+    return read(fd, &byte, 1) == 0;
+  };
+  auto info = [&] {
+    return RunProgram({sandbox.tracectl(), "--host", host, "--tls-ca",
+                       certs_ + "/ca.crt", "--tls-cert", certs_ + "/ops.crt",
+                       "--tls-key", certs_ + "/ops.key", "info"});
+  };
+  // Two idle peers hold both places (the handshake timeout is 5 s: all of
+  // this happens well inside it).
+  const int first = connect_raw(), second = connect_raw();
+  EXPECT_FALSE(closed_within(first, 300));
+  const int third = connect_raw();
+  EXPECT_TRUE(closed_within(third, 1000));
+  close(third);
+  const RunResult refused = info();
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  close(first);
+  close(second);
+  // The relays see the ends and make room.
+  RunResult answered;
+  for (int i = 0; i < 20; ++i) {
+    answered = info();
+    if (answered.exit_code == 0) break;
+    usleep(100 * 1000);
+  }
+  EXPECT_EQ(answered.exit_code, 0) << answered.err;
+  EXPECT_NE(answered.out.find("ops.example"), std::string::npos)
+      << answered.out;
+  EXPECT_TRUE(daemon.process().WaitForError("refused so far", 1000))
+      << daemon.process().ErrorSoFar();
 }
 
 // Plain TCP, said out loud and on loopback only: the caller is nobody.

@@ -105,6 +105,37 @@ TEST(SyscallsReportTest, JsonKeepsNumbersAsNumbersAndListsEveryDropCounter) {
             0u);
 }
 
+TEST(SyscallsReportTest, SeveralHostsShareOneTableWithAHostColumn) {
+  const auto a = Sample();
+  auto b = Sample();
+  b.set_elapsed_seconds(2.5);
+  b.mutable_syscalls(0)->set_total_ns(9000);  // b's read first by time
+  v1::SyscallsSummary merged;
+  ReportOptions o;
+  o.scope = "everything on 2 hosts";
+  MergeHostSummaries({{"alpha:1", &a}, {"a-longer-host:2", &b}}, &merged, &o);
+  EXPECT_EQ(merged.syscalls_size(), 6);
+  EXPECT_EQ(merged.elapsed_seconds(), 2.5);
+  const std::string table = RenderSyscallsTable(merged, o);
+  EXPECT_NE(table.find("over 2.500 s: 70 calls, 10 errors"), std::string::npos)
+      << table;
+  // The column fits the longest host; rows sort across hosts.
+  EXPECT_NE(table.find(" HOST            syscall "), std::string::npos)
+      << table;
+  const size_t b_read = table.find(" a-longer-host:2 read");
+  const size_t a_read = table.find(" alpha:1         read");
+  ASSERT_NE(b_read, std::string::npos) << table;
+  ASSERT_NE(a_read, std::string::npos) << table;
+  EXPECT_LT(b_read, a_read) << table;
+  // Each host's losses, said with its name.
+  EXPECT_NE(table.find("LOST 2: alpha:1: syscall rows: map full"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("LOST 2: a-longer-host:2: syscall rows: map full"),
+            std::string::npos)
+      << table;
+}
+
 TEST(JsonStringTest, Escapes) {
   EXPECT_EQ(JsonString("a\"b\\c\n\x01\xff"), R"("a\"b\\c\n\u0001\u00ff")");
   // Text: valid UTF-8 kept, stray bytes replaced, controls escaped.
