@@ -6,7 +6,7 @@
  *
  * The includer defines count_drop(reason) and TASK_FILTER_DROP_PID_MAP_FULL
  * first. The loader sets the rodata and fills tracked_tgids through
- * daemon/bpf_task_filter.h.
+ * daemon/bpf/bpf_task_filter.h.
  */
 #ifndef TRACECTL_BPF_TASK_FILTER_BPF_H
 #define TRACECTL_BPF_TASK_FILTER_BPF_H

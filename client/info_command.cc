@@ -32,10 +32,12 @@ int RunInfoOf(const GlobalOptions& global, bool json) {
             "{\"version\":", JsonString(info.version()),
             ",\"kernel\":", JsonString(info.kernel()),
             ",\"hostname\":", JsonString(info.hostname()),
-            ",\"backend\":", JsonString(info.backend()), ",\"features\":[",
-            absl::StrJoin(features, ","), "],\"caller\":{\"uid\":", c.uid(),
-            ",\"gid\":", c.gid(), ",\"pid\":", c.pid(), ",\"user\":",
-            JsonString(c.user()), ",\"admin\":", c.admin() ? "true" : "false",
+            ",\"backend\":", JsonString(info.backend()),
+            ",\"backend_limits\":", JsonString(info.backend_limits()),
+            ",\"features\":[", absl::StrJoin(features, ","),
+            "],\"caller\":{\"uid\":", c.uid(), ",\"gid\":", c.gid(),
+            ",\"pid\":", c.pid(), ",\"user\":", JsonString(c.user()),
+            ",\"admin\":", c.admin() ? "true" : "false",
             ",\"remote_identity\":", JsonString(c.remote_identity()),
             "},\"scope\":", JsonString(info.scope()),
             global.host.empty()
@@ -49,6 +51,9 @@ int RunInfoOf(const GlobalOptions& global, bool json) {
          info.hostname().c_str(), info.kernel().c_str());
   printf("backend:  %s (%s)\n", info.backend().c_str(),
          absl::StrJoin(info.features(), ", ").c_str());
+  if (!info.backend_limits().empty()) {
+    printf("limits:   %s\n", info.backend_limits().c_str());
+  }
   if (c.remote_identity().empty()) {
     printf("you:      %s (uid %u, gid %u, pid %d)%s\n", c.user().c_str(),
            c.uid(), c.gid(), c.pid(), c.admin() ? ", administrator" : "");

@@ -111,6 +111,22 @@ std::string Authorizer::ScopeOf(const Caller& caller) const {
       " and gid ", caller.gid, ", dumpable");
 }
 
+bool CallerMayTrace(const ProcessCredentials& creds, uid_t uid, gid_t gid) {
+  const bool same_uid =
+      creds.uid == uid && creds.euid == uid && creds.suid == uid;
+  const bool same_gid =
+      creds.gid == gid && creds.egid == gid && creds.sgid == gid;
+  // As ptrace: an unprivileged caller may not trace a task that holds
+  // capabilities it lacks, and a caller of ours holds none; unless the task
+  // is in a user namespace the caller owns. A task that is not dumpable has
+  // /proc files of root (of its namespace).
+  const bool owns_namespace =
+      creds.user_namespace_owner == std::optional<uid_t>(uid);
+  return ((same_uid && same_gid && creds.permitted_caps == 0) ||
+          owns_namespace) &&
+         creds.proc_owner == uid;
+}
+
 absl::StatusOr<KernelFilter> Authorizer::Authorize(
     const Caller& caller, const v1::Target& target) const {
   KernelFilter filter;
@@ -148,27 +164,11 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
           absl::StrCat(pid, " is a thread of process ", creds->tgid,
                        ": give the process id (every thread of it is traced)"));
     }
-    if (!admin) {
-      const bool same_uid = creds->uid == caller.uid &&
-                            creds->euid == caller.uid &&
-                            creds->suid == caller.uid;
-      const bool same_gid = creds->gid == caller.gid &&
-                            creds->egid == caller.gid &&
-                            creds->sgid == caller.gid;
-      // As ptrace: an unprivileged caller may not trace a task that holds
-      // capabilities it lacks, and a caller of ours holds none; unless the
-      // task is in a user namespace the caller owns. A task that is not
-      // dumpable has /proc files of root (of its namespace).
-      const bool owns_namespace =
-          creds->user_namespace_owner == std::optional<uid_t>(caller.uid);
-      if (!((same_uid && same_gid && creds->permitted_caps == 0) ||
-            owns_namespace) ||
-          creds->proc_owner != caller.uid) {
-        return absl::PermissionDeniedError(
-            absl::StrCat("may not trace pid ", pid, " (", creds->comm, ", uid ",
-                         creds->uid, "): you (uid ", caller.uid,
-                         ") may trace only processes you could ptrace"));
-      }
+    if (!admin && !CallerMayTrace(*creds, caller.uid, caller.gid)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("may not trace pid ", pid, " (", creds->comm, ", uid ",
+                       creds->uid, "): you (uid ", caller.uid,
+                       ") may trace only processes you could ptrace"));
     }
     if (std::find(filter.tgids.begin(), filter.tgids.end(), pid) ==
         filter.tgids.end()) {

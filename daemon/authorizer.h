@@ -35,6 +35,11 @@ struct ProcessCredentials {
 // NOT_FOUND when there is no such process.
 absl::StatusOr<ProcessCredentials> ReadProcessCredentials(pid_t pid);
 
+// The ptrace rule for an unprivileged caller `uid`/`gid`: the same real,
+// effective and saved ids, no capabilities (or a user namespace the caller
+// owns), and /proc entries of the caller (the process is dumpable).
+bool CallerMayTrace(const ProcessCredentials& creds, uid_t uid, gid_t gid);
+
 inline constexpr int kMaxTargetPids = 1024;
 
 class Authorizer {

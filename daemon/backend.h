@@ -1,5 +1,5 @@
-// What a tracing backend offers the service. BPF is the only one for now; a
-// ptrace backend for kernels without BPF implements the same interface.
+// What a tracing backend offers the service: BPF (daemon/bpf/), or ptrace
+// (daemon/ptrace/) where BPF programs cannot be loaded.
 #ifndef TRACECTL_DAEMON_BACKEND_H_
 #define TRACECTL_DAEMON_BACKEND_H_
 
@@ -166,6 +166,8 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual std::vector<std::string> features() const = 0;
+  // What this backend cannot do, and why, in words; "" when nothing.
+  virtual std::string limits() const { return ""; }
   // Starts counting with `filter` in place before anything is counted.
   virtual absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
       const KernelFilter& filter, const SyscallCountSettings& settings) = 0;

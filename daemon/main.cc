@@ -27,9 +27,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/authorizer.h"
-#include "daemon/bpf_backend.h"
+#include "daemon/bpf/bpf_backend.h"
 #include "daemon/callers.h"
 #include "daemon/peer_listener.h"
+#include "daemon/ptrace/ptrace_backend.h"
 #include "daemon/remote_identities.h"
 #include "daemon/session_limiter.h"
 #include "daemon/tcp_front.h"
@@ -175,16 +176,31 @@ void RaiseFileLimit(int connections) {
   }
 }
 
+// --backend: bpf, ptrace, or auto (bpf if a program loads, else ptrace,
+// saying why in one line).
+absl::StatusOr<std::unique_ptr<tracectl::Backend>> OpenBackend(
+    const std::string& choice, const tracectl::BpfBackendOptions& options) {
+  if (choice == "ptrace") {
+    return tracectl::OpenPtraceBackend("tracectld --backend ptrace was given");
+  }
+  auto bpf = tracectl::OpenBpfBackend(options);
+  if (bpf.ok() || choice == "bpf") return bpf;
+  const std::string why(bpf.status().message());
+  fprintf(stderr, "tracectld: no BPF (%s): using the ptrace backend\n",
+          why.c_str());
+  return tracectl::OpenPtraceBackend(why);
+}
+
 int Run(const std::string& socket_path, const std::string& admin_group,
         int max_sessions_per_user, int max_sessions, int idle_timeout_ms,
         const tracectl::ConnectionLimits& limits, double start_timeout_seconds,
-        uint64_t buffer_budget,
+        uint64_t buffer_budget, const std::string& backend_choice,
         const tracectl::BpfBackendOptions& backend_options,
         const RemoteOptions& remote,
         const tracectl::RemoteIdentities* identities) {
   RaiseFileLimit(limits.total);
   gpr_set_log_function(RateLimitedGrpcLog);
-  auto backend = tracectl::OpenBpfBackend(backend_options);
+  auto backend = OpenBackend(backend_choice, backend_options);
   if (!backend.ok()) {
     fprintf(stderr, "tracectld: %s\n",
             std::string(backend.status().message()).c_str());
@@ -391,6 +407,13 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure-loopback", remote.insecure_loopback,
                "allow plain TCP on a loopback address (callers get the scope "
                "of uid 65534)");
+  std::string backend_choice = "auto";
+  app.add_option("--backend", backend_choice,
+                 "bpf, ptrace (syscalls of --pid and -- CMD only, for "
+                 "kernels without BPF), or auto: bpf if a program loads, "
+                 "else ptrace")
+      ->check(CLI::IsMember({"auto", "bpf", "ptrace"}))
+      ->capture_default_str();
   tracectl::BpfBackendOptions backend_options;
   bool no_uprobe_multi = false;
   app.add_flag("--no-uprobe-multi", no_uprobe_multi,
@@ -444,6 +467,6 @@ int main(int argc, char** argv) {
   }
   return Run(socket_path, admin_group, max_sessions_per_user, max_sessions,
              static_cast<int>(idle_timeout * 1000), limits, start_timeout,
-             buffer_budget, backend_options, remote,
+             buffer_budget, backend_choice, backend_options, remote,
              identities ? &*identities : nullptr);
 }

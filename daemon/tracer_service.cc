@@ -42,6 +42,7 @@ grpc::ServerUnaryReactor* TracerService::GetInfo(
     response->set_hostname(uts.nodename);
   }
   response->set_backend(backend_->name());
+  response->set_backend_limits(backend_->limits());
   for (const std::string& feature : backend_->features()) {
     response->add_features(feature);
   }

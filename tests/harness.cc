@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,7 +194,7 @@ Sandbox::Sandbox() {
   chmod(dir_.c_str(), 0755);
   for (const char* bin :
        {TRACECTL_BIN, TRACECTLD_BIN, SYSCALL_HELPER_BIN, HOT_HELPER_BIN,
-        HOT_CPP_HELPER_BIN, JIT_HELPER_BIN, CALLS_HELPER_BIN}) {
+        HOT_CPP_HELPER_BIN, JIT_HELPER_BIN, CALLS_HELPER_BIN, NO_BPF_BIN}) {
     const fs::path to = fs::path(dir_) / fs::path(bin).filename();
     fs::copy_file(bin, to);
     chmod(to.c_str(), 0755);
@@ -207,9 +208,11 @@ bool Int80Works(const Sandbox& sandbox) {
 }
 
 Daemon::Daemon(const Sandbox& sandbox,
-               const std::vector<std::string>& extra_flags) {
-  std::vector<std::string> argv = {sandbox.tracectld(), "--socket",
-                                   sandbox.socket()};
+               const std::vector<std::string>& extra_flags,
+               const std::vector<std::string>& launcher) {
+  std::vector<std::string> argv = launcher;
+  argv.insert(argv.end(),
+              {sandbox.tracectld(), "--socket", sandbox.socket()});
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = Process::Start(argv);
   for (int i = 0; i < 200; ++i) {
@@ -231,6 +234,14 @@ Daemon::~Daemon() {
 RunResult Daemon::Stop() {
   process_->Signal(SIGTERM);
   return process_->Wait(10000);
+}
+
+int TracerOf(pid_t pid) {
+  const std::string status =
+      ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("\nTracerPid:");
+  if (at == std::string::npos) return -1;
+  return std::atoi(status.c_str() + at + strlen("\nTracerPid:"));
 }
 
 int CountBpfPrograms() {

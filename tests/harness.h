@@ -73,6 +73,7 @@ class Sandbox {
   std::string tracectld() const { return dir_ + "/tracectld"; }
   std::string helper() const { return dir_ + "/syscall_helper"; }
   std::string hot_helper() const { return dir_ + "/hot_helper"; }
+  std::string no_bpf() const { return dir_ + "/no_bpf"; }
 
  private:
   std::string dir_;
@@ -86,9 +87,11 @@ bool Int80Works(const Sandbox& sandbox);
 // A tracectld serving a socket of its own.
 class Daemon {
  public:
-  // Starts it and waits until `tracectl info` answers.
+  // Starts it (after `launcher`, a program that runs it, if any) and waits
+  // until `tracectl info` answers.
   explicit Daemon(const Sandbox& sandbox,
-                  const std::vector<std::string>& extra_flags = {});
+                  const std::vector<std::string>& extra_flags = {},
+                  const std::vector<std::string>& launcher = {});
   ~Daemon();
   Process& process() { return *process_; }
   // Stops it with SIGTERM; returns its result.
@@ -123,6 +126,9 @@ std::string ReadFile(const std::string& path);
 std::vector<std::string> Lines(const std::string& text);
 // How many lines of `text` match the regular expression `pattern`.
 int CountMatching(const std::string& text, const std::string& pattern);
+
+// The TracerPid of process `pid` (0: none; -1: no such process).
+int TracerOf(pid_t pid);
 
 // Every BPF program loaded in the kernel right now.
 int CountBpfPrograms();

@@ -18,6 +18,66 @@ namespace {
 
 class SyscallsTest : public DaemonTest {};
 
+// What holds for either backend: each test runs against a BPF daemon and
+// against `tracectld --backend ptrace`, with the same assertions.
+class BothBackendsTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  static void SetUpTestSuite() {
+    bpf_sandbox_ = new Sandbox();
+    bpf_ = new Daemon(*bpf_sandbox_);
+    ptrace_sandbox_ = new Sandbox();
+    ptrace_ = new Daemon(*ptrace_sandbox_, {"--backend", "ptrace"});
+  }
+  static void TearDownTestSuite() {
+    delete bpf_;
+    delete ptrace_;
+    delete bpf_sandbox_;
+    delete ptrace_sandbox_;
+  }
+  bool ptrace() const { return std::string(GetParam()) == "ptrace"; }
+  const Sandbox& sandbox() const {
+    return ptrace() ? *ptrace_sandbox_ : *bpf_sandbox_;
+  }
+  Daemon& daemon() { return ptrace() ? *ptrace_ : *bpf_; }
+  RunResult RunTracectl(std::vector<std::string> args,
+                        const RunOptions& options = {}) {
+    return RunProgram(Tracectl(std::move(args)), options);
+  }
+  std::vector<std::string> Tracectl(std::vector<std::string> args) const {
+    args.insert(args.begin(),
+                {sandbox().tracectl(), "--socket", sandbox().socket()});
+    return args;
+  }
+  // Starts a session on `pid` and returns once it traces: its programs are
+  // attached (BPF), or `pid` has a tracer (ptrace).
+  std::unique_ptr<Process> StartPidSession(std::vector<std::string> args,
+                                           pid_t pid) {
+    const int links = CountBpfLinks();
+    auto session = Process::Start(Tracectl(std::move(args)));
+    for (int i = 0; i < 500; ++i) {
+      if (ptrace() ? TracerOf(pid) != 0 : CountBpfLinks() >= links + 2) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // The BPF session starts a moment after its links exist.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return session;
+  }
+
+  static Sandbox* bpf_sandbox_;
+  static Sandbox* ptrace_sandbox_;
+  static Daemon* bpf_;
+  static Daemon* ptrace_;
+};
+Sandbox* BothBackendsTest::bpf_sandbox_ = nullptr;
+Sandbox* BothBackendsTest::ptrace_sandbox_ = nullptr;
+Daemon* BothBackendsTest::bpf_ = nullptr;
+Daemon* BothBackendsTest::ptrace_ = nullptr;
+INSTANTIATE_TEST_SUITE_P(Backends, BothBackendsTest,
+                         ::testing::Values("bpf", "ptrace"),
+                         [](const auto& info) {
+                           return std::string(info.param);
+                         });
+
 // A syscalls session loads sys_enter, sys_exit and sched_switch.
 constexpr int kSyscallsPrograms = 3;
 
@@ -46,9 +106,9 @@ TEST_F(SyscallsTest, InfoReportsBackendAndCaller) {
       << nobody.out;
 }
 
-TEST_F(SyscallsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
+TEST_P(BothBackendsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
   RunResult r = RunTracectl(
-      {"syscalls", "--json", "--", sandbox_->helper(), "1234", "321", "55"});
+      {"syscalls", "--json", "--", sandbox().helper(), "1234", "321", "55"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = ParseSyscallsJson(r.out);
   const SyscallFigures getppid = FindRow(rows, "getppid");
@@ -64,9 +124,9 @@ TEST_F(SyscallsTest, ExactCountsOfAKnownWorkloadMatchStrace) {
   EXPECT_EQ(FindRow(rows, "close").calls, 110u) << r.out;
 
   // The same helper under strace -f -c gives the same figures.
-  const std::string strace_out = sandbox_->dir() + "/strace.txt";
+  const std::string strace_out = sandbox().dir() + "/strace.txt";
   RunResult s = RunProgram({"strace", "-f", "-c", "-o", strace_out,
-                            sandbox_->helper(), "1234", "321", "55"});
+                            sandbox().helper(), "1234", "321", "55"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
   RunResult table = RunProgram({"cat", strace_out});
   const auto strace_rows = ParseStraceSummary(table.out);
@@ -98,11 +158,11 @@ TEST_F(SyscallsTest, ThirtyTwoBitCallsGetTheirOwnRows) {
   }
 }
 
-TEST_F(SyscallsTest, CommandExitStatusAndOrphanedDescendantsAreKept) {
+TEST_P(BothBackendsTest, CommandExitStatusAndOrphanedDescendantsAreKept) {
   // sh exits 7 at once; its background child makes 9 pipe2 calls later,
   // re-parented to tracectl, which waits for it.
   const std::string script =
-      "(sleep 0.3; " + sandbox_->helper() + " 0 0 9) & exit 7";
+      "(sleep 0.3; " + sandbox().helper() + " 0 0 9) & exit 7";
   RunResult r =
       RunTracectl({"syscalls", "--json", "--", "/bin/sh", "-c", script});
   EXPECT_EQ(r.exit_code, 7) << r.err;
@@ -119,9 +179,9 @@ TEST_F(SyscallsTest, SignalToTracectlGoesToTheCommandWhoseExitEndsTheSession) {
   EXPECT_GT(FindRow(ParseSyscallsJson(r.out), "getppid").calls, 0u) << r.out;
 }
 
-TEST_F(SyscallsTest, SessionEndingFirstPrintsThenWaitsForTheCommand) {
+TEST_P(BothBackendsTest, SessionEndingFirstPrintsThenWaitsForTheCommand) {
   auto session = Process::Start(Tracectl({"syscalls", "--duration", "0.5", "--",
-                                          sandbox_->helper(), "--loop", "30"}));
+                                          sandbox().helper(), "--loop", "30"}));
   ASSERT_TRUE(session->WaitForOutput("total"));  // the summary is out
   session->Signal(SIGTERM);                      // still goes to the command
   RunResult r = session->Wait(10000);
@@ -227,9 +287,9 @@ TEST_F(SyscallsTest, PidRuleFollowsDumpableAndOwnedUserNamespaces) {
   EXPECT_EQ(by_pid.exit_code, 0) << by_pid.err;
 }
 
-TEST_F(SyscallsTest, UnprivilegedUserMayTraceItsOwnCommand) {
+TEST_P(BothBackendsTest, UnprivilegedUserMayTraceItsOwnCommand) {
   RunResult r = RunTracectl(
-      {"syscalls", "--json", "--", sandbox_->helper(), "12", "3", "1"},
+      {"syscalls", "--json", "--", sandbox().helper(), "12", "3", "1"},
       {.as_nobody = true});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = ParseSyscallsJson(r.out);
@@ -308,25 +368,28 @@ TEST_F(SyscallsTest, UidFilterSelectsThatUsersTasksOnly) {
   }
 }
 
-TEST_F(SyscallsTest, FollowAddsChildrenOfTracedPids) {
+TEST_P(BothBackendsTest, FollowAddsChildrenOfTracedPids) {
   // sh waits for "go", then runs the helper as a child: 31 getppid calls.
-  const std::string script = "read line; " + sandbox_->helper() +
-                             " 31 0 0; echo ran; read line; exit 0";
-  auto sh = Process::Start({"/bin/sh", "-c", script}, {.stdin_pipe = true});
-  const std::string pid = std::to_string(sh->pid());
-  auto followed =
-      StartSession({"syscalls", "--json", "--pid", pid, "--follow"});
-  auto unfollowed = StartSession({"syscalls", "--json", "--pid", pid});
-  sh->WriteStdin("go\n");
-  ASSERT_TRUE(sh->WaitForOutput("ran"));
-  followed->Signal(SIGINT);
-  unfollowed->Signal(SIGINT);
-  RunResult with = followed->Wait();
-  RunResult without = unfollowed->Wait();
-  sh->CloseStdin();
-  EXPECT_EQ(sh->Wait().exit_code, 0);
-  ASSERT_EQ(with.exit_code, 0) << with.err;
-  ASSERT_EQ(without.exit_code, 0) << without.err;
+  // One session at a time: ptrace allows one tracer per process.
+  auto session_of_sh = [&](bool follow) {
+    const std::string script = "read line; " + sandbox().helper() +
+                               " 31 0 0; echo ran; read line; exit 0";
+    auto sh = Process::Start({"/bin/sh", "-c", script}, {.stdin_pipe = true});
+    std::vector<std::string> args = {"syscalls", "--json", "--pid",
+                                     std::to_string(sh->pid())};
+    if (follow) args.push_back("--follow");
+    auto session = StartPidSession(args, sh->pid());
+    sh->WriteStdin("go\n");
+    EXPECT_TRUE(sh->WaitForOutput("ran"));
+    session->Signal(SIGINT);
+    RunResult r = session->Wait();
+    sh->CloseStdin();
+    EXPECT_EQ(sh->Wait().exit_code, 0);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  };
+  const RunResult with = session_of_sh(true);
+  const RunResult without = session_of_sh(false);
   EXPECT_EQ(FindRow(ParseSyscallsJson(with.out), "getppid").calls, 31u)
       << with.out;
   EXPECT_EQ(FindRow(ParseSyscallsJson(without.out), "getppid").calls, 0u)
@@ -392,7 +455,7 @@ TEST_F(SyscallsTest, IntervalAppendsSnapshotsWhenNotATerminal) {
       << "the final object is the last line";
 }
 
-TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
+TEST_P(BothBackendsTest, BadInputGetsOneLineAndNonZeroExit) {
   pid_t unused = 4000000;
   while (kill(unused, 0) == 0 || errno != ESRCH) --unused;
   const std::vector<std::vector<std::string>> cases = {
@@ -408,7 +471,7 @@ TEST_F(SyscallsTest, BadInputGetsOneLineAndNonZeroExit) {
       {"syscalls", "--comm", "a-very-long-comm-prefix"},
       {"syscalls", "--follow", "--comm", "x"},
       {"syscalls", "--pid",
-       std::to_string(AnotherThreadOf(daemon_->process().pid()))},
+       std::to_string(AnotherThreadOf(daemon().process().pid()))},
       {"no-such-subcommand"},
       {"syscalls", "--top", "-1"},
   };

@@ -1,5 +1,6 @@
-#include "daemon/bpf_backend.h"
+#include "daemon/bpf/bpf_backend.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
 #include <unistd.h>
@@ -15,10 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "daemon/bpf_call_counter.h"
-#include "daemon/bpf_cpu_sampler.h"
-#include "daemon/bpf_syscall_counter.h"
-#include "daemon/bpf_syscall_tracer.h"
+#include "common/syscall_names.h"
+#include "daemon/bpf/bpf_call_counter.h"
+#include "daemon/bpf/bpf_cpu_sampler.h"
+#include "daemon/bpf/bpf_syscall_counter.h"
+#include "daemon/bpf/bpf_syscall_tracer.h"
 
 namespace tracectl {
 namespace {
@@ -122,6 +124,19 @@ absl::StatusOr<std::unique_ptr<Backend>> OpenBpfBackend(
                      "): CO-RE programs need CONFIG_DEBUG_INFO_BTF=y"));
   }
   libbpf_set_print(LibbpfLog);
+  // Whether a program loads at all: bpf(2) may be missing (ENOSYS), denied
+  // by a seccomp filter or an LSM, or locked down.
+  const bpf_insn exit_zero[2] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0}};
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "tracectl_probe",
+                               "GPL", exit_zero, 2, nullptr);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("bpf(2) returned ", ErrnoName(-fd),
+                     " loading a two-instruction program"));
+  }
+  close(fd);
   return std::unique_ptr<Backend>(new BpfBackend(options));
 }
 

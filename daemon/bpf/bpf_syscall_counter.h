@@ -1,7 +1,7 @@
 // The BPF backend's syscall counter: a session's own programs and maps,
 // attached while the object lives and detached when it is destroyed.
-#ifndef TRACECTL_DAEMON_BPF_SYSCALL_COUNTER_H_
-#define TRACECTL_DAEMON_BPF_SYSCALL_COUNTER_H_
+#ifndef TRACECTL_DAEMON_BPF_BPF_SYSCALL_COUNTER_H_
+#define TRACECTL_DAEMON_BPF_BPF_SYSCALL_COUNTER_H_
 
 #include <cstdint>
 #include <map>
@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "daemon/backend.h"
 #include "daemon/kernel_filter.h"
+#include "daemon/syscall_rows.h"
 #include "syscalls.h"
 #include "tracectl/v1/tracectl.pb.h"
 
@@ -36,13 +37,8 @@ class BpfSyscallCounter final : public SyscallCounter {
   absl::StatusOr<v1::SyscallsSummary> Finish() override;
 
  private:
-  // One row's totals over the generations read so far.
-  struct Totals {
-    syscall_stats stats{};
-    std::map<uint32_t, uint64_t> errnos;
-  };
-  // (tgid, syscall_key.nr) -> totals.
-  using RowKey = std::pair<uint32_t, uint32_t>;
+  // (tgid, syscall_key.nr) -> totals over the generations read so far.
+  using RowKey = SyscallRowKey;
 
   BpfSyscallCounter(syscalls_bpf* skel, const SyscallCountSettings& settings)
       : skel_(skel), settings_(settings), started_(absl::Now()) {}
@@ -60,11 +56,11 @@ class BpfSyscallCounter final : public SyscallCounter {
   absl::Time started_;
   absl::Time read_at_;
   uint32_t generation_ = 0;
-  std::map<RowKey, Totals> totals_;
+  std::map<RowKey, SyscallRowTotals> totals_;
   // Reads that went ahead before every CPU had left the old generation.
   uint64_t busy_reads_ = 0;
 };
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_BPF_SYSCALL_COUNTER_H_
+#endif  // TRACECTL_DAEMON_BPF_BPF_SYSCALL_COUNTER_H_

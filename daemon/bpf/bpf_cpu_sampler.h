@@ -1,7 +1,7 @@
 // The BPF backend's CPU sampler: a perf event per CPU, each running the
 // session's perf_event program, which writes samples to a ring buffer.
-#ifndef TRACECTL_DAEMON_BPF_CPU_SAMPLER_H_
-#define TRACECTL_DAEMON_BPF_CPU_SAMPLER_H_
+#ifndef TRACECTL_DAEMON_BPF_BPF_CPU_SAMPLER_H_
+#define TRACECTL_DAEMON_BPF_BPF_CPU_SAMPLER_H_
 
 #include <memory>
 #include <string>
@@ -54,4 +54,4 @@ class BpfCpuSampler final : public CpuSampler {
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_BPF_CPU_SAMPLER_H_
+#endif  // TRACECTL_DAEMON_BPF_BPF_CPU_SAMPLER_H_

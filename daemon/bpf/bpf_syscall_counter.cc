@@ -1,4 +1,4 @@
-#include "daemon/bpf_syscall_counter.h"
+#include "daemon/bpf/bpf_syscall_counter.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,11 +11,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/syscall_names.h"
-#include "daemon/bpf_task_filter.h"
-#include "daemon/libbpf_status.h"
-#include "daemon/log2_histogram.h"
+#include "daemon/bpf/bpf_task_filter.h"
+#include "daemon/bpf/libbpf_status.h"
 #include "daemon/status_macros.h"
+#include "daemon/syscall_rows.h"
 #include "syscalls.h"
 #include "syscalls.skel.h"
 
@@ -267,44 +266,7 @@ v1::SyscallsSummary BpfSyscallCounter::Summary() const {
   summary.set_elapsed_seconds(absl::ToDoubleSeconds(read_at_ - started_));
   summary.set_wall_time(settings_.wall_time);
   summary.set_count_only(settings_.count_only);
-  for (const auto& [key, totals] : totals_) {
-    const syscall_stats& v = totals.stats;
-    if (v.calls == 0) continue;
-    v1::SyscallRow* row = summary.add_syscalls();
-    const bool compat = key.second & COMPAT_SYSCALL_BIT;
-    const int nr = key.second & ~COMPAT_SYSCALL_BIT;
-    row->set_name(SyscallName(nr, compat));
-    row->set_number(nr);
-    row->set_compat(compat);
-    if (settings_.per_process) {
-      row->set_pid(key.first);
-      row->set_comm(std::string(v.comm, strnlen(v.comm, sizeof(v.comm))));
-    }
-    row->set_calls(v.calls);
-    row->set_errors(v.errors);
-    row->set_total_ns(v.total_ns);
-    row->set_max_ns(v.max_ns);
-    std::vector<uint64_t> hist(v.hist, v.hist + SYSCALL_HIST_SLOTS);
-    row->set_p50_ns(Log2Quantile(hist, 0.50, v.max_ns));
-    row->set_p99_ns(Log2Quantile(hist, 0.99, v.max_ns));
-    while (!hist.empty() && hist.back() == 0) hist.pop_back();
-    for (uint64_t count : hist) row->add_histogram(count);
-
-    std::vector<std::pair<uint64_t, uint32_t>> by_count;
-    for (const auto& [err, count] : totals.errnos) {
-      by_count.push_back({count, err});
-    }
-    std::sort(
-        by_count.begin(), by_count.end(), [](const auto& a, const auto& b) {
-          return a.first != b.first ? a.first > b.first : a.second < b.second;
-        });
-    for (const auto& [count, err] : by_count) {
-      v1::ErrnoCount* e = row->add_errnos();
-      e->set_name(ErrnoName(err));
-      e->set_value(err);
-      e->set_count(count);
-    }
-  }
+  AddSyscallRows(totals_, settings_.per_process, &summary);
 
   for (uint32_t reason = 0; reason < DROP_REASON_COUNT; ++reason) {
     v1::DropCounter* drop = summary.add_drops();

@@ -1,4 +1,4 @@
-#include "daemon/bpf_syscall_tracer.h"
+#include "daemon/bpf/bpf_syscall_tracer.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "daemon/bpf_task_filter.h"
-#include "daemon/libbpf_status.h"
+#include "daemon/bpf/bpf_task_filter.h"
+#include "daemon/bpf/libbpf_status.h"
 #include "daemon/status_macros.h"
 #include "syscall_events.skel.h"
 

@@ -1,4 +1,4 @@
-#include "daemon/bpf_cpu_sampler.h"
+#include "daemon/bpf/bpf_cpu_sampler.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -14,8 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "daemon/bpf_task_filter.h"
-#include "daemon/libbpf_status.h"
+#include "daemon/bpf/bpf_task_filter.h"
+#include "daemon/bpf/libbpf_status.h"
 #include "daemon/status_macros.h"
 #include "profile.h"
 #include "profile.skel.h"

@@ -1,6 +1,6 @@
 // libbpf errors and per-CPU counters, as the daemon reports them.
-#ifndef TRACECTL_DAEMON_LIBBPF_STATUS_H_
-#define TRACECTL_DAEMON_LIBBPF_STATUS_H_
+#ifndef TRACECTL_DAEMON_BPF_LIBBPF_STATUS_H_
+#define TRACECTL_DAEMON_BPF_LIBBPF_STATUS_H_
 
 #include <bpf/libbpf.h>
 
@@ -32,4 +32,4 @@ absl::Status WatchPythonIn(bpf_map* python_procs, uint32_t tgid,
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_LIBBPF_STATUS_H_
+#endif  // TRACECTL_DAEMON_BPF_LIBBPF_STATUS_H_

@@ -1,7 +1,7 @@
 // The BPF backend's syscall tracer: a session's own programs, maps and ring
 // buffer, attached while the object lives (or until Detach).
-#ifndef TRACECTL_DAEMON_BPF_SYSCALL_TRACER_H_
-#define TRACECTL_DAEMON_BPF_SYSCALL_TRACER_H_
+#ifndef TRACECTL_DAEMON_BPF_BPF_SYSCALL_TRACER_H_
+#define TRACECTL_DAEMON_BPF_BPF_SYSCALL_TRACER_H_
 
 #include <memory>
 #include <string>
@@ -59,4 +59,4 @@ class BpfSyscallTracer final : public SyscallTracer {
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_BPF_SYSCALL_TRACER_H_
+#endif  // TRACECTL_DAEMON_BPF_BPF_SYSCALL_TRACER_H_

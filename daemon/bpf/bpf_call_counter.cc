@@ -1,4 +1,4 @@
-#include "daemon/bpf_call_counter.h"
+#include "daemon/bpf/bpf_call_counter.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "calls.h"
 #include "calls.skel.h"
-#include "daemon/bpf_task_filter.h"
-#include "daemon/libbpf_status.h"
+#include "daemon/bpf/bpf_task_filter.h"
+#include "daemon/bpf/libbpf_status.h"
 #include "daemon/log2_histogram.h"
 #include "daemon/status_macros.h"
 

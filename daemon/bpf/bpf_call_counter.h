@@ -2,8 +2,8 @@
 // uprobe_multi link per file where the kernel has them), all running one
 // program that counts into the row the probe's cookie names; USDT probes
 // attached with libbpf's USDT support, running another.
-#ifndef TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
-#define TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
+#ifndef TRACECTL_DAEMON_BPF_BPF_CALL_COUNTER_H_
+#define TRACECTL_DAEMON_BPF_BPF_CALL_COUNTER_H_
 
 #include <sys/types.h>
 
@@ -94,4 +94,4 @@ class BpfCallCounter final : public CallCounter {
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_BPF_CALL_COUNTER_H_
+#endif  // TRACECTL_DAEMON_BPF_BPF_CALL_COUNTER_H_

@@ -1,6 +1,6 @@
 // The BPF backend: CO-RE programs on raw tracepoints.
-#ifndef TRACECTL_DAEMON_BPF_BACKEND_H_
-#define TRACECTL_DAEMON_BPF_BACKEND_H_
+#ifndef TRACECTL_DAEMON_BPF_BPF_BACKEND_H_
+#define TRACECTL_DAEMON_BPF_BPF_BACKEND_H_
 
 #include <memory>
 
@@ -23,4 +23,4 @@ absl::StatusOr<std::unique_ptr<Backend>> OpenBpfBackend(
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_BPF_BACKEND_H_
+#endif  // TRACECTL_DAEMON_BPF_BPF_BACKEND_H_

@@ -1,4 +1,4 @@
-#include "daemon/libbpf_status.h"
+#include "daemon/bpf/libbpf_status.h"
 
 #include <poll.h>
 

@@ -1,7 +1,7 @@
 // Sets up bpf/task_filter.bpf.h in any skeleton that includes it: the
 // rodata settings before load, the followed processes after load.
-#ifndef TRACECTL_DAEMON_BPF_TASK_FILTER_H_
-#define TRACECTL_DAEMON_BPF_TASK_FILTER_H_
+#ifndef TRACECTL_DAEMON_BPF_BPF_TASK_FILTER_H_
+#define TRACECTL_DAEMON_BPF_BPF_TASK_FILTER_H_
 
 #include <bpf/libbpf.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "daemon/kernel_filter.h"
-#include "daemon/libbpf_status.h"
+#include "daemon/bpf/libbpf_status.h"
 
 namespace tracectl {
 
@@ -60,4 +60,4 @@ absl::Status AddTrackedProcesses(Skeleton* skel, const KernelFilter& filter) {
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_BPF_TASK_FILTER_H_
+#endif  // TRACECTL_DAEMON_BPF_BPF_TASK_FILTER_H_

@@ -1,0 +1,78 @@
+#include "daemon/ptrace/ptrace_backend.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/ptrace/ptrace_syscall_counter.h"
+
+namespace tracectl {
+namespace {
+
+class PtraceBackend final : public Backend {
+ public:
+  explicit PtraceBackend(std::string why) : why_(std::move(why)) {}
+
+  std::string name() const override { return "ptrace"; }
+  std::vector<std::string> features() const override { return {"syscalls"}; }
+  std::string limits() const override {
+    return absl::StrCat(
+        "system-wide, --comm and --uid targets, trace, files, libs, calls, "
+        "flame and top need the BPF backend (",
+        why_, ")");
+  }
+
+  absl::StatusOr<std::unique_ptr<SyscallCounter>> CountSyscalls(
+      const KernelFilter& filter,
+      const SyscallCountSettings& settings) override {
+    if (absl::Status s = CheckTarget(filter); !s.ok()) return s;
+    auto counter = PtraceSyscallCounter::Start(filter, settings);
+    if (!counter.ok()) return counter.status();
+    return std::unique_ptr<SyscallCounter>(std::move(*counter));
+  }
+  absl::StatusOr<std::unique_ptr<SyscallTracer>> TraceSyscalls(
+      const KernelFilter&, const TraceSettings&) override {
+    return Missing("trace, files and libs need");
+  }
+  absl::StatusOr<std::unique_ptr<CpuSampler>> SampleCpu(
+      const KernelFilter&, const ProfileSettings&) override {
+    return Missing("flame and top need");
+  }
+  absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
+      const KernelFilter&, std::vector<CallProbe>,
+      const CallCountSettings&) override {
+    return Missing("calls needs");
+  }
+
+ private:
+  absl::Status Missing(const std::string& what) const {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what,
+                     " the BPF backend; this daemon runs the ptrace "
+                     "backend because ",
+                     why_));
+  }
+  // ptrace attaches to processes: it cannot watch for new ones.
+  absl::Status CheckTarget(const KernelFilter& filter) const {
+    if (!filter.comm_prefix.empty()) return Missing("--comm needs");
+    if (filter.uid) return Missing("--uid needs");
+    if (filter.tgids.empty()) return Missing("system-wide tracing needs");
+    if (std::find(filter.tgids.begin(), filter.tgids.end(), getpid()) !=
+        filter.tgids.end()) {
+      return absl::FailedPreconditionError(
+          "the ptrace backend cannot trace tracectld itself");
+    }
+    return absl::OkStatus();
+  }
+
+  const std::string why_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> OpenPtraceBackend(const std::string& why) {
+  return std::make_unique<PtraceBackend>(why);
+}
+
+}  // namespace tracectl

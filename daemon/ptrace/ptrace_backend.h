@@ -1,0 +1,20 @@
+// The ptrace backend: for kernels (or containers, or policies) where BPF
+// programs cannot be loaded. It serves `syscalls` for processes it can
+// attach to (--pid, -- CMD) and refuses the rest with the reason.
+#ifndef TRACECTL_DAEMON_PTRACE_PTRACE_BACKEND_H_
+#define TRACECTL_DAEMON_PTRACE_PTRACE_BACKEND_H_
+
+#include <memory>
+#include <string>
+
+#include "daemon/backend.h"
+
+namespace tracectl {
+
+// `why`: why this daemon runs without BPF, in words ("bpf(2) returned
+// ENOSYS", "--backend ptrace was given"); every refusal repeats it.
+std::unique_ptr<Backend> OpenPtraceBackend(const std::string& why);
+
+}  // namespace tracectl
+
+#endif  // TRACECTL_DAEMON_PTRACE_PTRACE_BACKEND_H_
