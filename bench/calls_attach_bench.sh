@@ -29,13 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 temp_daemon_start
-build/bin/tracectld --socket "$PERF_DIR/s.sock" --no-uprobe-multi \
-  2>"$PERF_DIR/log" &
-PERF_DAEMON=$!
-for _ in $(seq 100); do
-  build/bin/tracectl --socket "$PERF_DIR/s.sock" info >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_daemon "$PERF_DIR" --no-uprobe-multi
+PERF_DAEMON=$STARTED_DAEMON
 
 for glob in getenv 'str*'; do
   n=$(build/bin/tracectl calls --list -e "libc:$glob" 2>/dev/null |

@@ -16,6 +16,21 @@ timed() {
   echo "$t1 - $t0" | bc -l
 }
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.3f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# Starts another tracectld on DIR/s.sock with FLAGS (its log in DIR/log)
+# and waits until it answers; its pid is left in $STARTED_DAEMON.
+start_daemon() {
+  local dir=$1
+  shift
+  build/bin/tracectld --socket "$dir/s.sock" "$@" 2>"$dir/log" &
+  STARTED_DAEMON=$!
+  for _ in $(seq 100); do
+    build/bin/tracectl --socket "$dir/s.sock" info >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "tracectld $* did not start:" >&2
+  cat "$dir/log" >&2
+  return 1
+}
 prog_count() { bpftool prog list 2>/dev/null | grep -c '^[0-9]*:' || true; }
 
 # perf trace reads tracepoint formats from tracefs.

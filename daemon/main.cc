@@ -186,9 +186,14 @@ absl::StatusOr<std::unique_ptr<tracectl::Backend>> OpenBackend(
   auto bpf = tracectl::OpenBpfBackend(options);
   if (bpf.ok() || choice == "bpf") return bpf;
   const std::string why(bpf.status().message());
+  auto ptrace = tracectl::OpenPtraceBackend(why);
+  if (!ptrace.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(why, "; and ", ptrace.status().message()));
+  }
   fprintf(stderr, "tracectld: no BPF (%s): using the ptrace backend\n",
           why.c_str());
-  return tracectl::OpenPtraceBackend(why);
+  return ptrace;
 }
 
 int Run(const std::string& socket_path, const std::string& admin_group,

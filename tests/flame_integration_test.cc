@@ -119,9 +119,18 @@ class FlameTest : public DaemonTest {
   }
 };
 
-TEST_F(FlameTest, KnownProportionsWithoutFramePointers) {
+// What holds for either backend: BPF programs on perf events, or perf
+// events alone with user registers and stacks (the ptrace backend).
+class FlameBothBackendsTest : public BackendsTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, FlameBothBackendsTest,
+                         ::testing::Values("bpf", "ptrace"),
+                         [](const auto& info) {
+                           return std::string(info.param);
+                         });
+
+TEST_P(FlameBothBackendsTest, KnownProportionsWithoutFramePointers) {
   RunResult r = RunTracectl(
-      {"flame", "--format", "folded", "--", sandbox_->hot_helper(), "8"});
+      {"flame", "--format", "folded", "--", sandbox().hot_helper(), "8"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "tracectl: 1 s, ")) << r.err;
   const std::vector<FoldedStack> stacks = ParseFolded(r.out);
@@ -346,9 +355,9 @@ TEST_F(FlameTest, ShortLivedProcessesAreStillSymbolized) {
   EXPECT_GE(named, helper * 8 / 10) << r.out;
 }
 
-TEST_F(FlameTest, TopShowsTheHottestFunctions) {
+TEST_P(FlameBothBackendsTest, TopShowsTheHottestFunctions) {
   RunResult r = RunTracectl(
-      {"top", "--interval", "1", "--", sandbox_->hot_helper(), "4"});
+      {"top", "--interval", "1", "--", sandbox().hot_helper(), "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Snapshots, one after another, each led by hot_a. A second is about 99
   // samples: the 3/4 share is checked over all of them together.

@@ -211,8 +211,7 @@ Daemon::Daemon(const Sandbox& sandbox,
                const std::vector<std::string>& extra_flags,
                const std::vector<std::string>& launcher) {
   std::vector<std::string> argv = launcher;
-  argv.insert(argv.end(),
-              {sandbox.tracectld(), "--socket", sandbox.socket()});
+  argv.insert(argv.end(), {sandbox.tracectld(), "--socket", sandbox.socket()});
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = Process::Start(argv);
   for (int i = 0; i < 200; ++i) {
@@ -354,6 +353,47 @@ void DaemonTest::TearDownTestSuite() {
   daemon_ = nullptr;
   delete sandbox_;
   sandbox_ = nullptr;
+}
+
+Sandbox* BackendsTest::bpf_sandbox_ = nullptr;
+Sandbox* BackendsTest::ptrace_sandbox_ = nullptr;
+Daemon* BackendsTest::bpf_ = nullptr;
+Daemon* BackendsTest::ptrace_ = nullptr;
+
+void BackendsTest::SetUpTestSuite() {
+  bpf_sandbox_ = new Sandbox();
+  bpf_ = new Daemon(*bpf_sandbox_);
+  ptrace_sandbox_ = new Sandbox();
+  ptrace_ = new Daemon(*ptrace_sandbox_, {"--backend", "ptrace"});
+}
+
+void BackendsTest::TearDownTestSuite() {
+  delete bpf_;
+  delete ptrace_;
+  delete bpf_sandbox_;
+  delete ptrace_sandbox_;
+  bpf_ = ptrace_ = nullptr;
+  bpf_sandbox_ = ptrace_sandbox_ = nullptr;
+}
+
+std::vector<std::string> BackendsTest::Tracectl(
+    std::vector<std::string> args) const {
+  args.insert(args.begin(),
+              {sandbox().tracectl(), "--socket", sandbox().socket()});
+  return args;
+}
+
+std::unique_ptr<Process> BackendsTest::StartPidSession(
+    std::vector<std::string> args, pid_t pid) {
+  const int links = CountBpfLinks();
+  auto session = Process::Start(Tracectl(std::move(args)));
+  for (int i = 0; i < 500; ++i) {
+    if (ptrace() ? TracerOf(pid) != 0 : CountBpfLinks() >= links + 2) break;
+    SleepMs(10);
+  }
+  // The BPF session starts a moment after its links exist.
+  SleepMs(300);
+  return session;
 }
 
 std::vector<std::string> DaemonTest::Tracectl(std::vector<std::string> args) {

@@ -120,6 +120,35 @@ class DaemonTest : public ::testing::Test {
   static Daemon* daemon_;
 };
 
+// A suite run against both backends: each test runs against a BPF daemon
+// and against `tracectld --backend ptrace`, with the same assertions
+// (INSTANTIATE_TEST_SUITE_P with ::testing::Values("bpf", "ptrace")).
+class BackendsTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  bool ptrace() const { return std::string(GetParam()) == "ptrace"; }
+  const Sandbox& sandbox() const {
+    return ptrace() ? *ptrace_sandbox_ : *bpf_sandbox_;
+  }
+  Daemon& daemon() { return ptrace() ? *ptrace_ : *bpf_; }
+  // tracectl --socket SOCKET ARGS... of this test's daemon.
+  std::vector<std::string> Tracectl(std::vector<std::string> args) const;
+  RunResult RunTracectl(std::vector<std::string> args,
+                        const RunOptions& options = {}) {
+    return RunProgram(Tracectl(std::move(args)), options);
+  }
+  // Starts a session on `pid` and returns once it traces: its programs are
+  // attached (BPF), or `pid` has a tracer (ptrace).
+  std::unique_ptr<Process> StartPidSession(std::vector<std::string> args,
+                                           pid_t pid);
+
+  static Sandbox* bpf_sandbox_;
+  static Sandbox* ptrace_sandbox_;
+  static Daemon* bpf_;
+  static Daemon* ptrace_;
+};
+
 // A file's whole contents ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 // The lines of `text`, without their newlines.

@@ -42,11 +42,13 @@ Daemon* PtraceBackendTest::daemon_ = nullptr;
 TEST_F(PtraceBackendTest, InfoSaysTheBackendAndWhatItCannotDo) {
   RunResult r = Tracectl({"info"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("backend:  ptrace (syscalls)"), std::string::npos)
+  EXPECT_NE(r.out.find("backend:  ptrace (syscalls, profile)"),
+            std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("limits:   system-wide, --comm and --uid targets, "
-                       "trace, files, libs, calls, flame and top need the "
-                       "BPF backend (tracectld --backend ptrace was given)"),
+                       "trace, files, libs, calls and Python frames in flame "
+                       "and top need the BPF backend (tracectld --backend "
+                       "ptrace was given)"),
             std::string::npos)
       << r.out;
   RunResult json = Tracectl({"info", "--json"});
@@ -59,14 +61,15 @@ TEST_F(PtraceBackendTest, WhatNeedsBpfIsRefusedWithTheReason) {
   const std::string reason =
       "this daemon runs the ptrace backend because tracectld --backend "
       "ptrace was given";
-  const std::vector<std::pair<std::vector<std::string>, std::string>> cases =
-      {{{"syscalls", "--duration", "1"}, "system-wide tracing needs"},
-       {{"syscalls", "--comm", "sh", "--duration", "1"}, "--comm needs"},
-       {{"syscalls", "--uid", "0", "--duration", "1"}, "--uid needs"},
-       {{"trace", "--", "/bin/true"}, "trace, files and libs need"},
-       {{"flame", "--duration", "1", "--format", "folded"},
-        "flame and top need"},
-       {{"calls", "-e", "libc:getenv", "--", "/bin/true"}, "calls needs"}};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"syscalls", "--duration", "1"}, "system-wide tracing needs"},
+      {{"syscalls", "--comm", "sh", "--duration", "1"}, "--comm needs"},
+      {{"syscalls", "--uid", "0", "--duration", "1"}, "--uid needs"},
+      {{"trace", "--", "/bin/true"}, "trace, files and libs need"},
+      {{"flame", "--duration", "1", "--format", "folded"},
+       "system-wide tracing needs"},
+      {{"top", "--comm", "sh", "--duration", "1"}, "--comm needs"},
+      {{"calls", "-e", "libc:getenv", "--", "/bin/true"}, "calls needs"}};
   for (const auto& [args, what] : cases) {
     RunResult r = Tracectl(args, {.timeout_ms = 10000});
     EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.err;
@@ -149,17 +152,18 @@ TEST_F(PtraceBackendTest, KilledClientLetsItsTargetGo) {
 
 // A process under strace already has its tracer: the error names it.
 TEST_F(PtraceBackendTest, TargetUnderStraceGetsItsTracerNamed) {
-  auto traced = Process::Start({"strace", "-f", "-o", "/dev/null",
-                                sandbox_->helper(), "--loop", "20"});
+  auto traced = Process::Start(
+      {"strace", "-f", "-o", "/dev/null", sandbox_->helper(), "--loop", "20"});
   int helper = 0;
   for (int i = 0; i < 200 && helper == 0; ++i) {
-    RunResult pgrep = RunProgram({"pgrep", "-P", std::to_string(traced->pid())});
+    RunResult pgrep =
+        RunProgram({"pgrep", "-P", std::to_string(traced->pid())});
     if (!pgrep.out.empty()) helper = std::atoi(pgrep.out.c_str());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_GT(helper, 0);
-  RunResult r = Tracectl({"syscalls", "--pid", std::to_string(helper),
-                          "--duration", "0.5"});
+  RunResult r = Tracectl(
+      {"syscalls", "--pid", std::to_string(helper), "--duration", "0.5"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("pid " + std::to_string(helper) +
                        " is already traced by pid " +
@@ -187,9 +191,9 @@ TEST(PtraceAutoTest, DaemonWithoutBpfChoosesPtraceAndCountsExactly) {
   EXPECT_NE(info.out.find("backend:  ptrace"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("(bpf(2) returned ENOSYS"), std::string::npos)
       << info.out;
-  RunResult r = RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(),
-                            "syscalls", "--json", "--", sandbox.helper(),
-                            "1234", "321", "55"});
+  RunResult r =
+      RunProgram({sandbox.tracectl(), "--socket", sandbox.socket(), "syscalls",
+                  "--json", "--", sandbox.helper(), "1234", "321", "55"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = ParseSyscallsJson(r.out);
   EXPECT_EQ(FindRow(rows, "getppid").calls, 1234u) << r.out;

@@ -18,60 +18,8 @@ namespace {
 
 class SyscallsTest : public DaemonTest {};
 
-// What holds for either backend: each test runs against a BPF daemon and
-// against `tracectld --backend ptrace`, with the same assertions.
-class BothBackendsTest : public ::testing::TestWithParam<const char*> {
- protected:
-  static void SetUpTestSuite() {
-    bpf_sandbox_ = new Sandbox();
-    bpf_ = new Daemon(*bpf_sandbox_);
-    ptrace_sandbox_ = new Sandbox();
-    ptrace_ = new Daemon(*ptrace_sandbox_, {"--backend", "ptrace"});
-  }
-  static void TearDownTestSuite() {
-    delete bpf_;
-    delete ptrace_;
-    delete bpf_sandbox_;
-    delete ptrace_sandbox_;
-  }
-  bool ptrace() const { return std::string(GetParam()) == "ptrace"; }
-  const Sandbox& sandbox() const {
-    return ptrace() ? *ptrace_sandbox_ : *bpf_sandbox_;
-  }
-  Daemon& daemon() { return ptrace() ? *ptrace_ : *bpf_; }
-  RunResult RunTracectl(std::vector<std::string> args,
-                        const RunOptions& options = {}) {
-    return RunProgram(Tracectl(std::move(args)), options);
-  }
-  std::vector<std::string> Tracectl(std::vector<std::string> args) const {
-    args.insert(args.begin(),
-                {sandbox().tracectl(), "--socket", sandbox().socket()});
-    return args;
-  }
-  // Starts a session on `pid` and returns once it traces: its programs are
-  // attached (BPF), or `pid` has a tracer (ptrace).
-  std::unique_ptr<Process> StartPidSession(std::vector<std::string> args,
-                                           pid_t pid) {
-    const int links = CountBpfLinks();
-    auto session = Process::Start(Tracectl(std::move(args)));
-    for (int i = 0; i < 500; ++i) {
-      if (ptrace() ? TracerOf(pid) != 0 : CountBpfLinks() >= links + 2) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    // The BPF session starts a moment after its links exist.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return session;
-  }
-
-  static Sandbox* bpf_sandbox_;
-  static Sandbox* ptrace_sandbox_;
-  static Daemon* bpf_;
-  static Daemon* ptrace_;
-};
-Sandbox* BothBackendsTest::bpf_sandbox_ = nullptr;
-Sandbox* BothBackendsTest::ptrace_sandbox_ = nullptr;
-Daemon* BothBackendsTest::bpf_ = nullptr;
-Daemon* BothBackendsTest::ptrace_ = nullptr;
+// What holds for either backend (tests/harness.h).
+class BothBackendsTest : public BackendsTest {};
 INSTANTIATE_TEST_SUITE_P(Backends, BothBackendsTest,
                          ::testing::Values("bpf", "ptrace"),
                          [](const auto& info) {
@@ -366,6 +314,29 @@ TEST_F(SyscallsTest, UidFilterSelectsThatUsersTasksOnly) {
   for (const SyscallFigures& row : rows) {
     EXPECT_NE(row.pid, root_loop->pid()) << r.out;
   }
+}
+
+// A set-uid program run by an unprivileged caller's command runs as root:
+// from its execve on, the caller sees none of its calls (under ptrace too,
+// where a root tracer lets the kernel grant the set-uid).
+TEST_P(BothBackendsTest, SetUidProgramLeavesTheUnprivilegedCallersSight) {
+  const std::vector<std::string> args = {
+      "syscalls", "--json", "--",
+      "/bin/sh",  "-c",     "/usr/bin/passwd --help > /dev/null; exit 3"};
+  RunResult nobody = RunTracectl(args, {.as_nobody = true});
+  ASSERT_EQ(nobody.exit_code, 3) << nobody.err;
+  const auto rows = ParseSyscallsJson(nobody.out);
+  EXPECT_EQ(FindRow(rows, "execve").calls, 2u) << nobody.out;
+  EXPECT_EQ(FindRow(rows, "vfork").calls + FindRow(rows, "clone").calls +
+                FindRow(rows, "clone3").calls,
+            1u)
+      << nobody.out;
+  // passwd writes its help; sh writes nothing.
+  EXPECT_EQ(FindRow(rows, "write").calls, 0u) << nobody.out;
+  RunResult root = RunTracectl(args);
+  ASSERT_EQ(root.exit_code, 3) << root.err;
+  EXPECT_GT(FindRow(ParseSyscallsJson(root.out), "write").calls, 0u)
+      << root.out;
 }
 
 TEST_P(BothBackendsTest, FollowAddsChildrenOfTracedPids) {

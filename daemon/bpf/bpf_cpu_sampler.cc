@@ -8,14 +8,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "daemon/bpf/bpf_task_filter.h"
 #include "daemon/bpf/libbpf_status.h"
+#include "daemon/online_cpus.h"
 #include "daemon/status_macros.h"
 #include "profile.h"
 #include "profile.skel.h"
@@ -34,30 +32,6 @@ constexpr const char* kDropReasons[PROFILE_DROP_REASON_COUNT] = {
 constexpr int kBudgetSpent = -ETIME;
 // Read goes on consuming at least this long.
 constexpr absl::Duration kConsumeBudget = absl::Milliseconds(50);
-
-// The CPUs online now, from "0-3,5".
-std::vector<int> OnlineCpus() {
-  std::ifstream in("/sys/devices/system/cpu/online");
-  std::string text;
-  std::getline(in, text);
-  std::vector<int> cpus;
-  for (absl::string_view range : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> ends =
-        absl::StrSplit(range, absl::MaxSplits('-', 1));
-    int first = 0, last = 0;
-    if (!absl::SimpleAtoi(ends.first, &first)) continue;
-    if (ends.second.empty() || !absl::SimpleAtoi(ends.second, &last)) {
-      last = first;
-    }
-    for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
-  }
-  if (cpus.empty()) {
-    for (int cpu = 0; cpu < libbpf_num_possible_cpus(); ++cpu) {
-      cpus.push_back(cpu);
-    }
-  }
-  return cpus;
-}
 
 int PerfEventOpen(perf_event_attr* attr, int cpu) {
   return static_cast<int>(

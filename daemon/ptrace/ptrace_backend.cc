@@ -1,10 +1,13 @@
 #include "daemon/ptrace/ptrace_backend.h"
 
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/ptrace/perf_cpu_sampler.h"
 #include "daemon/ptrace/ptrace_syscall_counter.h"
 
 namespace tracectl {
@@ -15,11 +18,13 @@ class PtraceBackend final : public Backend {
   explicit PtraceBackend(std::string why) : why_(std::move(why)) {}
 
   std::string name() const override { return "ptrace"; }
-  std::vector<std::string> features() const override { return {"syscalls"}; }
+  std::vector<std::string> features() const override {
+    return {"syscalls", "profile"};
+  }
   std::string limits() const override {
     return absl::StrCat(
-        "system-wide, --comm and --uid targets, trace, files, libs, calls, "
-        "flame and top need the BPF backend (",
+        "system-wide, --comm and --uid targets, trace, files, libs, calls "
+        "and Python frames in flame and top need the BPF backend (",
         why_, ")");
   }
 
@@ -36,8 +41,11 @@ class PtraceBackend final : public Backend {
     return Missing("trace, files and libs need");
   }
   absl::StatusOr<std::unique_ptr<CpuSampler>> SampleCpu(
-      const KernelFilter&, const ProfileSettings&) override {
-    return Missing("flame and top need");
+      const KernelFilter& filter, const ProfileSettings& settings) override {
+    if (absl::Status s = CheckTarget(filter); !s.ok()) return s;
+    auto sampler = PerfCpuSampler::Start(filter, settings);
+    if (!sampler.ok()) return sampler.status();
+    return std::unique_ptr<CpuSampler>(std::move(*sampler));
   }
   absl::StatusOr<std::unique_ptr<CallCounter>> CountCalls(
       const KernelFilter&, std::vector<CallProbe>,
@@ -71,8 +79,19 @@ class PtraceBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> OpenPtraceBackend(const std::string& why) {
-  return std::make_unique<PtraceBackend>(why);
+absl::StatusOr<std::unique_ptr<Backend>> OpenPtraceBackend(
+    const std::string& why) {
+  // Attaching to the processes of other users (and of callers' commands,
+  // which are not the daemon's descendants) takes CAP_SYS_PTRACE.
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0 ||
+      !(data[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective &
+        CAP_TO_MASK(CAP_SYS_PTRACE))) {
+    return absl::FailedPreconditionError(
+        "the ptrace backend needs CAP_SYS_PTRACE");
+  }
+  return std::unique_ptr<Backend>(new PtraceBackend(why));
 }
 
 }  // namespace tracectl

@@ -7,13 +7,16 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "daemon/backend.h"
 
 namespace tracectl {
 
 // `why`: why this daemon runs without BPF, in words ("bpf(2) returned
 // ENOSYS", "--backend ptrace was given"); every refusal repeats it.
-std::unique_ptr<Backend> OpenPtraceBackend(const std::string& why);
+// FAILED_PRECONDITION without CAP_SYS_PTRACE.
+absl::StatusOr<std::unique_ptr<Backend>> OpenPtraceBackend(
+    const std::string& why);
 
 }  // namespace tracectl
 

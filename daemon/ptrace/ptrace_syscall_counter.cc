@@ -1,10 +1,10 @@
 #include "daemon/ptrace/ptrace_syscall_counter.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -19,14 +19,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/small_file.h"
 #include "daemon/authorizer.h"
+#include "daemon/ptrace/proc_tasks.h"
 
 namespace tracectl {
 namespace {
 
 // Interrupts the tracer thread's waitpid when Finish asks it to let go.
 constexpr int kWakeSignal = SIGURG;
-// Threads of one process seized at start, at most.
-constexpr int kMaxThreads = 1 << 16;
 
 void NoOp(int) {}
 
@@ -44,45 +43,6 @@ uint64_t MonotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-// A field of /proc/TID/status ("Tgid", "TracerPid"); -1 when unknown.
-long StatusField(pid_t tid, const std::string& field) {
-  absl::StatusOr<std::string> text =
-      ReadSmallFile(absl::StrCat("/proc/", tid, "/status"), 64 << 10);
-  if (!text.ok()) return -1;
-  const std::string key = "\n" + field + ":";
-  const size_t at = text->find(key);
-  if (at == std::string::npos) return -1;
-  const size_t end = text->find('\n', at + key.size());
-  long value = -1;
-  if (!absl::SimpleAtoi(text->substr(at + key.size(), end - at - key.size()),
-                        &value)) {
-    return -1;
-  }
-  return value;
-}
-
-std::string Comm(pid_t pid) {
-  absl::StatusOr<std::string> comm =
-      ReadSmallFile(absl::StrCat("/proc/", pid, "/comm"), 64);
-  if (!comm.ok()) return "";
-  while (!comm->empty() && comm->back() == '\n') comm->pop_back();
-  return *comm;
-}
-
-// The threads of process `tgid` now.
-std::vector<pid_t> ThreadsOf(pid_t tgid) {
-  std::vector<pid_t> tids;
-  DIR* dir = opendir(absl::StrCat("/proc/", tgid, "/task").c_str());
-  if (dir == nullptr) return tids;
-  while (dirent* entry = readdir(dir)) {
-    pid_t tid = 0;
-    if (absl::SimpleAtoi(entry->d_name, &tid) && tid > 0) tids.push_back(tid);
-    if (tids.size() >= kMaxThreads) break;
-  }
-  closedir(dir);
-  return tids;
 }
 
 bool IsStopSignal(int sig) {
@@ -188,6 +148,15 @@ absl::Status PtraceSyscallCounter::Seize(pid_t tid, pid_t tgid) {
   if (filter_.follow_children) {
     options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
   }
+  // The call it is blocked in, if any: "NR ARGS..." in /proc/TID/syscall
+  // ("running", or -1 when in none).
+  long blocked_in = -1;
+  if (absl::StatusOr<std::string> syscall =
+          ReadSmallFile(absl::StrCat("/proc/", tid, "/syscall"), 512);
+      syscall.ok()) {
+    const std::string first = syscall->substr(0, syscall->find(' '));
+    if (!absl::SimpleAtoi(first, &blocked_in)) blocked_in = -1;
+  }
   if (ptrace(PTRACE_SEIZE, tid, nullptr, options) != 0) {
     if (errno == ESRCH) return absl::OkStatus();  // it exited meanwhile
     const int err = errno;
@@ -195,7 +164,7 @@ absl::Status PtraceSyscallCounter::Seize(pid_t tid, pid_t tgid) {
     if (tracer > 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "pid ", tgid, " is already traced by pid ", tracer, " (",
-          Comm(tracer),
+          CommOf(tracer),
           "): a process has one tracer at a time; end that one first"));
     }
     return absl::FailedPreconditionError(
@@ -205,6 +174,7 @@ absl::Status PtraceSyscallCounter::Seize(pid_t tid, pid_t tgid) {
   ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
   Task& task = tasks_[tid];
   task.tgid = tgid;
+  task.blocked_in = blocked_in;
   return absl::OkStatus();
 }
 
@@ -305,6 +275,9 @@ void PtraceSyscallCounter::OnStop(pid_t tid, int status) {
             ReadProcessCredentials(task.tgid);
         if (!creds.ok() ||
             !CallerMayTrace(*creds, filter_.owner->uid, filter_.owner->gid)) {
+          // The execve was the caller's own: it counts, what follows not.
+          if (task.in_call && !stopping_) Count(task, false, 0);
+          task.in_call = false;
           task.detaching = true;
         }
       }
@@ -327,11 +300,22 @@ void PtraceSyscallCounter::OnSyscallStop(pid_t tid, Task& task) {
               (compat ? COMPAT_SYSCALL_BIT : 0);
     task.in_call = true;
     task.entered_ns = MonotonicNs();
+    // The call it was blocked in when seized, restarted: begun before the
+    // session, so timed calls leave it out, as the BPF programs do.
+    task.uncounted = task.blocked_in >= 0 && !settings_.count_only &&
+                     (info.entry.nr == task.blocked_in ||
+                      info.entry.nr == SYS_restart_syscall);
+    task.blocked_in = -1;
     return;
   }
   if (info.op != PTRACE_SYSCALL_INFO_EXIT || !task.in_call) return;
   task.in_call = false;
-  if (stopping_ || task.detaching) return;
+  if (stopping_ || task.detaching || task.uncounted) return;
+  Count(task, info.exit.is_error, info.exit.rval);
+}
+
+void PtraceSyscallCounter::Count(const Task& task, bool is_error,
+                                 int64_t rval) {
   const uint64_t ns = MonotonicNs() - task.entered_ns;
   const uint32_t nr = task.nr;
   if ((nr & ~COMPAT_SYSCALL_BIT) >= MAX_SYSCALL_NR) return;
@@ -339,13 +323,13 @@ void PtraceSyscallCounter::OnSyscallStop(pid_t tid, Task& task) {
   absl::MutexLock lock(&mu_);
   SyscallRowTotals& row = totals_[key];
   if (row.stats.calls == 0 && settings_.per_process) {
-    const std::string comm = Comm(task.tgid);
+    const std::string comm = CommOf(task.tgid);
     snprintf(row.stats.comm, sizeof(row.stats.comm), "%s", comm.c_str());
   }
   ++row.stats.calls;
-  if (info.exit.is_error) {
+  if (is_error) {
     ++row.stats.errors;
-    ++row.errnos[static_cast<uint32_t>(-info.exit.rval)];
+    ++row.errnos[static_cast<uint32_t>(-rval)];
   }
   if (!settings_.count_only) AddCallTime(ns, &row.stats);
 }

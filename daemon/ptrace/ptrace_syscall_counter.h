@@ -48,6 +48,10 @@ class PtraceSyscallCounter final : public SyscallCounter {
     bool in_call = false;  // between its entry stop and its exit stop
     uint32_t nr = 0;       // with COMPAT_SYSCALL_BIT for a 32-bit call
     uint64_t entered_ns = 0;
+    // The call it was blocked in when seized (-1: none): its restart is
+    // not counted.
+    long blocked_in = -1;
+    bool uncounted = false;  // the call in progress is not counted
     bool fresh = false;      // seized by an event: its first stop is to come
     bool detaching = false;  // to be let go at its next stop
   };
@@ -64,6 +68,8 @@ class PtraceSyscallCounter final : public SyscallCounter {
   // One wait status of `tid`.
   void OnStop(pid_t tid, int status);
   void OnSyscallStop(pid_t tid, Task& task);
+  // Counts the task's call, ending now with `rval`.
+  void Count(const Task& task, bool is_error, int64_t rval);
   // Resumes `tid` to its next call stop, delivering `signal`, or lets it go
   // when stopping.
   void Resume(pid_t tid, int signal);
