@@ -384,9 +384,9 @@ std::vector<std::string> BackendsTest::Tracectl(
 }
 
 std::unique_ptr<Process> BackendsTest::StartPidSession(
-    std::vector<std::string> args, pid_t pid) {
+    std::vector<std::string> args, pid_t pid, const RunOptions& options) {
   const int links = CountBpfLinks();
-  auto session = Process::Start(Tracectl(std::move(args)));
+  auto session = Process::Start(Tracectl(std::move(args)), options);
   for (int i = 0; i < 500; ++i) {
     if (ptrace() ? TracerOf(pid) != 0 : CountBpfLinks() >= links + 2) break;
     SleepMs(10);

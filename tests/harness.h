@@ -141,7 +141,8 @@ class BackendsTest : public ::testing::TestWithParam<const char*> {
   // Starts a session on `pid` and returns once it traces: its programs are
   // attached (BPF), or `pid` has a tracer (ptrace).
   std::unique_ptr<Process> StartPidSession(std::vector<std::string> args,
-                                           pid_t pid);
+                                           pid_t pid,
+                                           const RunOptions& options = {});
 
   static Sandbox* bpf_sandbox_;
   static Sandbox* ptrace_sandbox_;

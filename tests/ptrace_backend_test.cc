@@ -42,13 +42,12 @@ Daemon* PtraceBackendTest::daemon_ = nullptr;
 TEST_F(PtraceBackendTest, InfoSaysTheBackendAndWhatItCannotDo) {
   RunResult r = Tracectl({"info"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("backend:  ptrace (syscalls, profile)"),
+  EXPECT_NE(r.out.find("backend:  ptrace (syscalls, trace, profile)"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("limits:   system-wide, --comm and --uid targets, "
-                       "trace, files, libs, calls and Python frames in flame "
-                       "and top need the BPF backend (tracectld --backend "
-                       "ptrace was given)"),
+                       "calls, call stacks (-k) and Python frames need the "
+                       "BPF backend (tracectld --backend ptrace was given)"),
             std::string::npos)
       << r.out;
   RunResult json = Tracectl({"info", "--json"});
@@ -65,7 +64,8 @@ TEST_F(PtraceBackendTest, WhatNeedsBpfIsRefusedWithTheReason) {
       {{"syscalls", "--duration", "1"}, "system-wide tracing needs"},
       {{"syscalls", "--comm", "sh", "--duration", "1"}, "--comm needs"},
       {{"syscalls", "--uid", "0", "--duration", "1"}, "--uid needs"},
-      {{"trace", "--", "/bin/true"}, "trace, files and libs need"},
+      {{"trace", "-k", "--", "/bin/true"}, "call stacks (-k) need"},
+      {{"files", "--duration", "1"}, "system-wide tracing needs"},
       {{"flame", "--duration", "1", "--format", "folded"},
        "system-wide tracing needs"},
       {{"top", "--comm", "sh", "--duration", "1"}, "--comm needs"},

@@ -29,6 +29,20 @@ class TraceTest : public DaemonTest {
   }
 };
 
+// What holds for either backend: the BPF programs' records, or the same
+// records made by the ptrace backend from each call's two stops.
+class TraceBothBackendsTest : public BackendsTest {
+ protected:
+  std::string OutputPath(const std::string& name) const {
+    return sandbox().dir() + "/" + name;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Backends, TraceBothBackendsTest,
+                         ::testing::Values("bpf", "ptrace"),
+                         [](const auto& info) {
+                           return std::string(info.param);
+                         });
+
 // The quoted strings that look like shared objects, in lines that
 // `grep 'lib.*\.so'` selects, as the talk does.
 std::set<std::string> SharedObjectPaths(const std::string& text) {
@@ -58,7 +72,7 @@ uint64_t RecordsLost(const std::string& err) {
 const char* const kNumpyScript =
     "import numpy; a=numpy.ones(10); b=numpy.ones(10); d=a*b";
 
-TEST_F(TraceTest, NumpyLibrariesAsStraceFindsThem) {
+TEST_P(TraceBothBackendsTest, NumpyLibrariesAsStraceFindsThem) {
   // Warm the caches, so both runs see the same files.
   ASSERT_EQ(RunProgram({"/usr/bin/python3", "-c", kNumpyScript}).exit_code, 0);
   RunResult traced =
@@ -83,7 +97,7 @@ TEST_F(TraceTest, NumpyLibrariesAsStraceFindsThem) {
   EXPECT_EQ(RecordsLost(traced.err), 0u);
 }
 
-TEST_F(TraceTest, WhichProbesEveryPathDirectory) {
+TEST_P(TraceBothBackendsTest, WhichProbesEveryPathDirectory) {
   const std::vector<std::string> dirs = {"/usr/local/sbin", "/usr/local/bin",
                                          "/usr/sbin", "/usr/bin"};
   RunResult r = RunTracectl(
@@ -105,13 +119,13 @@ TEST_F(TraceTest, WhichProbesEveryPathDirectory) {
       << r.err;
 }
 
-TEST_F(TraceTest, LongPathsAndCountsMatchStrace) {
+TEST_P(TraceBothBackendsTest, LongPathsAndCountsMatchStrace) {
   const std::string out = OutputPath("helper.trace");
-  RunResult r = RunTracectl({"trace", "-o", out, "--", sandbox_->helper(),
+  RunResult r = RunTracectl({"trace", "-o", out, "--", sandbox().helper(),
                              "--path-len", "300", "0", "7", "5"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string strace_out = OutputPath("helper.strace");
-  ASSERT_EQ(RunProgram({"strace", "-f", "-o", strace_out, sandbox_->helper(),
+  ASSERT_EQ(RunProgram({"strace", "-f", "-o", strace_out, sandbox().helper(),
                         "--path-len", "300", "0", "7", "5"})
                 .exit_code,
             0);
@@ -173,7 +187,7 @@ std::vector<std::string> Normalized(const std::string& text,
 
 // A shell's forked child runs /bin/echo: argv and the environment's shape
 // as strace prints them.
-TEST_F(TraceTest, ExecveOfAForkedChildAsStrace) {
+TEST_P(TraceBothBackendsTest, ExecveOfAForkedChildAsStrace) {
   const std::vector<std::string> cmd = {"/bin/sh", "-c", "/bin/echo a b; true"};
   std::vector<std::string> args = {"trace", "-e", "trace=execve", "--"};
   args.insert(args.end(), cmd.begin(), cmd.end());
@@ -284,7 +298,7 @@ TEST_F(TraceTest, UnreadableCountsAgreeWithWhatIsShown) {
 }
 
 // stat, statx and statfs structures as strace prints them.
-TEST_F(TraceTest, StatStructuresAsStrace) {
+TEST_P(TraceBothBackendsTest, StatStructuresAsStrace) {
   const std::string file = OutputPath("stat-me");
   {
     std::ofstream out(file);
@@ -293,7 +307,7 @@ TEST_F(TraceTest, StatStructuresAsStrace) {
   ASSERT_EQ(chmod(file.c_str(), 0640), 0);
   const std::string calls = "newfstatat,fstat,statx,statfs,fstatfs";
   RunResult r = RunTracectl({"trace", "-e", "trace=" + calls, "--",
-                             sandbox_->helper(), "--stat", file});
+                             sandbox().helper(), "--stat", file});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CountMatching(r.err, "^newfstatat\\(AT_FDCWD, \"" + file +
                                      "\", \\{st_mode=S_IFREG\\|0640, "
@@ -314,7 +328,7 @@ TEST_F(TraceTest, StatStructuresAsStrace) {
       << r.err;
   const std::string strace_out = OutputPath("stat.strace");
   ASSERT_EQ(RunProgram({"strace", "-e", "trace=" + calls, "-o", strace_out,
-                        sandbox_->helper(), "--stat", file})
+                        sandbox().helper(), "--stat", file})
                 .exit_code,
             0);
   // Free blocks and inodes may change between the runs, and descriptors
@@ -333,7 +347,7 @@ TEST_F(TraceTest, StatStructuresAsStrace) {
             without_free(Normalized(ReadFile(strace_out), pattern)));
 }
 
-TEST_F(TraceTest, GetrandomAsStrace) {
+TEST_P(TraceBothBackendsTest, GetrandomAsStrace) {
   RunResult r =
       RunTracectl({"trace", "-e", "trace=getrandom", "--", "/usr/bin/python3",
                    "-c", "import os; os.getrandom(16, os.GRND_NONBLOCK)"});
@@ -344,7 +358,7 @@ TEST_F(TraceTest, GetrandomAsStrace) {
             1)
       << r.err;
   RunResult bad = RunTracectl({"trace", "-e", "trace=getrandom", "--",
-                               sandbox_->helper(), "--getrandom", "4", "9"});
+                               sandbox().helper(), "--getrandom", "4", "9"});
   EXPECT_EQ(CountMatching(bad.err,
                           "^getrandom\\(0x[0-9a-f]+, 4, GRND_NONBLOCK\\|0x8\\) "
                           "= -1 EINVAL"),
@@ -365,9 +379,9 @@ TEST_F(TraceTest, RingBufferOverflowIsCounted) {
   EXPECT_EQ(lines + lost, static_cast<uint64_t>(kCalls)) << r.err;
 }
 
-TEST_F(TraceTest, JsonHasOneObjectPerCallAndTheDrops) {
+TEST_P(TraceBothBackendsTest, JsonHasOneObjectPerCallAndTheDrops) {
   RunResult r = RunTracectl({"trace", "--json", "-e", "trace=openat,pipe2",
-                             "--", sandbox_->helper(), "0", "3", "2"});
+                             "--", sandbox().helper(), "0", "3", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CountMatching(r.err,
                           "^\\{.*\"syscall\":\"openat\".*"
@@ -380,14 +394,14 @@ TEST_F(TraceTest, JsonHasOneObjectPerCallAndTheDrops) {
       << r.err;
 }
 
-TEST_F(TraceTest, FailedOnlyAndSuccessfulOnly) {
+TEST_P(TraceBothBackendsTest, FailedOnlyAndSuccessfulOnly) {
   RunResult failed = RunTracectl({"trace", "-Z", "-e", "trace=openat,pipe2",
-                                  "--", sandbox_->helper(), "0", "4", "3"});
+                                  "--", sandbox().helper(), "0", "4", "3"});
   ASSERT_EQ(failed.exit_code, 0) << failed.err;
   EXPECT_EQ(CountMatching(failed.err, "openat\\(.*ENOENT"), 4);
   EXPECT_EQ(CountMatching(failed.err, "pipe2\\("), 0);
   RunResult ok = RunTracectl({"trace", "-z", "-e", "trace=openat,pipe2", "--",
-                              sandbox_->helper(), "0", "4", "3"});
+                              sandbox().helper(), "0", "4", "3"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(CountMatching(ok.err, "openat\\(.*ENOENT"), 0);
   EXPECT_EQ(CountMatching(ok.err, "pipe2\\(.* = 0"), 3);
@@ -553,7 +567,7 @@ TEST_F(TraceTest, NoStacksWithoutStackTrace) {
   EXPECT_EQ(CountMatching(json.err, "\"stack"), 0) << json.err;
 }
 
-TEST_F(TraceTest, FilesSummarizesUsedAndFailedPaths) {
+TEST_P(TraceBothBackendsTest, FilesSummarizesUsedAndFailedPaths) {
   const std::vector<std::string> command = {
       "--", "/bin/sh", "-c",
       "cat /etc/hostname >/dev/null; "
@@ -584,7 +598,7 @@ TEST_F(TraceTest, FilesSummarizesUsedAndFailedPaths) {
       << r.out;
 }
 
-TEST_F(TraceTest, LibsShowsWhatLddDoesNot) {
+TEST_P(TraceBothBackendsTest, LibsShowsWhatLddDoesNot) {
   RunResult r =
       RunTracectl({"libs", "--", "/usr/bin/python3", "-c", "import numpy"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -611,7 +625,7 @@ std::unique_ptr<Process> StartNumpyServer() {
   return p;
 }
 
-TEST_F(TraceTest, LibsOfARunningProgramStartFromWhatItHasMapped) {
+TEST_P(TraceBothBackendsTest, LibsOfARunningProgramStartFromWhatItHasMapped) {
   auto server = StartNumpyServer();
   const std::string pid = std::to_string(server->pid());
   RunResult r = RunTracectl({"libs", "--pid", pid, "--duration", "1"});
@@ -636,7 +650,8 @@ TEST_F(TraceTest, LibsOfARunningProgramStartFromWhatItHasMapped) {
       << r.out;
 
   // What it loads during the session comes after, numbered in load order.
-  auto session = StartSession({"libs", "--pid", pid, "--duration", "4"});
+  auto session =
+      StartPidSession({"libs", "--pid", pid, "--duration", "4"}, server->pid());
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   server->WriteStdin("\n");
   EXPECT_TRUE(server->WaitForOutput("imported"));
@@ -653,7 +668,8 @@ TEST_F(TraceTest, LibsOfARunningProgramStartFromWhatItHasMapped) {
   server->Wait();
 }
 
-TEST_F(TraceTest, FilesOfARunningProgramStartFromItsOpenDescriptors) {
+TEST_P(TraceBothBackendsTest,
+       FilesOfARunningProgramStartFromItsOpenDescriptors) {
   // As uid 65534, for a program of its own: the daemon reads /proc as that
   // user.
   for (const bool as_nobody : {false, true}) {
@@ -666,8 +682,8 @@ TEST_F(TraceTest, FilesOfARunningProgramStartFromItsOpenDescriptors) {
                        {.as_nobody = as_nobody, .stdin_pipe = true});
     ASSERT_TRUE(held->WaitForOutput("tracectl-held-"));
     const std::string pid = std::to_string(held->pid());
-    auto session = StartSession({"files", "--pid", pid, "--duration", "3"},
-                                {.as_nobody = as_nobody});
+    auto session = StartPidSession({"files", "--pid", pid, "--duration", "3"},
+                                   held->pid(), {.as_nobody = as_nobody});
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     held->WriteStdin("\n");
     EXPECT_TRUE(held->WaitForOutput("done"));

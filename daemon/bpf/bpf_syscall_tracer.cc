@@ -15,6 +15,7 @@
 #include "daemon/bpf/bpf_task_filter.h"
 #include "daemon/bpf/libbpf_status.h"
 #include "daemon/status_macros.h"
+#include "daemon/trace_specs.h"
 #include "syscall_events.skel.h"
 
 namespace tracectl {
@@ -55,65 +56,6 @@ static_assert(offsetof(trace_side_header, marker) == 0);
 
 }  // namespace
 
-syscall_spec CaptureSpec(const SyscallInfo& info, bool paths_only) {
-  syscall_spec spec{};
-  std::fill(std::begin(spec.len_arg), std::end(spec.len_arg), 0xff);
-  int captures = 0;
-  const int nargs = std::min<int>(info.args.size(), EVENT_ARGS);
-  for (int i = 0; i < nargs && captures < EVENT_MAX_CAPTURES; ++i) {
-    uint8_t kind = CAPTURE_NONE;
-    switch (info.args[i]) {
-      case ArgType::kPath:
-      case ArgType::kString:
-        kind = CAPTURE_PATH;
-        break;
-      case ArgType::kInBuf:
-        kind = CAPTURE_IN_BUF;
-        break;
-      case ArgType::kOutBuf:
-      case ArgType::kRandomBuf:
-        kind = CAPTURE_OUT_BUF;
-        break;
-      case ArgType::kStatBuf:
-        kind = CAPTURE_STAT;
-        break;
-      case ArgType::kStatxBuf:
-        kind = CAPTURE_STATX;
-        break;
-      case ArgType::kStatfsBuf:
-        kind = CAPTURE_STATFS;
-        break;
-      case ArgType::kEnvp:
-        kind = CAPTURE_ARRAY_COUNT;
-        break;
-      case ArgType::kSockaddr:
-        kind = CAPTURE_SOCKADDR;
-        break;
-      case ArgType::kArgv:
-        kind = CAPTURE_ARGV;
-        break;
-      case ArgType::kFdPair:
-        kind = CAPTURE_FD_PAIR;
-        break;
-      default:
-        continue;
-    }
-    if (paths_only && info.args[i] != ArgType::kPath) continue;
-    if ((kind == CAPTURE_IN_BUF || kind == CAPTURE_SOCKADDR) &&
-        i + 1 < EVENT_ARGS) {
-      spec.len_arg[i] = i + 1;
-    }
-    spec.kind[i] = kind;
-    const bool at_entry = kind == CAPTURE_PATH || kind == CAPTURE_IN_BUF ||
-                          kind == CAPTURE_SOCKADDR || kind == CAPTURE_ARGV;
-    spec.flags |= at_entry ? SPEC_ENTRY_WORK : SPEC_EXIT_WORK;
-    ++captures;
-  }
-  if (info.no_return) spec.flags |= SPEC_NO_RETURN;
-  if (info.exec) spec.flags |= SPEC_EXEC;
-  return spec;
-}
-
 absl::StatusOr<std::unique_ptr<BpfSyscallTracer>> BpfSyscallTracer::Start(
     const KernelFilter& filter, const TraceSettings& settings) {
   syscall_events_bpf* skel = syscall_events_bpf::open();
@@ -123,26 +65,8 @@ absl::StatusOr<std::unique_ptr<BpfSyscallTracer>> BpfSyscallTracer::Start(
 
   ConfigureTaskFilter(skel, filter);
   auto* ro = skel->rodata;
-  auto select = [ro, &settings](int nr) {
-    if (nr < 0 || nr >= MAX_TRACE_NR) return;
-    const SyscallInfo* info = FindSyscall(nr);
-    syscall_spec spec = info != nullptr
-                            ? CaptureSpec(*info, settings.paths_only)
-                            : syscall_spec{};
-    spec.flags |= SPEC_SELECTED;
-    memcpy(&ro->specs[nr], &spec, sizeof(spec));
-  };
-  if (settings.all) {
-    for (int nr = 0; nr < MAX_TRACE_NR; ++nr) select(nr);
-  } else {
-    for (int nr : settings.selected) select(nr);
-  }
-  for (int nr : settings.unshown) {
-    if (nr >= 0 && nr < MAX_TRACE_NR &&
-        (ro->specs[nr].flags & SPEC_SELECTED) != 0) {
-      ro->specs[nr].flags |= SPEC_UNSHOWN;
-    }
-  }
+  const std::vector<syscall_spec> specs = TraceSpecs(settings);
+  memcpy(ro->specs, specs.data(), sizeof(ro->specs));
   ro->trace_compat = settings.all;
   ro->string_size = std::min<uint32_t>(settings.string_size, CAPTURE_MAX - 2);
   ro->only_failed = settings.only_failed;

@@ -9,7 +9,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/syscall_table.h"
 #include "daemon/backend.h"
 #include "daemon/kernel_filter.h"
 #include "syscall_events.h"
@@ -18,11 +17,6 @@ struct syscall_events_bpf;
 struct ring_buffer;
 
 namespace tracectl {
-
-// What the kernel captures for each argument of `info`: paths, buffers,
-// sockaddrs, argv, environment counts, fd pairs, stat structures, at most
-// EVENT_MAX_CAPTURES of them; only the kPath arguments with `paths_only`.
-syscall_spec CaptureSpec(const SyscallInfo& info, bool paths_only = false);
 
 class BpfSyscallTracer final : public SyscallTracer {
  public:

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/ptrace/perf_cpu_sampler.h"
 #include "daemon/ptrace/ptrace_syscall_counter.h"
+#include "daemon/ptrace/ptrace_syscall_tracer.h"
 
 namespace tracectl {
 namespace {
@@ -19,12 +20,12 @@ class PtraceBackend final : public Backend {
 
   std::string name() const override { return "ptrace"; }
   std::vector<std::string> features() const override {
-    return {"syscalls", "profile"};
+    return {"syscalls", "trace", "profile"};
   }
   std::string limits() const override {
     return absl::StrCat(
-        "system-wide, --comm and --uid targets, trace, files, libs, calls "
-        "and Python frames in flame and top need the BPF backend (",
+        "system-wide, --comm and --uid targets, calls, call stacks (-k) and "
+        "Python frames need the BPF backend (",
         why_, ")");
   }
 
@@ -37,8 +38,12 @@ class PtraceBackend final : public Backend {
     return std::unique_ptr<SyscallCounter>(std::move(*counter));
   }
   absl::StatusOr<std::unique_ptr<SyscallTracer>> TraceSyscalls(
-      const KernelFilter&, const TraceSettings&) override {
-    return Missing("trace, files and libs need");
+      const KernelFilter& filter, const TraceSettings& settings) override {
+    if (absl::Status s = CheckTarget(filter); !s.ok()) return s;
+    if (settings.stacks) return Missing("call stacks (-k) need");
+    auto tracer = PtraceSyscallTracer::Start(filter, settings);
+    if (!tracer.ok()) return tracer.status();
+    return std::unique_ptr<SyscallTracer>(std::move(*tracer));
   }
   absl::StatusOr<std::unique_ptr<CpuSampler>> SampleCpu(
       const KernelFilter& filter, const ProfileSettings& settings) override {

@@ -1,322 +1,30 @@
 #include "daemon/ptrace/ptrace_syscall_counter.h"
 
-#include <errno.h>
-#include <linux/audit.h>
-#include <signal.h>
-#include <sys/ptrace.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-
 #include <cstdio>
-#include <fstream>
-#include <mutex>
-#include <set>
 #include <string>
-#include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "common/small_file.h"
-#include "daemon/authorizer.h"
 #include "daemon/ptrace/proc_tasks.h"
 
 namespace tracectl {
-namespace {
-
-// Interrupts the tracer thread's waitpid when Finish asks it to let go.
-constexpr int kWakeSignal = SIGURG;
-
-void NoOp(int) {}
-
-void InstallWakeHandler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction action {};
-    action.sa_handler = NoOp;  // no SA_RESTART: waitpid returns EINTR
-    sigemptyset(&action.sa_mask);
-    sigaction(kWakeSignal, &action, nullptr);
-  });
-}
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-bool IsStopSignal(int sig) {
-  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<PtraceSyscallCounter>>
 PtraceSyscallCounter::Start(const KernelFilter& filter,
                             const SyscallCountSettings& settings) {
-  if (filter.tgids.empty()) {
-    return absl::InvalidArgumentError("ptrace needs processes to attach to");
-  }
-  InstallWakeHandler();
   std::unique_ptr<PtraceSyscallCounter> counter(
-      new PtraceSyscallCounter(filter, settings));
-  PtraceSyscallCounter* c = counter.get();
-  c->thread_ = std::thread([c] { c->Run(); });
-  absl::Status attached;
-  {
-    absl::MutexLock lock(&c->mu_);
-    c->mu_.Await(absl::Condition(&c->attached_));
-    attached = c->attach_status_;
-  }
-  if (!attached.ok()) {
-    c->thread_.join();
-    return attached;
-  }
+      new PtraceSyscallCounter(settings));
+  // Counting at exit alone, the BPF programs count a call in progress at
+  // the start: so does this.
+  auto tracees = Tracees::Seize(filter, settings.count_only, counter.get());
+  if (!tracees.ok()) return tracees.status();
+  counter->tracees_ = std::move(*tracees);
   return counter;
 }
 
-PtraceSyscallCounter::~PtraceSyscallCounter() {
-  if (thread_.joinable()) (void)Finish();
-}
+PtraceSyscallCounter::~PtraceSyscallCounter() { tracees_.reset(); }
 
-void PtraceSyscallCounter::Run() {
-  sigset_t wake;
-  sigemptyset(&wake);
-  sigaddset(&wake, kWakeSignal);
-  pthread_sigmask(SIG_UNBLOCK, &wake, nullptr);
-  const absl::Status seized = SeizeAll();
-  {
-    absl::MutexLock lock(&mu_);
-    attached_ = true;
-    attach_status_ = seized;
-  }
-  if (!seized.ok()) BeginStopping();
-  while (true) {
-    if (stop_requested_ && !stopping_) BeginStopping();
-    if (tasks_.empty()) {
-      if (stopping_) break;
-      // Every task is gone: wait for Finish.
-      absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(
-          absl::Condition(
-              +[](std::atomic<bool>* stop) { return stop->load(); },
-              &stop_requested_),
-          absl::Milliseconds(200));
-      continue;
-    }
-    int status = 0;
-    const pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
-    if (tid < 0) {
-      if (errno == ECHILD) {
-        absl::MutexLock lock(&mu_);
-        lost_tasks_ += tasks_.size();
-        tasks_.clear();
-      }
-      continue;  // EINTR: Finish woke us
-    }
-    OnStop(tid, status);
-  }
-  absl::MutexLock lock(&mu_);
-  done_ = true;
-}
-
-absl::Status PtraceSyscallCounter::SeizeAll() {
-  for (pid_t tgid : filter_.tgids) {
-    // Threads made while seizing are seized by PTRACE_O_TRACECLONE once
-    // their creator is; read the list again until it has nothing new.
-    std::set<pid_t> seen;
-    for (int round = 0; round < 8; ++round) {
-      bool added = false;
-      for (pid_t tid : ThreadsOf(tgid)) {
-        if (!seen.insert(tid).second) continue;
-        added = true;
-        if (absl::Status s = Seize(tid, tgid); !s.ok()) return s;
-      }
-      if (!added) break;
-    }
-    if (seen.empty()) {
-      return absl::NotFoundError(absl::StrCat("no process ", tgid));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status PtraceSyscallCounter::Seize(pid_t tid, pid_t tgid) {
-  if (tasks_.count(tid)) return absl::OkStatus();
-  long options =
-      PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE;
-  if (filter_.follow_children) {
-    options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
-  }
-  // The call it is blocked in, if any: "NR ARGS..." in /proc/TID/syscall
-  // ("running", or -1 when in none).
-  long blocked_in = -1;
-  if (absl::StatusOr<std::string> syscall =
-          ReadSmallFile(absl::StrCat("/proc/", tid, "/syscall"), 512);
-      syscall.ok()) {
-    const std::string first = syscall->substr(0, syscall->find(' '));
-    if (!absl::SimpleAtoi(first, &blocked_in)) blocked_in = -1;
-  }
-  if (ptrace(PTRACE_SEIZE, tid, nullptr, options) != 0) {
-    if (errno == ESRCH) return absl::OkStatus();  // it exited meanwhile
-    const int err = errno;
-    const long tracer = StatusField(tid, "TracerPid");
-    if (tracer > 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "pid ", tgid, " is already traced by pid ", tracer, " (",
-          CommOf(tracer),
-          "): a process has one tracer at a time; end that one first"));
-    }
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot trace pid ", tgid, " (thread ", tid,
-                     "): ptrace: ", strerror(err)));
-  }
-  ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-  Task& task = tasks_[tid];
-  task.tgid = tgid;
-  task.blocked_in = blocked_in;
-  return absl::OkStatus();
-}
-
-void PtraceSyscallCounter::BeginStopping() {
-  stopping_ = true;
-  {
-    absl::MutexLock lock(&mu_);
-    if (finished_at_ == absl::Time()) finished_at_ = absl::Now();
-  }
-  for (auto& [tid, task] : tasks_) {
-    task.detaching = true;
-    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-  }
-}
-
-void PtraceSyscallCounter::Adopt(pid_t tid) {
-  if (tasks_.count(tid)) return;
-  Task& task = tasks_[tid];
-  const long tgid = StatusField(tid, "Tgid");
-  task.tgid = tgid > 0 ? tgid : tid;
-  task.fresh = true;
-  // A process made by an odd clone() while children are not followed:
-  // let it go at its first stop.
-  const bool known = std::find(filter_.tgids.begin(), filter_.tgids.end(),
-                               task.tgid) != filter_.tgids.end();
-  bool followed = known || filter_.follow_children;
-  for (const auto& [other, t] : tasks_) {
-    if (other != tid && t.tgid == task.tgid) followed = true;
-  }
-  if (!followed || stopping_) task.detaching = true;
-}
-
-void PtraceSyscallCounter::Drop(pid_t tid) { tasks_.erase(tid); }
-
-void PtraceSyscallCounter::Resume(pid_t tid, int signal) {
-  auto it = tasks_.find(tid);
-  if (it == tasks_.end()) return;
-  if (stopping_ || it->second.detaching) {
-    ptrace(PTRACE_DETACH, tid, nullptr, signal);
-    Drop(tid);
-    return;
-  }
-  ptrace(PTRACE_SYSCALL, tid, nullptr, signal);  // ESRCH: its exit comes
-}
-
-void PtraceSyscallCounter::OnStop(pid_t tid, int status) {
-  if (WIFEXITED(status) || WIFSIGNALED(status)) {
-    Drop(tid);
-    return;
-  }
-  if (!WIFSTOPPED(status)) return;
-  if (!tasks_.count(tid)) Adopt(tid);  // its first stop before the event
-  Task& task = tasks_[tid];
-  const int sig = WSTOPSIG(status);
-  const int event = static_cast<unsigned>(status) >> 16;
-  if (sig == (SIGTRAP | 0x80)) {
-    OnSyscallStop(tid, task);
-    Resume(tid, 0);
-    return;
-  }
-  switch (event) {
-    case PTRACE_EVENT_STOP:
-      if (task.fresh) {  // a new thread or child's first stop
-        task.fresh = false;
-      } else if (IsStopSignal(sig) && !(stopping_ || task.detaching)) {
-        // A group stop: it stays stopped, and SIGCONT still wakes it.
-        ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
-        return;
-      }
-      Resume(tid, 0);
-      return;
-    case PTRACE_EVENT_FORK:
-    case PTRACE_EVENT_VFORK:
-    case PTRACE_EVENT_CLONE: {
-      unsigned long child = 0;
-      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child) == 0 && child > 0) {
-        Adopt(static_cast<pid_t>(child));
-      }
-      Resume(tid, 0);
-      return;
-    }
-    case PTRACE_EVENT_EXEC: {
-      // A thread other than the leader that execs takes the leader's id;
-      // its own is gone.
-      // Its execve is still in progress: its exit stop comes next, and
-      // counts as the BPF programs count it.
-      unsigned long former = 0;
-      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 &&
-          static_cast<pid_t>(former) != tid &&
-          tasks_.count(static_cast<pid_t>(former))) {
-        task = tasks_[static_cast<pid_t>(former)];
-        Drop(static_cast<pid_t>(former));
-      }
-      // A set-id program gains privileges under a root tracer: an
-      // unprivileged caller loses sight of it from here on.
-      if (filter_.owner) {
-        absl::StatusOr<ProcessCredentials> creds =
-            ReadProcessCredentials(task.tgid);
-        if (!creds.ok() ||
-            !CallerMayTrace(*creds, filter_.owner->uid, filter_.owner->gid)) {
-          // The execve was the caller's own: it counts, what follows not.
-          if (task.in_call && !stopping_) Count(task, false, 0);
-          task.in_call = false;
-          task.detaching = true;
-        }
-      }
-      Resume(tid, 0);
-      return;
-    }
-    default:
-      break;
-  }
-  // A signal on its way to the task: delivered when it resumes.
-  Resume(tid, event == 0 ? sig : 0);
-}
-
-void PtraceSyscallCounter::OnSyscallStop(pid_t tid, Task& task) {
-  __ptrace_syscall_info info{};
-  if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0) return;
-  if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
-    const bool compat = info.arch == AUDIT_ARCH_I386;
-    task.nr = static_cast<uint32_t>(info.entry.nr) |
-              (compat ? COMPAT_SYSCALL_BIT : 0);
-    task.in_call = true;
-    task.entered_ns = MonotonicNs();
-    // The call it was blocked in when seized, restarted: begun before the
-    // session, so timed calls leave it out, as the BPF programs do.
-    task.uncounted = task.blocked_in >= 0 && !settings_.count_only &&
-                     (info.entry.nr == task.blocked_in ||
-                      info.entry.nr == SYS_restart_syscall);
-    task.blocked_in = -1;
-    return;
-  }
-  if (info.op != PTRACE_SYSCALL_INFO_EXIT || !task.in_call) return;
-  task.in_call = false;
-  if (stopping_ || task.detaching || task.uncounted) return;
-  Count(task, info.exit.is_error, info.exit.rval);
-}
-
-void PtraceSyscallCounter::Count(const Task& task, bool is_error,
-                                 int64_t rval) {
-  const uint64_t ns = MonotonicNs() - task.entered_ns;
+void PtraceSyscallCounter::OnExit(pid_t, const Tracees::Task& task,
+                                  bool is_error, int64_t rval,
+                                  uint64_t duration_ns) {
   const uint32_t nr = task.nr;
   if ((nr & ~COMPAT_SYSCALL_BIT) >= MAX_SYSCALL_NR) return;
   const SyscallRowKey key{settings_.per_process ? task.tgid : 0, nr};
@@ -331,7 +39,7 @@ void PtraceSyscallCounter::Count(const Task& task, bool is_error,
     ++row.stats.errors;
     ++row.errnos[static_cast<uint32_t>(-rval)];
   }
-  if (!settings_.count_only) AddCallTime(ns, &row.stats);
+  if (!settings_.count_only) AddCallTime(duration_ns, &row.stats);
 }
 
 absl::StatusOr<v1::SyscallsSummary> PtraceSyscallCounter::Snapshot() {
@@ -343,21 +51,8 @@ absl::StatusOr<v1::SyscallsSummary> PtraceSyscallCounter::Finish() {
   {
     absl::MutexLock lock(&mu_);
     if (finished_at_ == absl::Time()) finished_at_ = absl::Now();
-    stop_requested_ = true;
   }
-  // The tracer thread may be in waitpid, or about to call it: wake it
-  // until it says it has let go of everything.
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&done_),
-                               absl::Milliseconds(5))) {
-        break;
-      }
-    }
-    pthread_kill(thread_.native_handle(), kWakeSignal);
-  }
-  if (thread_.joinable()) thread_.join();
+  tracees_->Stop();
   absl::MutexLock lock(&mu_);
   return Summary();
 }
@@ -373,7 +68,7 @@ v1::SyscallsSummary PtraceSyscallCounter::Summary() const {
   AddSyscallRows(totals_, settings_.per_process, &summary);
   v1::DropCounter* lost = summary.add_drops();
   lost->set_reason("threads gone from ptrace unseen (ECHILD)");
-  lost->set_count(lost_tasks_);
+  lost->set_count(tracees_->lost());
   return summary;
 }
 

@@ -1,0 +1,344 @@
+#include "daemon/ptrace/tracees.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/small_file.h"
+#include "daemon/authorizer.h"
+#include "daemon/ptrace/proc_tasks.h"
+#include "syscalls.h"
+
+namespace tracectl {
+namespace {
+
+// Interrupts the tracer thread's waitpid when Finish asks it to let go.
+constexpr int kWakeSignal = SIGURG;
+
+void NoOp(int) {}
+
+void InstallWakeHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_handler = NoOp;  // no SA_RESTART: waitpid returns EINTR
+    sigemptyset(&action.sa_mask);
+    sigaction(kWakeSignal, &action, nullptr);
+  });
+}
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+bool IsStopSignal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tracees>> Tracees::Seize(
+    const KernelFilter& filter, bool observe_restarts, Observer* observer) {
+  if (filter.tgids.empty()) {
+    return absl::InvalidArgumentError("ptrace needs processes to attach to");
+  }
+  InstallWakeHandler();
+  std::unique_ptr<Tracees> tracees(
+      new Tracees(filter, observe_restarts, observer));
+  Tracees* t = tracees.get();
+  t->thread_ = std::thread([t] { t->Run(); });
+  absl::Status attached;
+  {
+    absl::MutexLock lock(&t->mu_);
+    t->mu_.Await(absl::Condition(&t->attached_));
+    attached = t->attach_status_;
+  }
+  if (!attached.ok()) {
+    t->thread_.join();
+    return attached;
+  }
+  return tracees;
+}
+
+Tracees::~Tracees() { Stop(); }
+
+void Tracees::Run() {
+  sigset_t wake;
+  sigemptyset(&wake);
+  sigaddset(&wake, kWakeSignal);
+  pthread_sigmask(SIG_UNBLOCK, &wake, nullptr);
+  const absl::Status seized = SeizeAll();
+  {
+    absl::MutexLock lock(&mu_);
+    attached_ = true;
+    attach_status_ = seized;
+  }
+  if (!seized.ok()) BeginStopping();
+  while (true) {
+    if (stop_requested_ && !stopping_) BeginStopping();
+    if (tasks_.empty()) {
+      if (stopping_) break;
+      // Every task is gone: wait for Finish.
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](std::atomic<bool>* stop) { return stop->load(); },
+              &stop_requested_),
+          absl::Milliseconds(200));
+      continue;
+    }
+    int status = 0;
+    const pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
+    if (tid < 0) {
+      if (errno == ECHILD) {
+        absl::MutexLock lock(&mu_);
+        lost_tasks_ += tasks_.size();
+        tasks_.clear();
+      }
+      continue;  // EINTR: Finish woke us
+    }
+    OnStop(tid, status);
+  }
+  absl::MutexLock lock(&mu_);
+  done_ = true;
+}
+
+absl::Status Tracees::SeizeAll() {
+  for (pid_t tgid : filter_.tgids) {
+    // Threads made while seizing are seized by PTRACE_O_TRACECLONE once
+    // their creator is; read the list again until it has nothing new.
+    std::set<pid_t> seen;
+    for (int round = 0; round < 8; ++round) {
+      bool added = false;
+      for (pid_t tid : ThreadsOf(tgid)) {
+        if (!seen.insert(tid).second) continue;
+        added = true;
+        if (absl::Status s = Seize(tid, tgid); !s.ok()) return s;
+      }
+      if (!added) break;
+    }
+    if (seen.empty()) {
+      return absl::NotFoundError(absl::StrCat("no process ", tgid));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Tracees::Seize(pid_t tid, pid_t tgid) {
+  if (tasks_.count(tid)) return absl::OkStatus();
+  long options =
+      PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE;
+  if (filter_.follow_children) {
+    options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+  }
+  // The call it is blocked in, if any: "NR ARGS..." in /proc/TID/syscall
+  // ("running", or -1 when in none).
+  long blocked_in = -1;
+  if (absl::StatusOr<std::string> syscall =
+          ReadSmallFile(absl::StrCat("/proc/", tid, "/syscall"), 512);
+      syscall.ok()) {
+    const std::string first = syscall->substr(0, syscall->find(' '));
+    if (!absl::SimpleAtoi(first, &blocked_in)) blocked_in = -1;
+  }
+  if (ptrace(PTRACE_SEIZE, tid, nullptr, options) != 0) {
+    if (errno == ESRCH) return absl::OkStatus();  // it exited meanwhile
+    const int err = errno;
+    const long tracer = StatusField(tid, "TracerPid");
+    if (tracer > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "pid ", tgid, " is already traced by pid ", tracer, " (",
+          CommOf(tracer),
+          "): a process has one tracer at a time; end that one first"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot trace pid ", tgid, " (thread ", tid,
+                     "): ptrace: ", strerror(err)));
+  }
+  ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  Task& task = tasks_[tid];
+  task.tgid = tgid;
+  task.blocked_in = blocked_in;
+  return absl::OkStatus();
+}
+
+void Tracees::BeginStopping() {
+  stopping_ = true;
+  for (auto& [tid, task] : tasks_) {
+    task.detaching = true;
+    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  }
+}
+
+void Tracees::Adopt(pid_t tid) {
+  if (tasks_.count(tid)) return;
+  Task& task = tasks_[tid];
+  const long tgid = StatusField(tid, "Tgid");
+  task.tgid = tgid > 0 ? tgid : tid;
+  task.fresh = true;
+  // A process made by an odd clone() while children are not followed:
+  // let it go at its first stop.
+  const bool known = std::find(filter_.tgids.begin(), filter_.tgids.end(),
+                               task.tgid) != filter_.tgids.end();
+  bool followed = known || filter_.follow_children;
+  for (const auto& [other, t] : tasks_) {
+    if (other != tid && t.tgid == task.tgid) followed = true;
+  }
+  if (!followed || stopping_) task.detaching = true;
+}
+
+void Tracees::Drop(pid_t tid) { tasks_.erase(tid); }
+
+void Tracees::Resume(pid_t tid, int signal) {
+  auto it = tasks_.find(tid);
+  if (it == tasks_.end()) return;
+  if (stopping_ || it->second.detaching) {
+    ptrace(PTRACE_DETACH, tid, nullptr, signal);
+    Drop(tid);
+    return;
+  }
+  ptrace(PTRACE_SYSCALL, tid, nullptr, signal);  // ESRCH: its exit comes
+}
+
+void Tracees::OnStop(pid_t tid, int status) {
+  if (WIFEXITED(status) || WIFSIGNALED(status)) {
+    Drop(tid);
+    return;
+  }
+  if (!WIFSTOPPED(status)) return;
+  if (!tasks_.count(tid)) Adopt(tid);  // its first stop before the event
+  Task& task = tasks_[tid];
+  const int sig = WSTOPSIG(status);
+  const int event = static_cast<unsigned>(status) >> 16;
+  if (sig == (SIGTRAP | 0x80)) {
+    OnSyscallStop(tid, task);
+    Resume(tid, 0);
+    return;
+  }
+  switch (event) {
+    case PTRACE_EVENT_STOP:
+      if (task.fresh) {  // a new thread or child's first stop
+        task.fresh = false;
+      } else if (IsStopSignal(sig) && !(stopping_ || task.detaching)) {
+        // A group stop: it stays stopped, and SIGCONT still wakes it.
+        ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
+        return;
+      }
+      Resume(tid, 0);
+      return;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE: {
+      unsigned long child = 0;
+      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &child) == 0 && child > 0) {
+        Adopt(static_cast<pid_t>(child));
+      }
+      Resume(tid, 0);
+      return;
+    }
+    case PTRACE_EVENT_EXEC: {
+      // A thread other than the leader that execs takes the leader's id;
+      // its own is gone.
+      // Its execve is still in progress: its exit stop comes next, and
+      // counts as the BPF programs count it.
+      unsigned long former = 0;
+      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &former) == 0 &&
+          static_cast<pid_t>(former) != tid &&
+          tasks_.count(static_cast<pid_t>(former))) {
+        task = tasks_[static_cast<pid_t>(former)];
+        Drop(static_cast<pid_t>(former));
+      }
+      // A set-id program gains privileges under a root tracer: an
+      // unprivileged caller loses sight of it from here on.
+      if (filter_.owner) {
+        absl::StatusOr<ProcessCredentials> creds =
+            ReadProcessCredentials(task.tgid);
+        if (!creds.ok() ||
+            !CallerMayTrace(*creds, filter_.owner->uid, filter_.owner->gid)) {
+          // The execve was the caller's own: it counts, what follows not.
+          if (task.in_call && !stopping_ && !task.uncounted) {
+            observer_->OnExit(tid, task, false, 0,
+                              MonotonicNs() - task.entered_ns);
+          }
+          task.in_call = false;
+          task.detaching = true;
+        }
+      }
+      Resume(tid, 0);
+      return;
+    }
+    default:
+      break;
+  }
+  // A signal on its way to the task: delivered when it resumes.
+  Resume(tid, event == 0 ? sig : 0);
+}
+
+void Tracees::OnSyscallStop(pid_t tid, Task& task) {
+  __ptrace_syscall_info info{};
+  if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0) return;
+  if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+    const bool compat = info.arch == AUDIT_ARCH_I386;
+    task.nr = static_cast<uint32_t>(info.entry.nr) |
+              (compat ? COMPAT_SYSCALL_BIT : 0);
+    task.in_call = true;
+    task.entered_ns = MonotonicNs();
+    // The call it was blocked in when seized, restarted: begun before the
+    // session, so it is left out, as the BPF programs leave it out.
+    task.uncounted = task.blocked_in >= 0 && !observe_restarts_ &&
+                     (info.entry.nr == task.blocked_in ||
+                      info.entry.nr == SYS_restart_syscall);
+    task.blocked_in = -1;
+    if (!task.uncounted && !stopping_ && !task.detaching) {
+      observer_->OnEntry(tid, task, info);
+    }
+    return;
+  }
+  if (info.op != PTRACE_SYSCALL_INFO_EXIT || !task.in_call) return;
+  task.in_call = false;
+  if (stopping_ || task.detaching || task.uncounted) return;
+  observer_->OnExit(tid, task, info.exit.is_error, info.exit.rval,
+                    MonotonicNs() - task.entered_ns);
+}
+
+void Tracees::Stop() {
+  if (!thread_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stop_requested_ = true;
+  }
+  // The tracer thread may be in waitpid, or about to call it: wake it
+  // until it says it has let go of everything.
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&done_),
+                               absl::Milliseconds(5))) {
+        break;
+      }
+    }
+    pthread_kill(thread_.native_handle(), kWakeSignal);
+  }
+  thread_.join();
+}
+
+uint64_t Tracees::lost() const {
+  absl::MutexLock lock(&mu_);
+  return lost_tasks_;
+}
+
+}  // namespace tracectl
