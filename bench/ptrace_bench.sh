@@ -2,9 +2,10 @@
 # The ptrace backend against strace, whole runs: `tracectl syscalls -- CMD`
 # on a daemon started with --backend ptrace, `strace -f -c`, and the BPF
 # backend for reference, on two workloads: a Python loop of 200k os.stat,
-# and the static syscall helper making 200k getppid calls. The
-# `strace -f --seccomp-bpf -e trace=getppid` row is the figure a selected
-# set (`trace -e`, not served by the ptrace backend yet) is to match.
+# and the static syscall helper making 200k getppid calls. With a selected
+# set, `tracectl trace -e trace=getppid` puts a seccomp filter in the
+# command, as `strace --seccomp-bpf` does: the loop, which makes no getppid
+# call, then never stops.
 #
 #   sudo bench/ptrace_bench.sh [ROUNDS]     (default 5 rounds, median kept)
 #
@@ -41,6 +42,14 @@ config "python, tracectl syscalls (ptrace backend)" \
   'timed "${PTRACE[@]}" syscalls -- "$PY" -c "$LOOP"'
 config "python, tracectl syscalls (BPF backend)" \
   'timed "${BPF[@]}" syscalls -- "$PY" -c "$LOOP"'
+# A selected set: the loop makes no getppid call, so under a seccomp filter
+# nothing stops.
+config "python, strace -f -e trace=getppid" \
+  'timed strace -f -e trace=getppid -o /dev/null "$PY" -c "$LOOP"'
+config "python, strace -f --seccomp-bpf -e trace=getppid" \
+  'timed strace -f --seccomp-bpf -e trace=getppid -o /dev/null "$PY" -c "$LOOP"'
+config "python, tracectl trace -e trace=getppid (ptrace backend)" \
+  'timed "${PTRACE[@]}" trace -e trace=getppid -o /dev/null -- "$PY" -c "$LOOP"'
 run_rounds "$RUNS"
 print_table "$PY, 200k os.stat in a loop, whole run"
 
@@ -53,5 +62,7 @@ config "helper, tracectl syscalls (ptrace backend)" \
   'timed "${PTRACE[@]}" syscalls -- "$HELPER" 200000 0 0'
 config "helper, tracectl syscalls (BPF backend)" \
   'timed "${BPF[@]}" syscalls -- "$HELPER" 200000 0 0'
+config "helper, tracectl trace -e trace=getppid (ptrace backend)" \
+  'timed "${PTRACE[@]}" trace -e trace=getppid -o /dev/null -- "$HELPER" 200000 0 0'
 run_rounds "$RUNS"
 print_table "syscall_helper, 200k getppid, whole run"

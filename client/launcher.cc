@@ -4,8 +4,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +21,53 @@
 
 namespace tracectl {
 namespace {
+
+// The byte that releases the held command: exec at once, or first install
+// the seccomp filter that follows it.
+constexpr char kReleasePlain = 1;
+constexpr char kReleaseWithFilter = 2;
+
+// The child's copy of the seccomp filter, read before its exec: no
+// allocation after fork.
+sock_filter child_filter[BPF_MAXINSNS];
+
+// Reads exactly `n` bytes; false at EOF or an error.
+bool ReadAll(int fd, void* out, size_t n) {
+  char* p = static_cast<char*>(out);
+  while (n > 0) {
+    const ssize_t got = read(fd, p, n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    n -= got;
+  }
+  return true;
+}
+
+// Installs the filter the daemon asked for; writes why not and returns
+// false when it cannot. Without CAP_SYS_ADMIN a filter needs
+// no_new_privs first (set-id programs then run without their privileges,
+// as under strace --seccomp-bpf).
+bool InstallFilter(int release_fd) {
+  uint32_t count = 0;
+  if (!ReadAll(release_fd, &count, sizeof(count)) || count == 0 ||
+      count > BPF_MAXINSNS ||
+      !ReadAll(release_fd, child_filter, count * sizeof(sock_filter))) {
+    return false;
+  }
+  sock_fprog program{static_cast<unsigned short>(count), child_filter};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0) {
+    return true;
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0) {
+    return true;
+  }
+  const int err = errno;
+  dprintf(STDERR_FILENO, "tracectl: cannot install the seccomp filter: %s\n",
+          strerror(err));
+  return false;
+}
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st;
@@ -90,6 +142,7 @@ absl::StatusOr<std::unique_ptr<Launcher>> Launcher::Prepare(
       n = read(release[0], &go, 1);
     } while (n < 0 && errno == EINTR);
     if (n != 1) _exit(127);  // tracectl gave up before the filter was ready
+    if (go == kReleaseWithFilter && !InstallFilter(release[0])) _exit(126);
     execv(path->c_str(), args.data());
     const int err = errno;
     dprintf(STDERR_FILENO, "tracectl: cannot execute %s: %s\n", path->c_str(),
@@ -119,11 +172,47 @@ Launcher::~Launcher() {
   }
 }
 
-void Launcher::Release() {
-  const char go = 1;
+std::vector<sock_filter> SeccompTraceFilter(
+    const std::vector<uint32_t>& numbers) {
+  std::vector<sock_filter> filter;
+  // Another architecture's calls (32-bit ones) run on.
+  filter.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                            offsetof(seccomp_data, arch)));
+  filter.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+  filter.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  filter.push_back(
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+  // Each number: equal, the next instruction stops the call; else on.
+  for (uint32_t nr : numbers) {
+    if (filter.size() + 3 > BPF_MAXINSNS) break;
+    filter.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1));
+    filter.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE));
+  }
+  filter.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  return filter;
+}
+
+void Launcher::Release(const std::vector<uint32_t>& seccomp_trace) {
+  std::string message;
+  if (seccomp_trace.empty()) {
+    message.push_back(kReleasePlain);
+  } else {
+    const std::vector<sock_filter> filter = SeccompTraceFilter(seccomp_trace);
+    const uint32_t count = filter.size();
+    message.push_back(kReleaseWithFilter);
+    message.append(reinterpret_cast<const char*>(&count), sizeof(count));
+    message.append(reinterpret_cast<const char*>(filter.data()),
+                   count * sizeof(sock_filter));
+  }
   // tracectl ignores SIGPIPE. If the child is gone already, WaitAll reports
   // how it ended.
-  if (write(release_fd_, &go, 1) != 1) {
+  size_t done = 0;
+  while (done < message.size()) {
+    const ssize_t n =
+        write(release_fd_, message.data() + done, message.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += n;
   }
   close(release_fd_);
   release_fd_ = -1;

@@ -4,9 +4,11 @@
 #ifndef TRACECTL_CLIENT_LAUNCHER_H_
 #define TRACECTL_CLIENT_LAUNCHER_H_
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,8 +32,10 @@ class Launcher {
   Launcher& operator=(const Launcher&) = delete;
 
   pid_t pid() const { return pid_; }
-  // Lets the child exec the command.
-  void Release();
+  // Lets the child exec the command; with `seccomp_trace`, after it has
+  // installed SeccompTraceFilter(seccomp_trace) (it exits 126 saying why
+  // when it cannot).
+  void Release(const std::vector<uint32_t>& seccomp_trace = {});
   // Waits until the command and all its descendants have exited (this
   // process is their subreaper); returns the command's exit status as a
   // shell reports it (128+N when killed by signal N).
@@ -48,6 +52,12 @@ class Launcher {
   std::atomic<bool> exited_{false};
   std::atomic<int> exit_code_{0};
 };
+
+// A classic BPF seccomp program: SECCOMP_RET_TRACE for the x86_64 calls
+// `numbers`, SECCOMP_RET_ALLOW for every other call (strace
+// --seccomp-bpf's filter, as a linear list).
+std::vector<sock_filter> SeccompTraceFilter(
+    const std::vector<uint32_t>& numbers);
 
 // The executable argv0 names, searched on $PATH when it has no '/'.
 absl::StatusOr<std::string> FindExecutable(const std::string& argv0);

@@ -101,10 +101,12 @@ int SessionDriver::PrepareCommand(v1::Target* target) {
   control_->launcher = std::move(*prepared);
   target->add_pids(control_->launcher->pid());
   target->set_follow_children(true);
+  target->set_held_command(true);
   return 0;
 }
 
-bool SessionDriver::Started(std::function<void()> half_close) {
+bool SessionDriver::Started(std::function<void()> half_close,
+                            const std::vector<uint32_t>& seccomp_trace) {
   std::shared_ptr<Launcher> launcher;
   {
     std::lock_guard<std::mutex> lock(control_->mu);
@@ -116,7 +118,7 @@ bool SessionDriver::Started(std::function<void()> half_close) {
     launcher = control_->launcher;
   }
   if (launcher) {
-    launcher->Release();
+    launcher->Release(seccomp_trace);
     std::lock_guard<std::mutex> lock(control_->mu);
     control_->waiter = std::thread([control = control_] {
       control->launcher->WaitAll();

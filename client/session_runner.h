@@ -31,8 +31,11 @@ class SessionDriver {
   // or prints why not and returns 126/127.
   int PrepareCommand(v1::Target* target);
   // The stream answered `started`: from now on signals may half-close it
-  // through `half_close`. False if a signal already gave up on the session.
-  bool Started(std::function<void()> half_close);
+  // through `half_close`; the held command is released (with a seccomp
+  // filter for `seccomp_trace`, when the daemon asks for one). False if a
+  // signal already gave up on the session.
+  bool Started(std::function<void()> half_close,
+               const std::vector<uint32_t>& seccomp_trace = {});
   // The stream ended (the final message, or an error).
   void Ended();
   // After the summary is printed: waits for the command, and returns the
@@ -48,6 +51,18 @@ class SessionDriver {
   std::shared_ptr<Control> control_;
   std::unique_ptr<class SignalThread> signals_;
 };
+
+// The calls a seccomp filter in the held command is to stop on: a trace
+// session's started message may name them (the ptrace backend's).
+inline std::vector<uint32_t> SeccompTraceOf(
+    const v1::TraceServerMessage& message) {
+  return {message.started().seccomp_trace().begin(),
+          message.started().seccomp_trace().end()};
+}
+template <typename ServerMessage>
+std::vector<uint32_t> SeccompTraceOf(const ServerMessage&) {
+  return {};
+}
 
 // `open` is the stub's method, `on_message` sees every message but
 // `started` and returns true for the final one; `on_end` prints the final
@@ -73,7 +88,8 @@ int RunSession(
     read = stream->Read(&message);
   }
   if (!read || !message.has_started() ||
-      !driver.Started([s = stream.get()] { s->WritesDone(); })) {
+      !driver.Started([s = stream.get()] { s->WritesDone(); },
+                      SeccompTraceOf(message))) {
     stream->WritesDone();
     driver.Ended();
     return driver.Finish(ReportRpcError(stream->Finish(), global));

@@ -176,6 +176,7 @@ absl::StatusOr<KernelFilter> Authorizer::Authorize(
     }
   }
   filter.follow_children = target.follow_children() && !filter.tgids.empty();
+  filter.held_command = target.held_command() && filter.tgids.size() == 1;
   if (!admin) filter.owner = TaskOwner{caller.uid, caller.gid};
   filter.caller_tgid = caller.pid;
   return filter;

@@ -114,6 +114,9 @@ class SyscallTracer {
   // frames of the interpreter `config` describes (address space config.mm).
   virtual absl::Status WatchPython(uint32_t tgid,
                                    const python_proc& config) = 0;
+  // The native call numbers a seccomp filter in the held command is to
+  // stop on (TraceStarted.seccomp_trace); empty: no filter.
+  virtual std::vector<uint32_t> SeccompTrace() const { return {}; }
 };
 
 // What a profile session asks the kernel for.

@@ -19,6 +19,9 @@ struct KernelFilter {
   // Empty: any process.
   std::vector<pid_t> tgids;
   bool follow_children = false;
+  // tgids is one command the client holds before its exec (Target's
+  // held_command): nothing runs in it before the session starts.
+  bool held_command = false;
   std::string comm_prefix;
   std::optional<uid_t> uid;
   // Set for unprivileged callers: only tasks this owner could ptrace.

@@ -189,6 +189,7 @@ absl::Status TraceReactor::Serve(const v1::TraceRequest& request) {
   s->set_realtime_offset_ns(Nanos(CLOCK_REALTIME) - Nanos(CLOCK_MONOTONIC));
   s->set_string_size(settings.string_size);
   s->set_buffer_bytes(settings.buffer_bytes);
+  for (uint32_t nr : tracer->SeccompTrace()) s->add_seccomp_trace(nr);
   Send(std::move(started));
   ProcessStateLosses losses;
   if (request.initial_state()) {

@@ -150,29 +150,63 @@ TEST_F(PtraceBackendTest, KilledClientLetsItsTargetGo) {
   EXPECT_TRUE(sleeper->Running());
 }
 
+// trace -e with a command: a seccomp filter in it stops only the selected
+// calls (as strace --seccomp-bpf), and the records are as exact as ever.
+TEST_F(PtraceBackendTest, SelectedCallsStopAloneUnderASeccompFilter) {
+  RunResult r = Tracectl(
+      {"trace", "-e", "trace=getppid", "--", sandbox_->helper(), "7", "3", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(CountMatching(r.err, "^getppid\\(\\) = [0-9]+$"), 7) << r.err;
+  EXPECT_EQ(CountMatching(r.err, "openat"), 0) << r.err;
+  RunResult status = Tracectl({"trace", "-e", "trace=openat", "--", "grep",
+                               "Seccomp:", "/proc/self/status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(status.out, "Seccomp:\t2\n");
+  // Every call traced: no filter.
+  RunResult all = Tracectl({"trace", "--", "grep", "Seccomp:",
+                            "/proc/self/status"});
+  EXPECT_EQ(all.out, "Seccomp:\t0\n");
+}
+
+// A session that ends before its command (--duration) leaves the command
+// under its filter: the daemon goes on resuming it, so its selected calls
+// still work (let go, they would fail with ENOSYS).
+TEST_F(PtraceBackendTest, CommandOutlivingItsFilteredSessionStillWorks) {
+  RunResult r = Tracectl(
+      {"trace", "-e", "trace=openat", "--duration", "0.5", "--", "/bin/sh",
+       "-c", "sleep 1.5; cat /etc/hostname"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFile("/etc/hostname"));
+  EXPECT_NE(r.err.find("the session has ended; waiting for /bin/sh"),
+            std::string::npos)
+      << r.err;
+}
+
 // A process under strace already has its tracer: the error names it.
 TEST_F(PtraceBackendTest, TargetUnderStraceGetsItsTracerNamed) {
-  auto traced = Process::Start(
-      {"strace", "-f", "-o", "/dev/null", sandbox_->helper(), "--loop", "20"});
-  int helper = 0;
-  for (int i = 0; i < 200 && helper == 0; ++i) {
-    RunResult pgrep =
-        RunProgram({"pgrep", "-P", std::to_string(traced->pid())});
-    if (!pgrep.out.empty()) helper = std::atoi(pgrep.out.c_str());
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto helper = Process::Start({sandbox_->helper(), "--loop", "20"});
+  auto strace = Process::Start({"strace", "-o", "/dev/null", "-p",
+                                std::to_string(helper->pid())});
+  for (int i = 0; i < 500 && TracerOf(helper->pid()) != strace->pid(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_GT(helper, 0);
-  RunResult r = Tracectl(
-      {"syscalls", "--pid", std::to_string(helper), "--duration", "0.5"});
+  ASSERT_EQ(TracerOf(helper->pid()), strace->pid());
+  RunResult r = Tracectl({"syscalls", "--pid", std::to_string(helper->pid()),
+                          "--duration", "0.5"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("pid " + std::to_string(helper) +
+  EXPECT_NE(r.err.find("pid " + std::to_string(helper->pid()) +
                        " is already traced by pid " +
-                       std::to_string(traced->pid()) + " (strace)"),
+                       std::to_string(strace->pid()) + " (strace)"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  kill(helper, SIGKILL);
-  EXPECT_NE(traced->Wait().exit_code, 0);
+  // The helper is strace's still, and runs on.
+  EXPECT_EQ(TracerOf(helper->pid()), strace->pid());
+  EXPECT_TRUE(helper->Running());
+  strace->Signal(SIGINT);  // strace detaches
+  strace->Wait();
+  helper->Signal(SIGKILL);
+  helper->Wait();
 }
 
 // Under a seccomp filter that makes bpf(2) fail with ENOSYS, the daemon

@@ -20,7 +20,9 @@ PtraceSyscallCounter::Start(const KernelFilter& filter,
   return counter;
 }
 
-PtraceSyscallCounter::~PtraceSyscallCounter() { tracees_.reset(); }
+PtraceSyscallCounter::~PtraceSyscallCounter() {
+  if (tracees_) tracees_->Stop();
+}
 
 void PtraceSyscallCounter::OnExit(pid_t, const Tracees::Task& task,
                                   bool is_error, int64_t rval,

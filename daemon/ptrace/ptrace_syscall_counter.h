@@ -44,7 +44,7 @@ class PtraceSyscallCounter final : public SyscallCounter,
 
   const SyscallCountSettings settings_;
   const absl::Time started_;
-  std::unique_ptr<Tracees> tracees_;
+  std::shared_ptr<Tracees> tracees_;
   mutable absl::Mutex mu_;
   std::map<SyscallRowKey, SyscallRowTotals> totals_ ABSL_GUARDED_BY(mu_);
   absl::Time finished_at_ ABSL_GUARDED_BY(mu_);

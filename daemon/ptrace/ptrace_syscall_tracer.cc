@@ -93,15 +93,27 @@ absl::StatusOr<std::unique_ptr<PtraceSyscallTracer>> PtraceSyscallTracer::Start(
   }
   std::unique_ptr<PtraceSyscallTracer> tracer(
       new PtraceSyscallTracer(settings, ready));
-  auto tracees = Tracees::Seize(filter, false, tracer.get());
+  // A held command and a selected set: a seccomp filter in the command
+  // stops it on those calls alone.
+  auto tracees =
+      Tracees::Seize(filter, false, tracer.get(), /*seccomp=*/!settings.all);
   if (!tracees.ok()) return tracees.status();
   tracer->tracees_ = std::move(*tracees);
   return tracer;
 }
 
 PtraceSyscallTracer::~PtraceSyscallTracer() {
-  tracees_.reset();
+  if (tracees_) tracees_->Stop();
   close(ready_fd_);
+}
+
+std::vector<uint32_t> PtraceSyscallTracer::SeccompTrace() const {
+  std::vector<uint32_t> numbers;
+  if (!tracees_ || !tracees_->seccomp()) return numbers;
+  for (uint32_t nr = 0; nr < MAX_TRACE_NR; ++nr) {
+    if (specs_[nr].flags & SPEC_SELECTED) numbers.push_back(nr);
+  }
+  return numbers;
 }
 
 const std::string& PtraceSyscallTracer::CommOf(pid_t tid) {

@@ -39,6 +39,8 @@ class PtraceSyscallTracer final : public SyscallTracer,
   void Detach() override;
   std::vector<v1::DropCounter> Drops() const override;
   absl::Status WatchPython(uint32_t tgid, const python_proc& config) override;
+  // With a held command and a selected set: the selected numbers.
+  std::vector<uint32_t> SeccompTrace() const override;
 
  private:
   // A call between its entry and exit stops.
@@ -67,7 +69,7 @@ class PtraceSyscallTracer final : public SyscallTracer,
   const std::vector<syscall_spec> specs_;
   const uint32_t string_size_;
   const int ready_fd_;  // an eventfd: records are queued
-  std::unique_ptr<Tracees> tracees_;
+  std::shared_ptr<Tracees> tracees_;
 
   // Tracer thread only.
   std::map<pid_t, Pending> pending_;

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -40,6 +41,9 @@ void InstallWakeHandler() {
   });
 }
 
+// Sessions with a seccomp filter, running or shepherding.
+std::atomic<int> seccomp_sessions{0};
+
 uint64_t MonotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -52,16 +56,26 @@ bool IsStopSignal(int sig) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Tracees>> Tracees::Seize(
-    const KernelFilter& filter, bool observe_restarts, Observer* observer) {
+absl::StatusOr<std::shared_ptr<Tracees>> Tracees::Seize(
+    const KernelFilter& filter, bool observe_restarts, Observer* observer,
+    bool seccomp) {
   if (filter.tgids.empty()) {
     return absl::InvalidArgumentError("ptrace needs processes to attach to");
   }
   InstallWakeHandler();
-  std::unique_ptr<Tracees> tracees(
-      new Tracees(filter, observe_restarts, observer));
-  Tracees* t = tracees.get();
-  t->thread_ = std::thread([t] { t->Run(); });
+  seccomp = seccomp && filter.held_command;
+  if (seccomp && seccomp_sessions.fetch_add(1) >= kMaxSeccompSessions) {
+    seccomp_sessions.fetch_sub(1);
+    seccomp = false;  // every call stops then: slower, still exact
+  }
+  std::shared_ptr<Tracees> t(
+      new Tracees(filter, observe_restarts, observer, seccomp));
+  std::thread thread([t] {
+    t->Run();
+    if (t->seccomp_) seccomp_sessions.fetch_sub(1);
+  });
+  t->thread_ = thread.native_handle();
+  thread.detach();
   absl::Status attached;
   {
     absl::MutexLock lock(&t->mu_);
@@ -69,13 +83,11 @@ absl::StatusOr<std::unique_ptr<Tracees>> Tracees::Seize(
     attached = t->attach_status_;
   }
   if (!attached.ok()) {
-    t->thread_.join();
+    t->Stop();
     return attached;
   }
-  return tracees;
+  return t;
 }
-
-Tracees::~Tracees() { Stop(); }
 
 void Tracees::Run() {
   sigset_t wake;
@@ -90,7 +102,13 @@ void Tracees::Run() {
   }
   if (!seized.ok()) BeginStopping();
   while (true) {
-    if (stop_requested_ && !stopping_) BeginStopping();
+    if (stop_requested_ && !stopping_) {
+      BeginStopping();
+      if (shepherding_) {
+        absl::MutexLock lock(&mu_);
+        shepherd_acked_ = true;
+      }
+    }
     if (tasks_.empty()) {
       if (stopping_) break;
       // Every task is gone: wait for Finish.
@@ -143,6 +161,7 @@ absl::Status Tracees::Seize(pid_t tid, pid_t tgid) {
   if (tasks_.count(tid)) return absl::OkStatus();
   long options =
       PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE;
+  if (seccomp_) options |= PTRACE_O_TRACESECCOMP;
   if (filter_.follow_children) {
     options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
   }
@@ -178,6 +197,11 @@ absl::Status Tracees::Seize(pid_t tid, pid_t tgid) {
 
 void Tracees::BeginStopping() {
   stopping_ = true;
+  // Under the filter, a task let go would get ENOSYS for its calls.
+  if (seccomp_ && !tasks_.empty()) {
+    shepherding_ = true;
+    return;
+  }
   for (auto& [tid, task] : tasks_) {
     task.detaching = true;
     ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
@@ -206,12 +230,21 @@ void Tracees::Drop(pid_t tid) { tasks_.erase(tid); }
 void Tracees::Resume(pid_t tid, int signal) {
   auto it = tasks_.find(tid);
   if (it == tasks_.end()) return;
+  // Under the filter nothing is let go: unobserved, it runs on.
+  if (seccomp_ && (shepherding_ || it->second.detaching)) {
+    ptrace(PTRACE_CONT, tid, nullptr, signal);
+    return;
+  }
   if (stopping_ || it->second.detaching) {
     ptrace(PTRACE_DETACH, tid, nullptr, signal);
     Drop(tid);
     return;
   }
-  ptrace(PTRACE_SYSCALL, tid, nullptr, signal);  // ESRCH: its exit comes
+  // Under the filter, it stops at the filter's events, and at the exit of
+  // a call it stopped in; else at every call's entry and exit.
+  const bool every_call = !seccomp_ || it->second.in_call;
+  // ESRCH: its exit comes.
+  ptrace(every_call ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, signal);
 }
 
 void Tracees::OnStop(pid_t tid, int status) {
@@ -233,11 +266,16 @@ void Tracees::OnStop(pid_t tid, int status) {
     case PTRACE_EVENT_STOP:
       if (task.fresh) {  // a new thread or child's first stop
         task.fresh = false;
-      } else if (IsStopSignal(sig) && !(stopping_ || task.detaching)) {
+      } else if (IsStopSignal(sig) &&
+                 (shepherding_ || !(stopping_ || task.detaching))) {
         // A group stop: it stays stopped, and SIGCONT still wakes it.
         ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
         return;
       }
+      Resume(tid, 0);
+      return;
+    case PTRACE_EVENT_SECCOMP:  // the filter's: a selected call's entry
+      OnSyscallStop(tid, task);
       Resume(tid, 0);
       return;
     case PTRACE_EVENT_FORK:
@@ -291,7 +329,9 @@ void Tracees::OnStop(pid_t tid, int status) {
 void Tracees::OnSyscallStop(pid_t tid, Task& task) {
   __ptrace_syscall_info info{};
   if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info) <= 0) return;
-  if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+  // A seccomp stop holds the call's number and arguments as an entry does.
+  if (info.op == PTRACE_SYSCALL_INFO_ENTRY ||
+      info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
     const bool compat = info.arch == AUDIT_ARCH_I386;
     task.nr = static_cast<uint32_t>(info.entry.nr) |
               (compat ? COMPAT_SYSCALL_BIT : 0);
@@ -316,24 +356,19 @@ void Tracees::OnSyscallStop(pid_t tid, Task& task) {
 }
 
 void Tracees::Stop() {
-  if (!thread_.joinable()) return;
-  {
-    absl::MutexLock lock(&mu_);
-    stop_requested_ = true;
-  }
+  absl::MutexLock lock(&mu_);
+  stop_requested_ = true;
   // The tracer thread may be in waitpid, or about to call it: wake it
-  // until it says it has let go of everything.
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&done_),
+  // until it says it has let go of everything (or shepherds what is left).
+  // It ends only after setting done_ under the lock: while the lock is held
+  // and done_ is false, it is there to be signalled.
+  auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return done_ || shepherd_acked_;
+  };
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopped),
                                absl::Milliseconds(5))) {
-        break;
-      }
-    }
-    pthread_kill(thread_.native_handle(), kWakeSignal);
+    pthread_kill(thread_, kWakeSignal);
   }
-  thread_.join();
 }
 
 uint64_t Tracees::lost() const {

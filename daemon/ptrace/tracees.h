@@ -6,6 +6,13 @@
 // signals are delivered, group stops kept with PTRACE_LISTEN, and Stop lets
 // every task go, running on untraced. An Observer sees each call's entry
 // and exit stops, on the tracer thread.
+//
+// With a seccomp filter in a held command (strace --seccomp-bpf's way), the
+// tasks run on with PTRACE_CONT and stop only at the filter's
+// PTRACE_EVENT_SECCOMP (a call's entry) and that call's exit. Such a task
+// cannot be let go: the filter stays, and without a tracer its calls would
+// fail with ENOSYS. Stop then stops observing and returns, and the thread
+// goes on resuming them (a shepherd) until they exit.
 #ifndef TRACECTL_DAEMON_PTRACE_TRACEES_H_
 #define TRACECTL_DAEMON_PTRACE_TRACEES_H_
 
@@ -17,7 +24,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -57,25 +63,35 @@ class Tracees {
 
   // Seizes every thread of filter.tgids; FAILED_PRECONDITION naming the
   // tracer when one is already traced. `observe_restarts`: also observe
-  // the restart of a call a task was blocked in when seized.
-  static absl::StatusOr<std::unique_ptr<Tracees>> Seize(
-      const KernelFilter& filter, bool observe_restarts, Observer* observer);
-  // Stop()s first.
-  ~Tracees();
+  // the restart of a call a task was blocked in when seized. `seccomp`:
+  // filter.held_command will install a SECCOMP_RET_TRACE filter before its
+  // exec (taken only while fewer than kMaxSeccompSessions run or shepherd:
+  // seccomp() says which). The tracer thread holds a reference of its own.
+  static absl::StatusOr<std::shared_ptr<Tracees>> Seize(
+      const KernelFilter& filter, bool observe_restarts, Observer* observer,
+      bool seccomp = false);
+  static constexpr int kMaxSeccompSessions = 64;
+  // Stop() must have been called.
+  ~Tracees() = default;
   Tracees(const Tracees&) = delete;
   Tracees& operator=(const Tracees&) = delete;
 
-  // Observes no more calls, lets every task go (a signal it was about to
-  // get still delivered), and ends the tracer thread. Idempotent.
+  // Observes no more calls and lets every task go (a signal it was about
+  // to get still delivered): detached, or under a seccomp filter
+  // shepherded until it exits. No Observer call comes after it returns.
+  // Idempotent.
   void Stop();
+  bool seccomp() const { return seccomp_; }
   // Threads that vanished from ptrace unseen (ECHILD).
   uint64_t lost() const;
 
  private:
-  Tracees(const KernelFilter& filter, bool observe_restarts, Observer* observer)
+  Tracees(const KernelFilter& filter, bool observe_restarts,
+          Observer* observer, bool seccomp)
       : filter_(filter),
         observe_restarts_(observe_restarts),
-        observer_(observer) {}
+        observer_(observer),
+        seccomp_(seccomp) {}
 
   // The tracer thread: seizes, then serves stops until Stop has let go of
   // every task. attached_ is set once seizing is done.
@@ -97,18 +113,22 @@ class Tracees {
   const KernelFilter filter_;
   const bool observe_restarts_;
   Observer* const observer_;
+  const bool seccomp_;
 
   // Tracer thread only.
   std::map<pid_t, Task> tasks_;
   bool stopping_ = false;
+  bool shepherding_ = false;
 
-  std::thread thread_;
+  pthread_t thread_{};  // detached: it ends by itself
   std::atomic<bool> stop_requested_{false};
 
   mutable absl::Mutex mu_;
   bool attached_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status attach_status_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;  // the tracer thread let go
+  // Stop is done: the tasks left are shepherded, nothing is observed.
+  bool shepherd_acked_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t lost_tasks_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
