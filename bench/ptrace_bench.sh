@@ -24,8 +24,10 @@ source deploy/temp-daemon.sh
 PTRACE_DIR=$(mktemp -d /tmp/tracectl-ptrace.XXXXXX)
 chmod 755 "$PTRACE_DIR"
 cleanup() {
-  [[ -n "${PTRACE_PID:-}" ]] && kill "$PTRACE_PID" 2>/dev/null
-  wait 2>/dev/null || true
+  if [[ -n "${PTRACE_PID:-}" ]]; then
+    kill "$PTRACE_PID" 2>/dev/null
+    wait "$PTRACE_PID" 2>/dev/null || true
+  fi
   rm -rf "$PTRACE_DIR"
   temp_daemon_stop
 }

@@ -414,9 +414,9 @@ int main(int argc, char** argv) {
                "of uid 65534)");
   std::string backend_choice = "auto";
   app.add_option("--backend", backend_choice,
-                 "bpf, ptrace (syscalls of --pid and -- CMD only, for "
-                 "kernels without BPF), or auto: bpf if a program loads, "
-                 "else ptrace")
+                 "bpf, ptrace (for kernels without BPF: syscalls, trace, "
+                 "files, libs, flame and top of --pid and -- CMD), or auto: "
+                 "bpf if a program loads, else ptrace")
       ->check(CLI::IsMember({"auto", "bpf", "ptrace"}))
       ->capture_default_str();
   tracectl::BpfBackendOptions backend_options;

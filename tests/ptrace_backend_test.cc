@@ -153,8 +153,8 @@ TEST_F(PtraceBackendTest, KilledClientLetsItsTargetGo) {
 // trace -e with a command: a seccomp filter in it stops only the selected
 // calls (as strace --seccomp-bpf), and the records are as exact as ever.
 TEST_F(PtraceBackendTest, SelectedCallsStopAloneUnderASeccompFilter) {
-  RunResult r = Tracectl(
-      {"trace", "-e", "trace=getppid", "--", sandbox_->helper(), "7", "3", "0"});
+  RunResult r = Tracectl({"trace", "-e", "trace=getppid", "--",
+                          sandbox_->helper(), "7", "3", "0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CountMatching(r.err, "^getppid\\(\\) = [0-9]+$"), 7) << r.err;
   EXPECT_EQ(CountMatching(r.err, "openat"), 0) << r.err;
@@ -163,8 +163,8 @@ TEST_F(PtraceBackendTest, SelectedCallsStopAloneUnderASeccompFilter) {
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_EQ(status.out, "Seccomp:\t2\n");
   // Every call traced: no filter.
-  RunResult all = Tracectl({"trace", "--", "grep", "Seccomp:",
-                            "/proc/self/status"});
+  RunResult all =
+      Tracectl({"trace", "--", "grep", "Seccomp:", "/proc/self/status"});
   EXPECT_EQ(all.out, "Seccomp:\t0\n");
 }
 
@@ -172,9 +172,9 @@ TEST_F(PtraceBackendTest, SelectedCallsStopAloneUnderASeccompFilter) {
 // under its filter: the daemon goes on resuming it, so its selected calls
 // still work (let go, they would fail with ENOSYS).
 TEST_F(PtraceBackendTest, CommandOutlivingItsFilteredSessionStillWorks) {
-  RunResult r = Tracectl(
-      {"trace", "-e", "trace=openat", "--duration", "0.5", "--", "/bin/sh",
-       "-c", "sleep 1.5; cat /etc/hostname"});
+  RunResult r =
+      Tracectl({"trace", "-e", "trace=openat", "--duration", "0.5", "--",
+                "/bin/sh", "-c", "sleep 1.5; cat /etc/hostname"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, ReadFile("/etc/hostname"));
   EXPECT_NE(r.err.find("the session has ended; waiting for /bin/sh"),
@@ -185,8 +185,8 @@ TEST_F(PtraceBackendTest, CommandOutlivingItsFilteredSessionStillWorks) {
 // A process under strace already has its tracer: the error names it.
 TEST_F(PtraceBackendTest, TargetUnderStraceGetsItsTracerNamed) {
   auto helper = Process::Start({sandbox_->helper(), "--loop", "20"});
-  auto strace = Process::Start({"strace", "-o", "/dev/null", "-p",
-                                std::to_string(helper->pid())});
+  auto strace = Process::Start(
+      {"strace", "-o", "/dev/null", "-p", std::to_string(helper->pid())});
   for (int i = 0; i < 500 && TracerOf(helper->pid()) != strace->pid(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -365,8 +365,8 @@ void Tracees::Stop() {
   auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return done_ || shepherd_acked_;
   };
-  while (!mu_.AwaitWithTimeout(absl::Condition(&stopped),
-                               absl::Milliseconds(5))) {
+  while (
+      !mu_.AwaitWithTimeout(absl::Condition(&stopped), absl::Milliseconds(5))) {
     pthread_kill(thread_, kWakeSignal);
   }
 }

@@ -86,8 +86,8 @@ class Tracees {
   uint64_t lost() const;
 
  private:
-  Tracees(const KernelFilter& filter, bool observe_restarts,
-          Observer* observer, bool seccomp)
+  Tracees(const KernelFilter& filter, bool observe_restarts, Observer* observer,
+          bool seccomp)
       : filter_(filter),
         observe_restarts_(observe_restarts),
         observer_(observer),
