@@ -63,9 +63,10 @@ bool InstallFilter(int release_fd) {
       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0) {
     return true;
   }
-  const int err = errno;
-  dprintf(STDERR_FILENO, "tracectl: cannot install the seccomp filter: %s\n",
-          strerror(err));
+  // After fork in a threaded process: write(2) alone.
+  static const char kMessage[] =
+      "tracectl: cannot install the seccomp filter in the command\n";
+  (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
   return false;
 }
 

@@ -223,10 +223,13 @@ void TcpFront::Relay(int client_fd) {
   down->to = client_fd;
   while (!stopping_ && !(up->eof && down->eof && up->len == up->off &&
                          down->len == down->off)) {
-    pollfd fds[3] = {
-        {client_fd, static_cast<short>(up->WantFrom() | down->WantTo()), 0},
-        {backend, static_cast<short>(down->WantFrom() | up->WantTo()), 0},
-        {wake_fd_, POLLIN, 0}};
+    // A side nothing is wanted of is left out: a hung-up socket would end
+    // every wait at once.
+    const short client_events = up->WantFrom() | down->WantTo();
+    const short backend_events = down->WantFrom() | up->WantTo();
+    pollfd fds[3] = {{client_events ? client_fd : -1, client_events, 0},
+                     {backend_events ? backend : -1, backend_events, 0},
+                     {wake_fd_, POLLIN, 0}};
     if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       break;

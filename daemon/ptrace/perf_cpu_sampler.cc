@@ -49,6 +49,8 @@ constexpr int kDwarfSp = 7;
 // What a sample copies of the user stack (above the stack pointer).
 constexpr uint32_t kStackBytes = PROFILE_USTACK_BYTES - PROFILE_PAGE_SIZE;
 constexpr absl::Duration kConsumeBudget = absl::Milliseconds(50);
+// Perf events one session may open (its fds).
+constexpr size_t kMaxEvents = 4096;
 
 int PerfEventOpen(perf_event_attr* attr, pid_t tid, int cpu) {
   return static_cast<int>(
@@ -96,6 +98,13 @@ absl::StatusOr<std::unique_ptr<PerfCpuSampler>> PerfCpuSampler::Start(
     const std::vector<pid_t> tids = ThreadsOf(tgid);
     if (tids.empty()) {
       return absl::NotFoundError(absl::StrCat("no process ", tgid));
+    }
+    // An event per thread and CPU, each an fd of the daemon's.
+    if (sampler->fds_.size() + tids.size() * cpus.size() > kMaxEvents) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the ptrace backend samples with a perf event per thread and CPU: ",
+          tids.size(), " threads on ", cpus.size(), " CPUs need more than ",
+          kMaxEvents));
     }
     for (pid_t tid : tids) {
       if (absl::Status s = sampler->OpenThread(tid, cpus, ring_bytes);
@@ -177,11 +186,19 @@ absl::StatusOr<size_t> PerfCpuSampler::Read(
     absl::Duration timeout, int wake_fd,
     const std::function<void(const profile_sample&)>& on_sample) {
   if (!detached_) {
+    // A ring whose events' tasks are all gone hangs up for good: it is
+    // left out of the wait, or the wait would end at once every time.
     std::vector<pollfd> fds;
-    for (const auto& [cpu, ring] : rings_) fds.push_back({ring.fd, POLLIN, 0});
+    for (const auto& [cpu, ring] : rings_) {
+      fds.push_back({ring.hung_up ? -1 : ring.fd, POLLIN, 0});
+    }
     if (wake_fd >= 0) fds.push_back({wake_fd, POLLIN, 0});
     poll(fds.data(), fds.size(),
          static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    size_t i = 0;
+    for (auto& [cpu, ring] : rings_) {
+      if (fds[i++].revents & (POLLHUP | POLLERR)) ring.hung_up = true;
+    }
   }
   const absl::Time deadline = absl::Now() + std::max(timeout, kConsumeBudget);
   size_t read = 0;

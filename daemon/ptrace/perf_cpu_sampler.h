@@ -48,6 +48,7 @@ class PerfCpuSampler final : public CpuSampler {
     int fd = -1;  // the event whose buffer it is
     void* base = nullptr;
     size_t data_bytes = 0;
+    bool hung_up = false;  // every task of its events is gone
   };
 
   PerfCpuSampler(const KernelFilter& filter, const ProfileSettings& settings);

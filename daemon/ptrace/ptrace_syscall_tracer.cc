@@ -291,6 +291,25 @@ void PtraceSyscallTracer::OnExit(pid_t tid, const Tracees::Task&, bool is_error,
   Emit(p);
 }
 
+void PtraceSyscallTracer::OnTidChange(pid_t former, pid_t tid) {
+  auto it = pending_.find(former);
+  if (it != pending_.end()) {
+    Pending moved = std::move(it->second);
+    pending_.erase(it);
+    moved.ev.tid = tid;
+    pending_[tid] = std::move(moved);
+  } else {
+    pending_.erase(tid);
+  }
+  comms_.erase(former);
+  comms_.erase(tid);
+}
+
+void PtraceSyscallTracer::OnGone(pid_t tid) {
+  pending_.erase(tid);
+  comms_.erase(tid);
+}
+
 void PtraceSyscallTracer::CaptureAtExit(pid_t tid, const syscall_spec& spec,
                                         int64_t ret, Pending* p) {
   for (int i = 0; i < EVENT_ARGS; ++i) {
@@ -358,6 +377,15 @@ void PtraceSyscallTracer::Emit(const Pending& p) {
   syscall_event ev = p.ev;
   const size_t data_len = std::min(p.data.size(), kDataMax);
   ev.data_len = static_cast<uint16_t>(data_len);
+  // A capture cut by the record's limit is shortened to what is kept, so
+  // that every capture lies within the data the client gets.
+  for (int i = 0; i < ev.ncaptures; ++i) {
+    capture& c = ev.captures[i];
+    if (c.offset + c.len > data_len) {
+      c.len = c.offset >= data_len ? 0 : data_len - c.offset;
+      c.flags |= CAPTURE_TRUNCATED;
+    }
+  }
   std::string record(reinterpret_cast<const char*>(&ev), sizeof(ev));
   record.append(p.data, 0, data_len);
   const bool unshown =

@@ -58,6 +58,8 @@ class PtraceSyscallTracer final : public SyscallTracer,
                const __ptrace_syscall_info& info) override;
   void OnExit(pid_t tid, const Tracees::Task& task, bool is_error, int64_t rval,
               uint64_t duration_ns) override;
+  void OnTidChange(pid_t former, pid_t tid) override;
+  void OnGone(pid_t tid) override;
   void CaptureAtEntry(pid_t tid, const syscall_spec& spec, Pending* p);
   void CaptureAtExit(pid_t tid, const syscall_spec& spec, int64_t ret,
                      Pending* p);

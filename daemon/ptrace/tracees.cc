@@ -50,6 +50,21 @@ uint64_t MonotonicNs() {
   return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// How long the tracer thread waits, once stopping, for every task to stop
+// and be detached; then it ends, and the kernel detaches the rest.
+constexpr uint64_t kLetGoNs = 1000 * 1000 * 1000;
+
+// The state letter of /proc/TID/stat ('R', 'S', 'Z', ...); 0 when gone.
+char TaskState(pid_t tid) {
+  absl::StatusOr<std::string> stat =
+      ReadSmallFile(absl::StrCat("/proc/", tid, "/stat"), 4096);
+  if (!stat.ok()) return 0;
+  const size_t paren = stat->rfind(')');
+  return paren != std::string::npos && paren + 2 < stat->size()
+             ? (*stat)[paren + 2]
+             : 0;
+}
+
 bool IsStopSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
@@ -101,13 +116,21 @@ void Tracees::Run() {
     attach_status_ = seized;
   }
   if (!seized.ok()) BeginStopping();
+  uint64_t stopping_since_ns = 0;
   while (true) {
-    if (stop_requested_ && !stopping_) {
-      BeginStopping();
+    if (stop_requested_ && !stopping_) BeginStopping();
+    if (stopping_ && stopping_since_ns == 0) {
+      stopping_since_ns = MonotonicNs();
       if (shepherding_) {
         absl::MutexLock lock(&mu_);
         shepherd_acked_ = true;
       }
+    }
+    // A task that never stops again (a zombie leader, a task asleep in
+    // the kernel for good) is let go by the kernel when this thread ends.
+    if (stopping_ && !shepherding_ &&
+        MonotonicNs() - stopping_since_ns > kLetGoNs) {
+      break;
     }
     if (tasks_.empty()) {
       if (stopping_) break;
@@ -178,6 +201,17 @@ absl::Status Tracees::Seize(pid_t tid, pid_t tgid) {
     if (errno == ESRCH) return absl::OkStatus();  // it exited meanwhile
     const int err = errno;
     const long tracer = StatusField(tid, "TracerPid");
+    // A thread an already seized one made: ours by PTRACE_O_TRACECLONE.
+    if (tracer == getpid()) {
+      Adopt(tid);
+      return absl::OkStatus();
+    }
+    // Exiting, or a zombie (a leader whose other threads run on): there
+    // is nothing to trace in it.
+    const char state = TaskState(tid);
+    if (tracer <= 0 && (state == 0 || state == 'Z' || state == 'X')) {
+      return absl::OkStatus();
+    }
     if (tracer > 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "pid ", tgid, " is already traced by pid ", tracer, " (",
@@ -197,12 +231,16 @@ absl::Status Tracees::Seize(pid_t tid, pid_t tgid) {
 
 void Tracees::BeginStopping() {
   stopping_ = true;
-  // Under the filter, a task let go would get ENOSYS for its calls.
-  if (seccomp_ && !tasks_.empty()) {
-    shepherding_ = true;
-    return;
-  }
   for (auto& [tid, task] : tasks_) {
+    // Under the filter, a task let go would get ENOSYS for its selected
+    // calls: it is shepherded until it exits. One without a filter (the
+    // command was never released, or the client's word was wrong) is let
+    // go.
+    if (seccomp_ && StatusField(tid, "Seccomp") > 0) {
+      task.shepherded = true;
+      shepherding_ = true;
+      continue;
+    }
     task.detaching = true;
     ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
   }
@@ -222,16 +260,24 @@ void Tracees::Adopt(pid_t tid) {
   for (const auto& [other, t] : tasks_) {
     if (other != tid && t.tgid == task.tgid) followed = true;
   }
-  if (!followed || stopping_) task.detaching = true;
+  if (stopping_ && shepherding_) {
+    task.shepherded = true;  // a child of a shepherded task: it has the filter
+  } else if (!followed || stopping_) {
+    task.detaching = true;
+  }
 }
 
-void Tracees::Drop(pid_t tid) { tasks_.erase(tid); }
+void Tracees::Drop(pid_t tid) {
+  tasks_.erase(tid);
+  if (!stopping_) observer_->OnGone(tid);
+}
 
 void Tracees::Resume(pid_t tid, int signal) {
   auto it = tasks_.find(tid);
   if (it == tasks_.end()) return;
   // Under the filter nothing is let go: unobserved, it runs on.
-  if (seccomp_ && (shepherding_ || it->second.detaching)) {
+  if (it->second.shepherded ||
+      (seccomp_ && !stopping_ && it->second.detaching)) {
     ptrace(PTRACE_CONT, tid, nullptr, signal);
     return;
   }
@@ -267,7 +313,8 @@ void Tracees::OnStop(pid_t tid, int status) {
       if (task.fresh) {  // a new thread or child's first stop
         task.fresh = false;
       } else if (IsStopSignal(sig) &&
-                 (shepherding_ || !(stopping_ || task.detaching))) {
+                 (task.shepherded || (seccomp_ && !stopping_) ||
+                  !(stopping_ || task.detaching))) {
         // A group stop: it stays stopped, and SIGCONT still wakes it.
         ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
         return;
@@ -298,7 +345,8 @@ void Tracees::OnStop(pid_t tid, int status) {
           static_cast<pid_t>(former) != tid &&
           tasks_.count(static_cast<pid_t>(former))) {
         task = tasks_[static_cast<pid_t>(former)];
-        Drop(static_cast<pid_t>(former));
+        tasks_.erase(static_cast<pid_t>(former));
+        observer_->OnTidChange(static_cast<pid_t>(former), tid);
       }
       // A set-id program gains privileges under a root tracer: an
       // unprivileged caller loses sight of it from here on.

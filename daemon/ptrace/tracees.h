@@ -43,9 +43,10 @@ class Tracees {
     // The call it was blocked in when seized (-1: none): its restart is
     // not observed.
     long blocked_in = -1;
-    bool uncounted = false;  // the call in progress is not observed
-    bool fresh = false;      // seized by an event: its first stop is to come
-    bool detaching = false;  // to be let go at its next stop
+    bool uncounted = false;   // the call in progress is not observed
+    bool fresh = false;       // seized by an event: its first stop is to come
+    bool detaching = false;   // to be let go at its next stop
+    bool shepherded = false;  // under the filter after Stop: resumed only
   };
 
   class Observer {
@@ -59,6 +60,11 @@ class Tracees {
     // nothing of the process is observed after it.
     virtual void OnExit(pid_t tid, const Task& task, bool is_error,
                         int64_t rval, uint64_t duration_ns) = 0;
+    // A thread other than the leader exec'd: it is `tid` (the leader's id)
+    // from now on, `former` is gone; its execve is still in progress.
+    virtual void OnTidChange(pid_t former, pid_t tid) {}
+    // The thread exited (or was let go): nothing more comes of it.
+    virtual void OnGone(pid_t tid) {}
   };
 
   // Seizes every thread of filter.tgids; FAILED_PRECONDITION naming the
