@@ -1,18 +1,48 @@
 #include "daemon/ptrace/ptrace_backend.h"
 
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/ptrace/perf_cpu_sampler.h"
 #include "daemon/ptrace/ptrace_syscall_counter.h"
 #include "daemon/ptrace/ptrace_syscall_tracer.h"
+#include "daemon/thread_credentials.h"
 
 namespace tracectl {
 namespace {
+
+// The kernel's own check, as the caller, after the Authorizer's: /proc/PID/mem
+// opens only for a thread that could ptrace PID by its file-system identity
+// (PTRACE_MODE_ATTACH_FSCREDS), and a thread lowered to the caller's has it.
+absl::Status KernelAllows(const KernelFilter& filter) {
+  if (!filter.owner) return absl::OkStatus();
+  absl::Status result;
+  std::thread([&] {
+    std::unique_ptr<ScopedThreadCredentials> lowered;
+    result = ScopedThreadCredentials::Lower(filter.owner->uid,
+                                            filter.owner->gid, &lowered);
+    if (!result.ok()) return;
+    for (pid_t tgid : filter.tgids) {
+      const int fd = open(absl::StrCat("/proc/", tgid, "/mem").c_str(),
+                          O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        result = absl::PermissionDeniedError(
+            absl::StrCat("the kernel does not let uid ", filter.owner->uid,
+                         " ptrace pid ", tgid, ": ", strerror(errno)));
+        return;
+      }
+      close(fd);
+    }
+  }).join();
+  return result;
+}
 
 class PtraceBackend final : public Backend {
  public:
@@ -76,7 +106,7 @@ class PtraceBackend final : public Backend {
       return absl::FailedPreconditionError(
           "the ptrace backend cannot trace tracectld itself");
     }
-    return absl::OkStatus();
+    return KernelAllows(filter);
   }
 
   const std::string why_;
