@@ -10,6 +10,11 @@ namespace tracectl {
 namespace {
 
 constexpr char kUnnamedPythonFrame[] = "[unnamed python code]";
+// An address space's interpreter is looked for when it is first seen, and
+// then at most this often, this many times, while it is this young.
+constexpr absl::Duration kPythonLookInterval = absl::Milliseconds(100);
+constexpr int kPythonLooks = 5;
+constexpr absl::Duration kPythonLookWindow = absl::Seconds(2);
 
 }  // namespace
 
@@ -20,11 +25,18 @@ StackSymbolizer::Entry& StackSymbolizer::Find(pid_t tgid, uint64_t mm_id) {
     entry.image = std::make_unique<ProcessImage>(
         tgid, &symbol_tables_, source_lines_, &symbolizer_counters_);
   }
-  if (!entry.python_looked_for) {
-    entry.python_looked_for = true;
-    if (watch_python_) FindPython(tgid, mm_id, &entry);
+  const absl::Time now = absl::Now();
+  if (entry.python_looks == 0) entry.created = now;
+  if (watch_python_ && entry.python == nullptr &&
+      entry.python_looks < kPythonLooks &&
+      (entry.python_looks == 0 ||
+       (now - entry.python_looked_at >= kPythonLookInterval &&
+        now - entry.created < kPythonLookWindow))) {
+    ++entry.python_looks;
+    entry.python_looked_at = now;
+    FindPython(tgid, mm_id, &entry);
   }
-  entry.last_used = absl::Now();
+  entry.last_used = now;
   return entry;
 }
 
@@ -43,13 +55,16 @@ void StackSymbolizer::FindPython(pid_t tgid, uint64_t mm_id, Entry* entry) {
   absl::StatusOr<python::PythonProcess> process =
       python::PythonProcess::Attach(tgid);
   if (!process.ok()) {
-    // Not Python, gone, or not the caller's: native frames, silently. A
-    // Python without offsets is said once per process.
+    // Not Python (or not yet mapped: looked for again), gone, or not the
+    // caller's: native frames, silently. A Python without offsets is said
+    // once per process, and not looked for again.
     if (absl::IsFailedPrecondition(process.status())) {
       ++python_.unsupported[std::string(process.status().message())];
+      entry->python_looks = kPythonLooks;
     }
     return;
   }
+  entry->python_looks = kPythonLooks;  // a Python: found once and for all
   if (process->offsets().tstate_native_thread_id == 0) {
     ++python_.unsupported
           ["python: no native thread ids in its thread "

@@ -69,13 +69,18 @@ class StackSymbolizer {
     // Its interpreter, when it runs CPython and the kernel side reads its
     // frames.
     std::unique_ptr<python::PythonProcess> python;
-    bool python_looked_for = false;
+    // Looked for when new, and again a few times while the address space is
+    // young: its first sample may come in the middle of the exec that made
+    // it, before the interpreter is mapped.
+    int python_looks = 0;
+    absl::Time created;
+    absl::Time python_looked_at;
     absl::Time last_used;
   };
 
   // The address space's entry, its image and interpreter read when new.
   Entry& Find(pid_t tgid, uint64_t mm_id);
-  // Looks for an interpreter in a new address space, once.
+  // Looks for an interpreter in an address space.
   void FindPython(pid_t tgid, uint64_t mm_id, Entry* entry);
   // The sample's Python frames, named; counts what could not be read.
   std::vector<python::PythonFrame> PythonFrames(const profile_sample& sample,
