@@ -23,10 +23,8 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
+#include "daemon/proc_tasks.h"
 #include "profile.h"  // bpf/
 
 namespace tracectl {
@@ -402,39 +400,6 @@ void KillChild(pid_t child) {
   syscall(SYS_capset, &header, saved);
 }
 
-// A "Name:\tvalue" line of a /proc status file.
-std::string StatusField(const std::string& path, absl::string_view name) {
-  std::ifstream in(path);
-  std::string line;
-  const std::string prefix = absl::StrCat(name, ":");
-  while (std::getline(in, line)) {
-    absl::string_view rest = line;
-    if (absl::ConsumePrefix(&rest, prefix)) {
-      return std::string(absl::StripAsciiWhitespace(rest));
-    }
-  }
-  return "";
-}
-
-std::string Comm(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/comm"));
-  std::string comm;
-  std::getline(in, comm);
-  // Printed by the client after escaping; kept short here.
-  return comm.substr(0, 16);
-}
-
-// A thread that is exiting, or gone: PTRACE_SEIZE refuses it with EPERM.
-bool Exiting(pid_t pid, pid_t tid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/task/", tid, "/stat"));
-  std::string stat;
-  if (!std::getline(in, stat)) return true;
-  const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos || paren + 2 >= stat.size()) return true;
-  const char state = stat[paren + 2];
-  return state == 'Z' || state == 'X' || state == 'x';
-}
-
 const char* StepName(int32_t step) {
   switch (step) {
     case kStepCapabilities:
@@ -454,13 +419,11 @@ const char* StepName(int32_t step) {
 
 // Why PTRACE_SEIZE was refused, for the caller.
 absl::Status Refusal(pid_t pid, pid_t tid, int error, pid_t child) {
-  pid_t tracer = 0;
-  const std::string traced = StatusField(
-      absl::StrCat("/proc/", pid, "/task/", tid, "/status"), "TracerPid");
-  if (absl::SimpleAtoi(traced, &tracer) && tracer != 0 && tracer != child) {
+  const long tracer = StatusField(tid, "TracerPid");
+  if (tracer > 0 && tracer != child) {
     return absl::FailedPreconditionError(
         absl::StrCat("pid ", pid, " is traced by pid ", tracer, " (",
-                     Comm(tracer), "): a thread has one tracer at a time"));
+                     CommOf(tracer), "): a thread has one tracer at a time"));
   }
   std::string yama;
   std::ifstream scope("/proc/sys/kernel/yama/ptrace_scope");
@@ -544,7 +507,7 @@ absl::StatusOr<std::unique_ptr<StoppedProcess>> StoppedProcess::Stop(
   const int count = std::clamp(header->count, 0, max_threads);
   for (int i = 0; i < count; ++i) {
     // One refusal lets every thread go: nothing is read.
-    if (slots[i].state == kSlotRefused && !Exiting(pid, slots[i].tid)) {
+    if (slots[i].state == kSlotRefused && !TaskExiting(slots[i].tid)) {
       out->Resume().IgnoreError();
       return Refusal(pid, slots[i].tid, slots[i].error, child);
     }

@@ -16,7 +16,7 @@
 #include "absl/time/clock.h"
 #include "daemon/authorizer.h"
 #include "daemon/online_cpus.h"
-#include "daemon/ptrace/proc_tasks.h"
+#include "daemon/proc_tasks.h"
 
 namespace tracectl {
 namespace {

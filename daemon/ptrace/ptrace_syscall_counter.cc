@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "daemon/ptrace/proc_tasks.h"
+#include "daemon/proc_tasks.h"
 
 namespace tracectl {
 

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/ptrace/proc_tasks.h"
+#include "daemon/proc_tasks.h"
 #include "daemon/trace_specs.h"
 #include "syscalls.h"
 

@@ -8,8 +8,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include <cstdio>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -20,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/small_file.h"
 #include "daemon/authorizer.h"
-#include "daemon/ptrace/proc_tasks.h"
+#include "daemon/proc_tasks.h"
 #include "syscalls.h"
 
 namespace tracectl {
@@ -53,17 +51,6 @@ uint64_t MonotonicNs() {
 // How long the tracer thread waits, once stopping, for every task to stop
 // and be detached; then it ends, and the kernel detaches the rest.
 constexpr uint64_t kLetGoNs = 1000 * 1000 * 1000;
-
-// The state letter of /proc/TID/stat ('R', 'S', 'Z', ...); 0 when gone.
-char TaskState(pid_t tid) {
-  absl::StatusOr<std::string> stat =
-      ReadSmallFile(absl::StrCat("/proc/", tid, "/stat"), 4096);
-  if (!stat.ok()) return 0;
-  const size_t paren = stat->rfind(')');
-  return paren != std::string::npos && paren + 2 < stat->size()
-             ? (*stat)[paren + 2]
-             : 0;
-}
 
 bool IsStopSignal(int sig) {
   return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -208,10 +195,7 @@ absl::Status Tracees::Seize(pid_t tid, pid_t tgid) {
     }
     // Exiting, or a zombie (a leader whose other threads run on): there
     // is nothing to trace in it.
-    const char state = TaskState(tid);
-    if (tracer <= 0 && (state == 0 || state == 'Z' || state == 'X')) {
-      return absl::OkStatus();
-    }
+    if (tracer <= 0 && TaskExiting(tid)) return absl::OkStatus();
     if (tracer > 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           "pid ", tgid, " is already traced by pid ", tracer, " (",

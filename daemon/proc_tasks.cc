@@ -1,4 +1,4 @@
-#include "daemon/ptrace/proc_tasks.h"
+#include "daemon/proc_tasks.h"
 
 #include <dirent.h>
 
@@ -36,6 +36,18 @@ long StatusField(pid_t tid, const std::string& field) {
     return -1;
   }
   return value;
+}
+
+bool TaskExiting(pid_t tid) {
+  absl::StatusOr<std::string> stat =
+      ReadSmallFile(absl::StrCat("/proc/", tid, "/stat"), 4096);
+  if (!stat.ok()) return true;
+  // The state follows the comm, which may hold anything but ends at the
+  // last ')'.
+  const size_t paren = stat->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return true;
+  const char state = (*stat)[paren + 2];
+  return state == 'Z' || state == 'X' || state == 'x';
 }
 
 std::string CommOf(pid_t pid) {

@@ -1,6 +1,7 @@
-// What the ptrace backend reads of a task from /proc, bounded.
-#ifndef TRACECTL_DAEMON_PTRACE_PROC_TASKS_H_
-#define TRACECTL_DAEMON_PTRACE_PROC_TASKS_H_
+// What the daemon reads of a task from /proc for its ptrace work (the ptrace
+// backend, the thread stopper), bounded.
+#ifndef TRACECTL_DAEMON_PROC_TASKS_H_
+#define TRACECTL_DAEMON_PROC_TASKS_H_
 
 #include <sys/types.h>
 
@@ -16,7 +17,10 @@ std::vector<pid_t> ThreadsOf(pid_t tgid);
 long StatusField(pid_t tid, const std::string& field);
 // /proc/PID/comm without its newline; "" when gone.
 std::string CommOf(pid_t pid);
+// Whether thread `tid` is exiting or gone (a zombie: a main thread whose
+// other threads run on): PTRACE_SEIZE refuses it with EPERM.
+bool TaskExiting(pid_t tid);
 
 }  // namespace tracectl
 
-#endif  // TRACECTL_DAEMON_PTRACE_PROC_TASKS_H_
+#endif  // TRACECTL_DAEMON_PROC_TASKS_H_
