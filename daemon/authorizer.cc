@@ -127,6 +127,11 @@ bool CallerMayTrace(const ProcessCredentials& creds, uid_t uid, gid_t gid) {
          creds.proc_owner == uid;
 }
 
+bool OwnerMayTrace(pid_t pid, const TaskOwner& owner) {
+  absl::StatusOr<ProcessCredentials> creds = ReadProcessCredentials(pid);
+  return creds.ok() && CallerMayTrace(*creds, owner.uid, owner.gid);
+}
+
 absl::StatusOr<KernelFilter> Authorizer::Authorize(
     const Caller& caller, const v1::Target& target) const {
   KernelFilter filter;

@@ -39,6 +39,9 @@ absl::StatusOr<ProcessCredentials> ReadProcessCredentials(pid_t pid);
 // effective and saved ids, no capabilities (or a user namespace the caller
 // owns), and /proc entries of the caller (the process is dumpable).
 bool CallerMayTrace(const ProcessCredentials& creds, uid_t uid, gid_t gid);
+// The same rule for process `pid` as it is now (false when it is gone): what
+// a session re-checks after an exec, which may have been of a set-id file.
+bool OwnerMayTrace(pid_t pid, const TaskOwner& owner);
 
 inline constexpr int kMaxTargetPids = 1024;
 

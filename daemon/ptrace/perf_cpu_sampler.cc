@@ -332,11 +332,7 @@ bool PerfCpuSampler::Visible(uint32_t tgid) {
                            static_cast<pid_t>(tgid)) != filter_.tgids.end();
   // A set-id program gains privileges even under perf: an unprivileged
   // caller loses sight of its image.
-  if (visible && filter_.owner) {
-    absl::StatusOr<ProcessCredentials> creds = ReadProcessCredentials(tgid);
-    visible = creds.ok() &&
-              CallerMayTrace(*creds, filter_.owner->uid, filter_.owner->gid);
-  }
+  if (visible && filter_.owner) visible = OwnerMayTrace(tgid, *filter_.owner);
   if (visible_.size() > 65536) visible_.clear();
   visible_[key] = visible;
   return visible;

@@ -173,18 +173,23 @@ void PtraceSyscallTracer::CaptureAtEntry(pid_t tid, const syscall_spec& spec,
     const uint8_t kind = spec.kind[i];
     const uint64_t ptr = p->ev.args[i];
     if (kind == CAPTURE_ARRAY_COUNT && ptr != 0) {
-      // Counted now: after a successful exec the memory is gone.
-      uint64_t count = 0;
+      // Counted now: after a successful exec the memory is gone. Read a
+      // block of pointers at a time (up to the first unreadable byte).
       p->envc = -1;
-      for (; count < ARRAY_COUNT_MAX; ++count) {
-        uint64_t item = 0;
-        if (ReadMemory(tid, ptr + count * 8, &item, 8) != 8) break;
-        if (item == 0) {
-          p->envc = static_cast<int64_t>(count);
-          break;
+      uint64_t block[512];
+      uint64_t count = 0;
+      while (count < ARRAY_COUNT_MAX && p->envc < 0) {
+        const size_t got =
+            ReadMemory(tid, ptr + count * 8, block, sizeof(block)) / 8;
+        if (got == 0) break;
+        for (size_t k = 0; k < got && count < ARRAY_COUNT_MAX; ++k, ++count) {
+          if (block[k] == 0) {
+            p->envc = static_cast<int64_t>(count);
+            break;
+          }
         }
       }
-      if (count == ARRAY_COUNT_MAX) {
+      if (p->envc < 0 && count == ARRAY_COUNT_MAX) {
         p->envc = ARRAY_COUNT_MAX;
         p->envc_truncated = true;
       }

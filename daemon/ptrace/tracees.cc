@@ -334,19 +334,14 @@ void Tracees::OnStop(pid_t tid, int status) {
       }
       // A set-id program gains privileges under a root tracer: an
       // unprivileged caller loses sight of it from here on.
-      if (filter_.owner) {
-        absl::StatusOr<ProcessCredentials> creds =
-            ReadProcessCredentials(task.tgid);
-        if (!creds.ok() ||
-            !CallerMayTrace(*creds, filter_.owner->uid, filter_.owner->gid)) {
-          // The execve was the caller's own: it counts, what follows not.
-          if (task.in_call && !stopping_ && !task.uncounted) {
-            observer_->OnExit(tid, task, false, 0,
-                              MonotonicNs() - task.entered_ns);
-          }
-          task.in_call = false;
-          task.detaching = true;
+      if (filter_.owner && !OwnerMayTrace(task.tgid, *filter_.owner)) {
+        // The execve was the caller's own: it counts, what follows not.
+        if (task.in_call && !stopping_ && !task.uncounted) {
+          observer_->OnExit(tid, task, false, 0,
+                            MonotonicNs() - task.entered_ns);
         }
+        task.in_call = false;
+        task.detaching = true;
       }
       Resume(tid, 0);
       return;
